@@ -1,0 +1,73 @@
+"""Every clinical threshold of ../shared/clinical-rules.md, in canonical units, in one place.
+
+Rules import these names; tests import them too so a threshold is asserted from both sides
+without repeating the number. The section of clinical-rules.md is named on each group.
+"""
+from __future__ import annotations
+
+# --- Section 2: markers, nadir, measurable disease -------------------------------------
+FLC_RATIO_NORMAL_LOW = 0.26
+FLC_RATIO_NORMAL_HIGH = 1.65
+MEASURABLE_SERUM_M_PROTEIN_G_L = 10.0
+MEASURABLE_URINE_M_PROTEIN_MG_24H = 200.0
+MEASURABLE_INVOLVED_FLC_MG_L = 100.0
+
+# --- Section 3: progression (IMWG PD) ----------------------------------------------------
+PD_RELATIVE_RISE = 0.25  # >= 25 % above nadir (serum, urine, dFLC)
+PD_SERUM_ABSOLUTE_RISE_G_L = 5.0
+PD_SERUM_ABSOLUTE_RISE_HIGH_NADIR_G_L = 10.0
+PD_SERUM_HIGH_NADIR_G_L = 50.0  # nadir >= this needs the larger absolute rise
+PD_URINE_ABSOLUTE_RISE_MG_24H = 200.0
+PD_DFLC_ABSOLUTE_RISE_MG_L = 100.0  # strictly greater than
+PD_MARROW_PLASMA_CELL_RISE_POINTS = 10.0
+
+# --- Section 3: significant paraprotein relapse (SPR) ------------------------------------
+SPR_DOUBLING_MIN_NADIR_G_L = 5.0
+SPR_SERUM_ABSOLUTE_RISE_G_L = 10.0
+SPR_URINE_ABSOLUTE_RISE_MG_24H = 500.0
+SPR_FLC_ABSOLUTE_RISE_MG_L = 200.0
+SPR_FLC_RELATIVE_RISE = 0.25
+
+# --- Section 3: CRAB / clinical features ---------------------------------------------------
+CRAB_CALCIUM_MMOL_L = 2.75  # strictly greater than
+CRAB_HAEMOGLOBIN_FALL_G_L = 20.0
+CRAB_CREATININE_RISE_UMOL_L = 177.0
+
+# --- Section 4: timing / high-risk relapse features ----------------------------------------
+HEAVY_MARROW_INFILTRATION_PCT = 60.0
+EARLY_FIRST_RELAPSE_MONTHS = 24.0
+RISING_B2M_RELATIVE = 0.25  # >= 25 % above its value at the start of the current line
+
+# --- Section 5: lines of therapy and refractoriness ----------------------------------------
+LINE_GROUPING_DAYS = 30
+REFRACTORY_WINDOW_DAYS = 60
+RETREAT_MONTHS_ON_DRUG = 28.4  # strictly greater than favours retreatment
+RETREAT_MONTHS_SINCE_LAST_DOSE = 46.1  # strictly greater than favours retreatment
+DAYS_PER_MONTH = 30.44
+PENTA_MIN_PI = 2
+PENTA_MIN_IMID = 2
+PENTA_MIN_ANTI_CD38 = 1
+
+# --- Section 6: risk and fitness ---------------------------------------------------------------
+ISS_B2M_LOW_MG_L = 3.5  # ISS I needs b2m < this
+ISS_ALBUMIN_MIN_G_L = 35.0  # ISS I needs albumin >= this
+ISS_B2M_HIGH_MG_L = 5.5  # ISS III at b2m >= this
+LDH_DEFAULT_UPPER_U_L = 250.0  # when the Observation carries no reference range
+STAGING_WINDOW_DAYS = 90
+FRAIL_ECOG_MIN = 3
+FRAIL_AGE_OVER = 80
+INTERMEDIATE_ECOG = 2
+INTERMEDIATE_AGE_MIN = 76
+RENAL_DOSE_ADJUST_EGFR = 60.0  # eGFR < this
+RENAL_SEVERE_EGFR = 30.0  # eGFR < this
+
+# --- Section 7: strategy -----------------------------------------------------------------------
+NOVEL_MECHANISM_MIN_PRIOR_LINES = 3
+DURABLE_RESPONSE_DAYS_OFF_DRUG = 60  # relapse > this after stopping lenalidomide
+
+# --- Section 8: staleness of Table 1 investigations --------------------------------------------
+STALE_LAB_DAYS = 30
+STALE_IMAGING_DAYS = 90  # imaging, echo and marrow
+
+# --- Section 9: on-treatment safety ----------------------------------------------------------
+IVIG_IGG_G_L = 4.0  # IgG < this on a bispecific or after CAR-T
