@@ -1,0 +1,96 @@
+"""Service configuration: one dataclass, filled from environment variables.
+
+Every field has a safe default so `myeloma-cds serve` runs on a laptop with no settings:
+loopback only, auth off (the dev server warns loudly about that). Production (the Docker
+image) sets CDS_AUTH=jwt. Other modules add fields here additively; read them as
+`current_app.config["CDS"]` (see cds_service.get_config).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from typing import Mapping
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+    if value <= 0:
+        raise ValueError(f"{name} must be > 0, got {raw!r}")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _str(env: Mapping[str, str], name: str, default: str | None) -> str | None:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return raw.strip()
+
+
+AUTH_MODES = ("off", "jwt")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Runtime settings. Field docs are the README's configuration table."""
+
+    host: str = "127.0.0.1"  # CDS_HOST: bind address of the dev server
+    port: int = 8080  # CDS_PORT
+    public_base_url: str | None = None  # CDS_PUBLIC_BASE_URL: e.g. https://cds.example.org (JWT aud, links)
+    request_deadline_s: float = 2.5  # CDS_REQUEST_DEADLINE_S: whole FHIR fetch for one hook call
+    fhir_connect_timeout_s: float = 1.0  # CDS_FHIR_CONNECT_TIMEOUT_S
+    fhir_read_timeout_s: float = 2.0  # CDS_FHIR_READ_TIMEOUT_S
+    fhir_page_count: int = 200  # CDS_FHIR_PAGE_COUNT: _count in prefetch templates and fetches
+    cors_origins: str = "*"  # CDS_CORS_ORIGINS: "*" or a comma-separated list of origins
+    app_url: str | None = None  # CDS_APP_URL: SMART timeline app launch URL (card links)
+    auth: str = "off"  # CDS_AUTH: "off" (dev only) or "jwt"
+    log_level: str = "INFO"  # CDS_LOG_LEVEL
+
+    def __post_init__(self) -> None:
+        if self.auth not in AUTH_MODES:
+            raise ValueError(f"CDS_AUTH must be one of {AUTH_MODES}, got {self.auth!r}")
+        if not 0 < self.port < 65536:
+            raise ValueError(f"CDS_PORT out of range: {self.port}")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Config":
+        env = os.environ if env is None else env
+        d = cls()
+        return cls(
+            host=_str(env, "CDS_HOST", d.host),
+            port=_int(env, "CDS_PORT", d.port),
+            public_base_url=(_str(env, "CDS_PUBLIC_BASE_URL", None) or "").rstrip("/") or None,
+            request_deadline_s=_float(env, "CDS_REQUEST_DEADLINE_S", d.request_deadline_s),
+            fhir_connect_timeout_s=_float(env, "CDS_FHIR_CONNECT_TIMEOUT_S", d.fhir_connect_timeout_s),
+            fhir_read_timeout_s=_float(env, "CDS_FHIR_READ_TIMEOUT_S", d.fhir_read_timeout_s),
+            fhir_page_count=_int(env, "CDS_FHIR_PAGE_COUNT", d.fhir_page_count),
+            cors_origins=_str(env, "CDS_CORS_ORIGINS", d.cors_origins),
+            app_url=_str(env, "CDS_APP_URL", None),
+            auth=(_str(env, "CDS_AUTH", d.auth) or d.auth).lower(),
+            log_level=(_str(env, "CDS_LOG_LEVEL", d.log_level) or d.log_level).upper(),
+        )
+
+    def with_overrides(self, **changes) -> "Config":
+        known = {f.name for f in fields(self)}
+        unknown = set(changes) - known
+        if unknown:
+            raise TypeError(f"unknown config fields: {sorted(unknown)}")
+        return replace(self, **changes)
+
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]

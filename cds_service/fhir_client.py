@@ -1,0 +1,219 @@
+"""A small read-only FHIR client for one hook call: reads, searches, Bundle paging.
+
+Every HTTP request goes through `FhirClient._get`, the single choke point where the URL
+policy, size caps and the call's deadline are applied. `FetchPolicy` is the extension point
+for the trust layer (allow-list, https only, same-origin next links, retries): pass a
+subclass or another object with the same attributes. Failures raise `FhirFetchError` with a
+machine-readable `reason`; messages never contain URLs (they carry patient ids) or tokens.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+log = logging.getLogger(__name__)
+
+FHIR_ACCEPT = "application/fhir+json"
+
+
+class FhirFetchError(Exception):
+    """A FHIR request that did not yield usable data. `reason` is a short code."""
+
+    def __init__(self, reason: str, message: str, status: int | None = None):
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.status = status
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Deadline:
+    """One monotonic deadline shared by every request of a hook call."""
+
+    def __init__(self, seconds: float, clock=time.monotonic):
+        self._clock = clock
+        self.expires_at = clock() + seconds
+
+    def remaining(self) -> float:
+        return self.expires_at - self._clock()
+
+    def check(self) -> float:
+        left = self.remaining()
+        if left <= 0:
+            raise FhirFetchError("deadline", "the FHIR server did not answer within the request deadline")
+        return left
+
+
+@dataclass
+class FetchPolicy:
+    """Limits and URL rules for outgoing FHIR requests (defaults: permissive but bounded)."""
+
+    max_pages: int = 100  # pages followed per search
+    max_entries: int = 50_000  # entries accepted per search
+    max_bytes: int = 32 * 1024 * 1024  # bytes accepted per response
+
+    def check_url(self, url: str, *, base_url: str) -> None:
+        """Raise FhirFetchError('policy', ...) for a URL the client must not request."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise FhirFetchError("policy", "refused a FHIR URL that is not absolute http(s)")
+
+
+def bundle_next_url(bundle: dict) -> str | None:
+    for link in bundle.get("link") or []:
+        if isinstance(link, dict) and link.get("relation") == "next" and isinstance(link.get("url"), str):
+            return link["url"]
+    return None
+
+
+class FhirClient:
+    """Read-only access to one FHIR base URL with an optional Bearer token."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        deadline: Deadline,
+        connect_timeout: float = 1.0,
+        read_timeout: float = 2.0,
+        policy: FetchPolicy | None = None,
+        session: requests.Session | None = None,
+    ):
+        self.base_url = base_url.rstrip("/") + "/"
+        self._token = token
+        self.deadline = deadline
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.policy = policy or FetchPolicy()
+        self._session = session or requests.Session()
+        self.requests_made = 0
+
+    def __repr__(self) -> str:  # never show the token
+        return f"FhirClient(base_url={self.base_url!r}, token={'***' if self._token else None})"
+
+    def close(self) -> None:
+        self._session.close()
+
+    # -- public API -------------------------------------------------------------------------
+    def url_for(self, relative: str) -> str:
+        return urljoin(self.base_url, relative.lstrip("/"))
+
+    def read(self, relative: str, expected_type: str) -> dict:
+        resource = self._get(self.url_for(relative))
+        if resource.get("resourceType") != expected_type:
+            raise FhirFetchError(
+                "wrong-type", f"expected a {expected_type}, the FHIR server returned {resource.get('resourceType')!r}"
+            )
+        return resource
+
+    def search(self, relative: str) -> list[dict]:
+        """All resources of a search, following every Bundle.link[next]."""
+        first = self._get_bundle(self.url_for(relative))
+        return self._collect(first)
+
+    def follow_next(self, bundle: dict) -> list[dict]:
+        """Resources of the pages after `bundle` (which the caller already holds)."""
+        url = bundle_next_url(bundle)
+        if url is None:
+            return []
+        page = self._get_bundle(self._resolve_link(url))
+        return self._collect(page, pages_before=1)
+
+    # -- internals --------------------------------------------------------------------------
+    def _collect(self, bundle: dict, pages_before: int = 0) -> list[dict]:
+        out: list[dict] = []
+        seen: set[str] = set()
+        pages = pages_before
+        while True:
+            pages += 1
+            out.extend(_bundle_resources(bundle))
+            if len(out) > self.policy.max_entries:
+                raise FhirFetchError("too-many-entries", "the search returned more entries than the service accepts")
+            url = bundle_next_url(bundle)
+            if url is None:
+                return out
+            url = self._resolve_link(url)
+            if url in seen:
+                raise FhirFetchError("paging-loop", "the FHIR server's next links loop")
+            seen.add(url)
+            if pages >= self.policy.max_pages:
+                raise FhirFetchError("too-many-pages", "the search has more pages than the service follows")
+            bundle = self._get_bundle(url)
+
+    def _resolve_link(self, url: str) -> str:
+        return urljoin(self.base_url, url)
+
+    def _get_bundle(self, url: str) -> dict:
+        body = self._get(url)
+        if body.get("resourceType") != "Bundle":
+            raise FhirFetchError("wrong-type", f"expected a Bundle, the FHIR server returned {body.get('resourceType')!r}")
+        return body
+
+    def _get(self, url: str) -> dict:
+        """The one place an HTTP request is made."""
+        self.policy.check_url(url, base_url=self.base_url)
+        left = self.deadline.check()
+        headers = {"Accept": FHIR_ACCEPT}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        timeout = (min(self.connect_timeout, left), min(self.read_timeout, left))
+        started = time.monotonic()
+        self.requests_made += 1
+        try:
+            with self._session.get(url, headers=headers, timeout=timeout, stream=True, allow_redirects=False) as resp:
+                content = _read_capped(resp, self.policy.max_bytes)
+                status = resp.status_code
+        except requests.Timeout as exc:
+            raise FhirFetchError("timeout", "the FHIR server did not answer in time") from exc
+        except requests.RequestException as exc:
+            raise FhirFetchError("connection", f"could not reach the FHIR server ({type(exc).__name__})") from exc
+        log.debug("FHIR GET -> %s in %.0f ms", status, (time.monotonic() - started) * 1000)
+        if status != 200:
+            raise FhirFetchError("http-status", f"the FHIR server answered HTTP {status}", status=status)
+        try:
+            body = json.loads(content)
+        except ValueError as exc:
+            raise FhirFetchError("not-json", "the FHIR server's answer is not JSON") from exc
+        if not isinstance(body, dict):
+            raise FhirFetchError("not-json", "the FHIR server's answer is not a JSON object")
+        return body
+
+
+def _read_capped(resp: requests.Response, max_bytes: int) -> bytes:
+    declared = resp.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise FhirFetchError("too-large", "the FHIR server's answer is larger than the service accepts")
+    chunks, size = [], 0
+    for chunk in resp.iter_content(chunk_size=65536):
+        size += len(chunk)
+        if size > max_bytes:
+            raise FhirFetchError("too-large", "the FHIR server's answer is larger than the service accepts")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _bundle_resources(bundle: dict) -> list[dict]:
+    entries = bundle.get("entry") or []
+    if not isinstance(entries, list):
+        raise FhirFetchError("invalid-bundle", "the FHIR server returned a Bundle whose entry is not a list")
+    out = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise FhirFetchError("invalid-bundle", "the FHIR server returned a Bundle with a malformed entry")
+        resource = entry.get("resource")
+        if resource is None:
+            continue
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            raise FhirFetchError("invalid-bundle", "the FHIR server returned a Bundle with a malformed resource")
+        if resource["resourceType"] == "OperationOutcome":
+            continue  # HAPI's search.mode=outcome warnings
+        out.append(resource)
+    return out

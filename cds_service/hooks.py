@@ -1,0 +1,53 @@
+"""CDS Hooks endpoints: discovery and service calls (cds-hooks.md sections 1, 2, 5)."""
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Blueprint, jsonify, request
+
+from cds_service import get_config
+from cds_service.errors import CdsError, Issue, not_found
+from cds_service.services import ServiceCall, discovery_document, find_service
+from cds_service.validation import parse_json_object, validate_hook_request
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("cds_hooks", __name__)
+
+
+@bp.get("/cds-services")
+def discovery():
+    return jsonify(discovery_document())
+
+
+@bp.post("/cds-services/<service_id>")
+def call_service(service_id: str):
+    service = find_service(service_id)
+    if service is None:
+        raise not_found(f"No CDS service with id '{service_id}'; see GET /cds-services.")
+    body = parse_json_object(request.get_data(cache=True))
+    hook = body.get("hook")
+    if isinstance(hook, str) and hook:
+        service = find_service(service_id, hook)
+        if service.hook != hook:
+            raise CdsError(
+                400,
+                [
+                    Issue(
+                        f"Service '{service.id}' answers the '{service.hook}' hook, not '{hook}'.",
+                        code="not-supported",
+                        expression="hook",
+                    )
+                ],
+            )
+    validate_hook_request(body)
+    started = time.monotonic()
+    response = service.handler(ServiceCall(service=service, body=body, config=get_config()))
+    log.info(
+        "service %s answered %d card(s) in %.0f ms",
+        service.id,
+        len(response.get("cards", [])),
+        (time.monotonic() - started) * 1000,
+    )
+    return jsonify(response)

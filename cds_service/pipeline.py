@@ -1,0 +1,82 @@
+"""From a request to cards: resources -> PatientRecord -> assessment -> cards.
+
+The service layer's only bridge to the clinical layers (ARCHITECTURE.md interfaces):
+fhir_mappings.build_patient_record and myeloma_model.assess. Also builds the assessment for
+POST /assessment and `myeloma-cds assess` from a Bundle or a hook request.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Iterable
+
+from cds_service import prefetch
+from cds_service.errors import bad_request
+from cds_service.services import REQUIRED_PATIENT_DATA, ServiceCall, patient_data_prefetch
+from cds_service.validation import validate_hook_request
+
+log = logging.getLogger(__name__)
+
+
+def today() -> date:
+    return date.today()
+
+
+def assess_resources(
+    resources: Iterable[dict], *, patient_id: str | None, as_of: date, data_gaps: Iterable[str] = ()
+) -> dict:
+    """Run the mappings and the model; add the service's own data gaps to the assessment."""
+    from fhir_mappings import build_patient_record
+    from myeloma_model import assess
+
+    record = build_patient_record(list(resources), patient_id=patient_id, as_of=as_of)
+    assessment = assess(record, as_of)
+    extra = [g for g in data_gaps if g not in assessment.get("dataGaps", [])]
+    assessment["dataGaps"] = list(assessment.get("dataGaps") or []) + extra
+    return assessment
+
+
+def handle_patient_view(call: ServiceCall) -> dict:
+    """The `myeloma-relapse` handler: one relapse-status card (more from the guidance layer)."""
+    from cds_service.cards import render_patient_view
+
+    body = call.body
+    data = prefetch.resolve(
+        body, call.service.prefetch, required=call.service.required_prefetch, config=call.config
+    )
+    assessment = assess_resources(
+        data.all_resources(), patient_id=body["context"]["patientId"], as_of=today(), data_gaps=data.data_gaps
+    )
+    if not assessment.get("inScope"):
+        return {"cards": []}
+    return {"cards": render_patient_view(assessment, config=call.config)}
+
+
+# -- POST /assessment and the CLI -----------------------------------------------------------
+def assessment_from_input(body: dict, *, config, as_of: date, fetch: bool) -> dict:
+    """The assessment for a FHIR Bundle (any type) or a CDS Hooks request JSON."""
+    if body.get("resourceType") == "Bundle":
+        return assess_bundle(body, as_of=as_of)
+    if "hook" in body or "context" in body:
+        validate_hook_request(body)
+        data = prefetch.resolve(
+            body, patient_data_prefetch(), required=REQUIRED_PATIENT_DATA, config=config, fetch=fetch
+        )
+        return assess_resources(
+            data.all_resources(), patient_id=body["context"]["patientId"], as_of=as_of, data_gaps=data.data_gaps
+        )
+    raise bad_request(
+        "Expected a FHIR Bundle (resourceType 'Bundle') or a CDS Hooks request (with 'hook' and 'context').",
+        expression="$",
+    )
+
+
+def assess_bundle(bundle: dict, *, as_of: date) -> dict:
+    resources = [r for _, r in prefetch.bundle_entries(bundle, "$")]
+    patients = [r for r in resources if r["resourceType"] == "Patient"]
+    if not patients:
+        raise bad_request("The Bundle holds no Patient resource.", expression="$.entry", code="required")
+    ids = {p.get("id") for p in patients}
+    if len(patients) > 1 and len(ids) > 1:
+        raise bad_request("The Bundle holds more than one Patient; assess one patient at a time.", expression="$.entry")
+    return assess_resources(resources, patient_id=patients[0].get("id"), as_of=as_of)

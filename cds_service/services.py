@@ -1,0 +1,129 @@
+"""The CDS services this server offers, each declared once.
+
+Discovery (`GET /cds-services`) is generated from SERVICES; the hook endpoint dispatches on
+it. To add a service, append a `Service(...)` to SERVICES; nothing else needs to change.
+Prefetch templates use only what cds-hooks.md section 3 allows: `{{context.patientId}}`,
+reads, type-level searches with reference and token (equality) parameters, `_count`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cds_service.config import Config
+
+# Page size asked for in templates and fetches; the client still follows Bundle.link[next].
+PREFETCH_COUNT = 200
+
+
+@dataclass(frozen=True)
+class ServiceCall:
+    """What a handler receives: the validated request body, its service and the config."""
+
+    service: "Service"
+    body: dict
+    config: "Config"
+
+
+Handler = Callable[[ServiceCall], dict]
+
+
+@dataclass(frozen=True)
+class Service:
+    id: str
+    hook: str
+    title: str
+    description: str
+    handler: Handler
+    prefetch: dict[str, str] = field(default_factory=dict)
+    # Prefetch keys without which the service cannot answer (412 when unobtainable).
+    required_prefetch: tuple[str, ...] = ()
+    usage_requirements: str | None = None
+
+    def discovery_entry(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "hook": self.hook,
+            "title": self.title,
+            "description": self.description,
+            "id": self.id,
+        }
+        if self.prefetch:
+            entry["prefetch"] = dict(self.prefetch)
+        if self.usage_requirements:
+            entry["usageRequirements"] = self.usage_requirements
+        return entry
+
+
+def _observation_code_tokens() -> list[str]:
+    """`system|code` tokens of every Observation code the model reads (terminology as data)."""
+    try:
+        from fhir_mappings.terminology import prefetch_observation_codes
+    except ImportError:
+        # TODO(service): remove this fallback once fhir_mappings.terminology lands.
+        return [
+            "http://loinc.org|" + c
+            for c in (
+                "33358-3", "42482-0", "40661-1", "36916-5", "33944-0", "48378-4", "40844-3",
+                "1952-1", "1751-7", "2532-0", "17861-6", "2000-8", "2160-0", "14682-9",
+                "98979-8", "62238-1", "718-7", "777-3", "2465-3", "89247-1", "11118-7", "13047-6",
+            )
+        ]
+    return list(prefetch_observation_codes())
+
+
+def _patient_search(resource_type: str, extra: str = "") -> str:
+    return f"{resource_type}?patient={{{{context.patientId}}}}{extra}&_count={PREFETCH_COUNT}"
+
+
+def patient_data_prefetch() -> dict[str, str]:
+    """The prefetch templates of the relapse service (also reused by the order hooks)."""
+    codes = ",".join(_observation_code_tokens())
+    return {
+        "patient": "Patient/{{context.patientId}}",
+        "conditions": _patient_search("Condition"),
+        "observations": _patient_search("Observation", f"&code={codes}"),
+        "medicationStatements": _patient_search("MedicationStatement"),
+        "medicationRequests": _patient_search("MedicationRequest"),
+        "medicationAdministrations": _patient_search("MedicationAdministration"),
+    }
+
+
+REQUIRED_PATIENT_DATA = ("patient", "conditions", "observations")
+
+
+def _relapse_handler(call: ServiceCall) -> dict:
+    from cds_service.pipeline import handle_patient_view
+
+    return handle_patient_view(call)
+
+
+SERVICES: list[Service] = [
+    Service(
+        id="myeloma-relapse",
+        hook="patient-view",
+        title="Relapsed multiple myeloma: relapse status and treatment guidance",
+        description=(
+            "Reads a myeloma patient's paraprotein, free light chains, CRAB labs, treatment history, "
+            "risk and fitness data; states the IMWG relapse status (clinical, biochemical, suspected) "
+            "and advises on timing and on switching drug class versus retreatment. Advisory only."
+        ),
+        handler=_relapse_handler,
+        prefetch=patient_data_prefetch(),
+        required_prefetch=REQUIRED_PATIENT_DATA,
+    ),
+]
+
+
+def find_service(service_id: str, hook: str | None = None) -> Service | None:
+    """The service with this id (and hook, when one id is listed for several hooks)."""
+    matches = [s for s in SERVICES if s.id == service_id]
+    if hook is not None:
+        for s in matches:
+            if s.hook == hook:
+                return s
+    return matches[0] if matches else None
+
+
+def discovery_document() -> dict:
+    return {"services": [s.discovery_entry() for s in SERVICES]}
