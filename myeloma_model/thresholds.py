@@ -40,6 +40,7 @@ RISING_B2M_RELATIVE = 0.25  # >= 25 % above its value at the start of the curren
 
 # --- Section 5: lines of therapy and refractoriness ----------------------------------------
 LINE_GROUPING_DAYS = 30
+TRANSPLANT_MELPHALAN_WINDOW_DAYS = 30  # melphalan this close to an autograft is high-dose melphalan
 REFRACTORY_WINDOW_DAYS = 60
 RETREAT_MONTHS_ON_DRUG = 28.4  # strictly greater than favours retreatment
 RETREAT_MONTHS_SINCE_LAST_DOSE = 46.1  # strictly greater than favours retreatment

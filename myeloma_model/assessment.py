@@ -1,0 +1,146 @@
+"""The assessment object of assessment-contract.md, composed from the rule families.
+
+`assess(record, as_of)` sees only data dated on or before `as_of` (reproducible "as of"), runs
+relapse -> drugs/refractoriness -> risk -> fitness, then asks `myeloma_model.guidance.advise`
+for timing, strategy, regimens, investigations and safety. Cost is linear in the number of
+results: every series is sorted once and scanned a bounded number of times per line.
+
+Non-contract field `details` (allowed: "fields may be added") carries what guidance and cards
+need beyond the contract: the lines of therapy, dated progression events, whether the current
+relapse happened on therapy, and the b2m value at the start of the current line. Each `drugs`
+entry also carries `firstStart` and `lastDose` (YYYY-MM-DD).
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import replace
+from datetime import date
+
+from myeloma_model import guidance
+from myeloma_model.drug_classes import drug_class
+from myeloma_model.fitness import fitness
+from myeloma_model.records import PatientRecord
+from myeloma_model.refractoriness import drugs_summary, on_therapy, refractory_category, triple_class_exposed
+from myeloma_model.relapse import PROGRESSION_STATUSES, analyse_relapse
+from myeloma_model.risk import b2m_at_line_start, b2m_trend, high_risk_cytogenetics, high_risk_relapse_features, staging
+
+GUIDANCE_DEFAULTS = {"timing": "none", "strategy": "none", "regimens": [], "missingInvestigations": [], "safety": []}
+
+
+def as_of_view(record: PatientRecord, as_of: date) -> PatientRecord:
+    """The record limited to data on or before `as_of` (labs sorted once if they were not)."""
+    labs = {}
+    for key, series in record.labs.items():
+        if any(series[i].when > series[i + 1].when for i in range(len(series) - 1)):
+            series = sorted(series, key=lambda r: r.when)
+        labs[key] = series[: bisect.bisect_right(series, as_of, key=lambda r: r.when)]
+    return replace(
+        record,
+        labs=labs,
+        exposures=[e for e in record.exposures if (e.start or e.end) is None or (e.start or e.end) <= as_of],
+        conditions=[c for c in record.conditions if c.onset is None or c.onset <= as_of],
+        cytogenetics=[c for c in record.cytogenetics if c.when is None or c.when <= as_of],
+        ecog=[e for e in record.ecog if e.when <= as_of],
+        transplants=[t for t in record.transplants if t.when <= as_of],
+        investigations=[i for i in record.investigations if i.when is None or i.when <= as_of],
+        data_gaps=list(record.data_gaps),
+    )
+
+
+def out_of_scope(record: PatientRecord, as_of: date) -> dict:
+    """Every section empty or unknown: the hook returns no cards."""
+    return {
+        "patientId": record.patient_id,
+        "asOf": as_of.isoformat(),
+        "inScope": False,
+        "relapse": {"status": "unknown", "significantParaproteinRelapse": False, "date": None,
+                    "criteria": [], "crabFeatures": [], "markers": {}},
+        "drugs": {},
+        "priorLines": 0,
+        "refractoryCategory": "none",
+        "tripleClassExposed": False,
+        "risk": {"highRiskCytogenetics": [], "iss": "unknown", "riss": "unknown", "b2mTrend": "unknown",
+                 "highRiskRelapseFeatures": []},
+        "fitness": {"age": None, "ecog": None, "frailty": "unknown", "cautions": []},
+        **{k: (list(v) if isinstance(v, list) else v) for k, v in GUIDANCE_DEFAULTS.items()},
+        "dataGaps": list(record.data_gaps),
+    }
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def assess(record: PatientRecord, as_of: date) -> dict:
+    """The assessment object (assessment-contract.md) for one patient as of a date."""
+    if not record.in_scope:
+        return out_of_scope(record, as_of)
+    view = as_of_view(record, as_of)
+    gaps = view.data_gaps
+
+    rel = analyse_relapse(view, as_of)
+    cur = rel.current
+    line = rel.current_line
+    line_start = line.start if line else None
+
+    progressions = [e.date for e in rel.events]
+    drugs = drugs_summary(view.exposures, progressions, as_of)
+    for e in view.exposures:
+        if drug_class(e.drug) is None:
+            gaps.append(f"drug '{e.drug}' is not in the model's drug-class table; not assessed")
+    for name, info in drugs.items():
+        if info["monthsOnDrug"] is None:
+            gaps.append(f"{name}: exposure without dates; time on drug and refractoriness unknown")
+
+    relapsing = cur.status in PROGRESSION_STATUSES or cur.status == "suspected"
+    on_tx = on_therapy(view.exposures, cur.date, as_of) if relapsing and cur.date else None
+    cyto = high_risk_cytogenetics(view)
+    iss, riss = staging(view, gaps)
+    trend = b2m_trend(view, line_start)
+    b2m_base = b2m_at_line_start(view, line_start)
+
+    assessment = {
+        "patientId": record.patient_id,
+        "asOf": as_of.isoformat(),
+        "inScope": True,
+        "relapse": {
+            "status": cur.status,
+            "significantParaproteinRelapse": cur.spr,
+            "date": _iso(cur.date),
+            "criteria": cur.criteria,
+            "crabFeatures": cur.crab,
+            "markers": rel.markers,
+        },
+        "drugs": drugs,
+        "priorLines": len(rel.lines),
+        "refractoryCategory": refractory_category(drugs),
+        "tripleClassExposed": triple_class_exposed(drugs),
+        "risk": {
+            "highRiskCytogenetics": cyto,
+            "iss": iss,
+            "riss": riss,
+            "b2mTrend": trend,
+            "highRiskRelapseFeatures": high_risk_relapse_features(
+                view, line_start=line_start, relapsing=relapsing, relapse_on_therapy=bool(on_tx),
+                first_progression=rel.first_progression, cytogenetics=cyto, trend=trend,
+            ),
+        },
+        "fitness": fitness(view, as_of),
+        **{k: (list(v) if isinstance(v, list) else v) for k, v in GUIDANCE_DEFAULTS.items()},
+        "dataGaps": gaps,
+        "details": {
+            "lines": [ln.to_json() for ln in rel.lines],
+            "currentLine": line.number if line else None,
+            "progressionEvents": [
+                {"date": e.date.isoformat(), "status": e.status, "line": e.line} for e in rel.events
+            ],
+            "firstProgression": _iso(rel.first_progression),
+            "onTherapyAtRelapse": on_tx,
+            "b2mAtLineStart": (
+                {"value": b2m_base.value, "date": b2m_base.when.isoformat()} if b2m_base else None
+            ),
+        },
+    }
+    advice = guidance.advise(assessment, view, as_of) or {}
+    assessment.update(advice)
+    return assessment

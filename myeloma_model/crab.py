@@ -1,0 +1,78 @@
+"""CRAB / clinical features of progression (clinical-rules.md section 3), new since the nadir
+or the start of the current line.
+
+`since` is the reference day (the nadir of the progressing marker, else the line's start):
+features recorded before it belong to the previous disease phase (e.g. hypercalcaemia at
+diagnosis) and never make a later relapse "clinical". A feature counts if it was present on
+any measurement from `since` on (a treated hypercalcaemia is still a clinical feature).
+Censored values follow markers.py: only a surely-abnormal value counts.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from myeloma_model.markers import EPS, daily_points, surely_above, value_at
+from myeloma_model.records import PatientRecord
+from myeloma_model.thresholds import CRAB_CALCIUM_MMOL_L, CRAB_CREATININE_RISE_UMOL_L, CRAB_HAEMOGLOBIN_FALL_G_L
+
+LESION_KINDS = ("bone-lesion", "plasmacytoma", "extramedullary-disease")
+
+
+def _in(d: date, since: date | None, end: date | None) -> bool:
+    return (since is None or d >= since) and (end is None or d < end)
+
+
+def hypercalcaemia(record: PatientRecord, since: date | None, end: date | None = None) -> bool:
+    """Calcium strictly > 2.75 mmol/L (11 mg/dL)."""
+    return any(_in(r.when, since, end) and surely_above(r, CRAB_CALCIUM_MMOL_L) for r in record.series("calcium"))
+
+
+def anaemia(record: PatientRecord, since: date | None, end: date | None = None) -> bool:
+    """Haemoglobin falls by >= 20 g/L from its best value since the nadir (running best)."""
+    best: float | None = None
+    for p in daily_points(record.series("haemoglobin")):
+        if not _in(p.when, since, end):
+            continue
+        if best is not None and p.high is not None and best - p.high >= CRAB_HAEMOGLOBIN_FALL_G_L - EPS:
+            return True
+        if p.low is not None and (best is None or p.low > best):
+            best = p.low
+    return False
+
+
+def renal(record: PatientRecord, line_start: date | None, since: date | None, end: date | None = None) -> bool:
+    """Creatinine rises by >= 177 umol/L (2 mg/dL) from its value at the start of the current
+    line (earliest value when no line is known)."""
+    points = daily_points(record.series("creatinine"))
+    base = value_at(points, line_start)
+    if base is None or base.high is None:
+        return False
+    return any(
+        p.when > base.when and _in(p.when, since, end) and p.low is not None
+        and p.low - base.high >= CRAB_CREATININE_RISE_UMOL_L - EPS
+        for p in points
+    )
+
+
+def new_bone_lesion(record: PatientRecord, since: date | None, end: date | None = None) -> bool:
+    """A bone lesion, plasmacytoma or extramedullary disease recorded since `since` (a Condition
+    without an onset date cannot be shown to be new and is not counted)."""
+    return any(
+        c.kind in LESION_KINDS and c.active and c.onset is not None and _in(c.onset, since, end)
+        for c in record.conditions
+    )
+
+
+def crab_features(record: PatientRecord, line_start: date | None, since: date | None,
+                  end: date | None = None) -> list[str]:
+    """Contract codes of the CRAB features present in [since, end), in contract order."""
+    out = []
+    if hypercalcaemia(record, since, end):
+        out.append("hypercalcaemia")
+    if anaemia(record, since, end):
+        out.append("anaemia")
+    if renal(record, line_start, since, end):
+        out.append("renal")
+    if new_bone_lesion(record, since, end):
+        out.append("bone-lesion")
+    return out

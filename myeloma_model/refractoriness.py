@@ -1,0 +1,152 @@
+"""Drug exposure, refractoriness and the retreatment signal (clinical-rules.md section 5).
+
+- Refractory to a drug: a progression (biochemical or clinical), dated by its first qualifying
+  measurement, while on the drug (after its start, up to its last dose) or within 60 days
+  after its last dose. Corticosteroids are never refractory.
+- Category from the classes PI, IMiD and anti-CD38 the disease is refractory to: one ->
+  single, two -> double, three -> triple-class; penta (>= 2 PIs, >= 2 IMiDs, >= 1 anti-CD38)
+  wins over triple-class. Triple-class exposed: the same three-class test on exposure.
+- Retreatment signal (Goel 2024): months on the drug > 28.4 or months since its last dose
+  > 46.1, judged on the values reported (rounded to 0.1 month) so a card never shows
+  "28.4 months" next to a signal.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from myeloma_model.drug_classes import ANTI_CD38, IMID, PI, drug_class, is_steroid
+from myeloma_model.lines import exposure_end
+from myeloma_model.records import DrugExposure
+from myeloma_model.thresholds import (
+    DAYS_PER_MONTH,
+    PENTA_MIN_ANTI_CD38,
+    PENTA_MIN_IMID,
+    PENTA_MIN_PI,
+    REFRACTORY_WINDOW_DAYS,
+    RETREAT_MONTHS_ON_DRUG,
+    RETREAT_MONTHS_SINCE_LAST_DOSE,
+)
+
+
+def months(days: float) -> float:
+    """Days -> months of 30.44 days, rounded to 0.1 month (the reported value)."""
+    return round(days / DAYS_PER_MONTH, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    start: date
+    end: date  # last dose (inclusive)
+
+
+def periods(exposures: list[DrugExposure], as_of: date) -> list[Period]:
+    """Dated exposure periods (start..last dose) on or before as-of; undated ones are dropped."""
+    out = []
+    for e in exposures:
+        start = e.start or e.end
+        if start is None or start > as_of:
+            continue
+        end = exposure_end(e, as_of) or start
+        out.append(Period(start, max(start, end)))
+    return out
+
+
+def days_on_drug(ps: list[Period]) -> int:
+    """Summed length of the periods, overlaps counted once (sort once, sweep)."""
+    total = 0
+    cur: Period | None = None
+    for p in sorted(ps, key=lambda p: p.start):
+        if cur is None or p.start > cur.end:
+            if cur is not None:
+                total += (cur.end - cur.start).days
+            cur = p
+        elif p.end > cur.end:
+            cur = Period(cur.start, p.end)
+    if cur is not None:
+        total += (cur.end - cur.start).days
+    return total
+
+
+def progression_on_drug(ps: list[Period], progression: date) -> bool:
+    """Progression after the drug's start and no later than 60 days after its last dose."""
+    window = timedelta(days=REFRACTORY_WINDOW_DAYS)
+    return any(p.start < progression <= p.end + window for p in ps)
+
+
+def retreatment_signal(months_on_drug: float | None, months_since_last_dose: float | None) -> bool:
+    """Goel 2024: > 28.4 months on the drug or > 46.1 months since its last dose."""
+    return (months_on_drug is not None and months_on_drug > RETREAT_MONTHS_ON_DRUG) or (
+        months_since_last_dose is not None and months_since_last_dose > RETREAT_MONTHS_SINCE_LAST_DOSE
+    )
+
+
+def is_active(e: DrugExposure, as_of: date) -> bool:
+    """Taken on the as-of date: an open active exposure, or one whose end is on/after as-of."""
+    if e.start is not None and e.start > as_of:
+        return False
+    return (e.active and e.end is None) or (e.end is not None and e.end >= as_of)
+
+
+def drug_summary(drug: str, exposures: list[DrugExposure], progressions: list[date], as_of: date) -> dict:
+    """One `drugs` entry of the contract (plus firstStart / lastDose for guidance)."""
+    ps = periods(exposures, as_of)
+    active = any(is_active(e, as_of) for e in exposures)
+    refractory = not is_steroid(drug) and any(progression_on_drug(ps, d) for d in progressions)
+    if ps:
+        on = months(days_on_drug(ps))
+        last = max(p.end for p in ps)
+        since = 0.0 if active else months((as_of - last).days)
+    else:
+        on = since = None
+        last = None
+    return {
+        "class": drug_class(drug),
+        "exposed": True,
+        "active": active,
+        "refractory": refractory,
+        "monthsOnDrug": on,
+        "monthsSinceLastDose": since,
+        "retreatmentSignal": retreatment_signal(on, since),
+        "firstStart": min(p.start for p in ps).isoformat() if ps else None,
+        "lastDose": last.isoformat() if last else None,
+    }
+
+
+def drugs_summary(exposures: list[DrugExposure], progressions: list[date], as_of: date) -> dict[str, dict]:
+    """`drugs`: one entry per drug ever exposed (known drug keys only), sorted by key."""
+    by_drug: dict[str, list[DrugExposure]] = {}
+    for e in exposures:
+        if drug_class(e.drug) is not None and (e.start is None or e.start <= as_of):
+            by_drug.setdefault(e.drug, []).append(e)
+    return {d: drug_summary(d, es, progressions, as_of) for d, es in sorted(by_drug.items())}
+
+
+def _class_counts(drugs: dict[str, dict], flag: str) -> dict[str, int]:
+    counts = {PI: 0, IMID: 0, ANTI_CD38: 0}
+    for info in drugs.values():
+        if info.get(flag) and info["class"] in counts:
+            counts[info["class"]] += 1
+    return counts
+
+
+def refractory_category(drugs: dict[str, dict]) -> str:
+    """none | single | double | triple-class | penta (penta wins)."""
+    n = _class_counts(drugs, "refractory")
+    if n[PI] >= PENTA_MIN_PI and n[IMID] >= PENTA_MIN_IMID and n[ANTI_CD38] >= PENTA_MIN_ANTI_CD38:
+        return "penta"
+    return ("none", "single", "double", "triple-class")[sum(1 for v in n.values() if v)]
+
+
+def triple_class_exposed(drugs: dict[str, dict]) -> bool:
+    """Exposed to at least one PI, one IMiD and one anti-CD38 antibody."""
+    return all(_class_counts(drugs, "exposed").values())
+
+
+def on_therapy(exposures: list[DrugExposure], day: date, as_of: date) -> bool:
+    """A non-steroid anti-myeloma drug was being taken on `day` (relapse on therapy)."""
+    return any(
+        p.start <= day <= p.end
+        for e in exposures if not is_steroid(e.drug) and drug_class(e.drug)
+        for p in periods([e], as_of)
+    )
