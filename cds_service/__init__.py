@@ -30,9 +30,20 @@ def create_app(config: Config | None = None) -> Flask:
     from cds_service.health import bp as health_bp
     from cds_service.hooks import bp as hooks_bp
 
+    from cds_service.feedback import bp as feedback_bp
+    from cds_service.request_log import install_request_log
+    from cds_service.security import install_auth
+
+    install_request_log(app)
     init_cors(app, config.cors_origin_list())
+    # CDS_AUTH=jwt: verify the client JWT before discovery/service/feedback calls.
+    # Raises security.AuthConfigError (service must not start) without trusted clients.
+    install_auth(app)
     register_error_handlers(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(hooks_bp)
     app.register_blueprint(assessment_bp)
+    app.register_blueprint(feedback_bp)
+    from cds_service.smart_app import bp as smart_app_bp  # SMART timeline app under /app/ (issue 7)
+    app.register_blueprint(smart_app_bp)
     return app

@@ -60,6 +60,14 @@ class Config:
     app_url: str | None = None  # CDS_APP_URL: SMART timeline app launch URL (card links)
     auth: str = "off"  # CDS_AUTH: "off" (dev only) or "jwt"
     log_level: str = "INFO"  # CDS_LOG_LEVEL
+    # -- trust and resilience (issue 5; README "Security model") --
+    trusted_clients: str | None = None  # CDS_TRUSTED_CLIENTS: path to the trusted-clients JSON
+    database_url: str | None = None  # CDS_DATABASE_URL: default SQLite in the instance folder
+    jwt_clock_skew_s: float = 30.0  # CDS_JWT_CLOCK_SKEW_S: leeway on exp/iat
+    fhir_max_retries: int = 2  # CDS_FHIR_MAX_RETRIES: GET retries on 5xx/connection errors
+    fhir_max_pages: int = 100  # CDS_FHIR_MAX_PAGES: pages followed per search
+    fhir_max_entries: int = 50_000  # CDS_FHIR_MAX_ENTRIES: entries accepted per search
+    fhir_max_bytes: int = 32 * 1024 * 1024  # CDS_FHIR_MAX_BYTES: bytes read per response
 
     def __post_init__(self) -> None:
         if self.auth not in AUTH_MODES:
@@ -83,6 +91,13 @@ class Config:
             app_url=_str(env, "CDS_APP_URL", None),
             auth=(_str(env, "CDS_AUTH", d.auth) or d.auth).lower(),
             log_level=(_str(env, "CDS_LOG_LEVEL", d.log_level) or d.log_level).upper(),
+            trusted_clients=_str(env, "CDS_TRUSTED_CLIENTS", None),
+            database_url=_str(env, "CDS_DATABASE_URL", None),
+            jwt_clock_skew_s=_float(env, "CDS_JWT_CLOCK_SKEW_S", d.jwt_clock_skew_s),
+            fhir_max_retries=_int(env, "CDS_FHIR_MAX_RETRIES", d.fhir_max_retries),
+            fhir_max_pages=_int(env, "CDS_FHIR_MAX_PAGES", d.fhir_max_pages),
+            fhir_max_entries=_int(env, "CDS_FHIR_MAX_ENTRIES", d.fhir_max_entries),
+            fhir_max_bytes=_int(env, "CDS_FHIR_MAX_BYTES", d.fhir_max_bytes),
         )
 
     def with_overrides(self, **changes) -> "Config":

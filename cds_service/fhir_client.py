@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 
 log = logging.getLogger(__name__)
 
 FHIR_ACCEPT = "application/fhir+json"
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 
 
 class FhirFetchError(Exception):
@@ -58,6 +60,8 @@ class FetchPolicy:
     max_pages: int = 100  # pages followed per search
     max_entries: int = 50_000  # entries accepted per search
     max_bytes: int = 32 * 1024 * 1024  # bytes accepted per response
+    max_retries: int = 2  # GET retries on connection errors, 429 and 5xx, within the deadline
+    backoff_s: float = 0.05  # first retry pause; doubles each retry
 
     def check_url(self, url: str, *, base_url: str) -> None:
         """Raise FhirFetchError('policy', ...) for a URL the client must not request."""
@@ -158,8 +162,24 @@ class FhirClient:
         return body
 
     def _get(self, url: str) -> dict:
-        """The one place an HTTP request is made."""
+        """The one place an HTTP request is made: policy check, then bounded retries (GET is
+        idempotent) with exponential backoff, never past the call's deadline."""
         self.policy.check_url(url, base_url=self.base_url)
+        attempt = 0
+        while True:
+            try:
+                return self._get_once(url)
+            except FhirFetchError as err:
+                retryable = err.reason in ("timeout", "connection") or (
+                    err.reason == "http-status" and err.status in RETRYABLE_STATUS
+                )
+                pause = self.policy.backoff_s * (2**attempt)
+                if not retryable or attempt >= self.policy.max_retries or self.deadline.remaining() <= pause:
+                    raise
+                attempt += 1
+                time.sleep(pause)
+
+    def _get_once(self, url: str) -> dict:
         left = self.deadline.check()
         headers = {"Accept": FHIR_ACCEPT}
         if self._token:
@@ -169,7 +189,7 @@ class FhirClient:
         self.requests_made += 1
         try:
             with self._session.get(url, headers=headers, timeout=timeout, stream=True, allow_redirects=False) as resp:
-                content = _read_capped(resp, self.policy.max_bytes)
+                content = _read_capped(resp, self.policy.max_bytes, self.deadline)
                 status = resp.status_code
         except requests.Timeout as exc:
             raise FhirFetchError("timeout", "the FHIR server did not answer in time") from exc
@@ -187,12 +207,24 @@ class FhirClient:
         return body
 
 
-def _read_capped(resp: requests.Response, max_bytes: int) -> bytes:
+def _read_capped(resp: requests.Response, max_bytes: int, deadline: Deadline | None = None) -> bytes:
     declared = resp.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
         raise FhirFetchError("too-large", "the FHIR server's answer is larger than the service accepts")
     chunks, size = [], 0
-    for chunk in resp.iter_content(chunk_size=65536):
+    while True:
+        # read1: one socket read at a time, so a server that drips bytes cannot hold the call
+        # past its deadline (each read waits at most the read timeout).
+        try:
+            chunk = resp.raw.read1(65536, decode_content=True)
+        except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
+            raise FhirFetchError("timeout", "the FHIR server did not answer in time") from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise FhirFetchError("connection", f"the FHIR server's answer broke off ({type(exc).__name__})") from exc
+        if not chunk:
+            break
+        if deadline is not None:
+            deadline.check()
         size += len(chunk)
         if size > max_bytes:
             raise FhirFetchError("too-large", "the FHIR server's answer is larger than the service accepts")

@@ -132,6 +132,22 @@ def resolve(
             result.data_gaps.append(f"{key}: the prefetched Bundle has further pages that were not read ({why})")
         to_fetch, to_continue = [], {}
 
+    if (to_fetch or to_continue) and policy is None:
+        # Trust gate (security/): fhirServer must be allowed for the verified caller; no
+        # request at all reaches a refused server. Refused -> 412 for required keys.
+        from cds_service.security.fetch_policy import policy_for_request
+        from cds_service.security.url_policy import UrlPolicyError
+
+        try:
+            policy = policy_for_request(server, config)
+        except UrlPolicyError as exc:
+            why = f"the fhirServer was refused ({exc})"
+            for tpl in to_fetch:
+                _unavailable(result, tpl, required, missing_required, why)
+            for key in to_continue:
+                result.data_gaps.append(f"{key}: the prefetched Bundle has further pages that were not read ({why})")
+            to_fetch, to_continue = [], {}
+
     if to_fetch or to_continue:
         started = time.monotonic()
         failures = _fetch_all(

@@ -2,6 +2,12 @@
 
 Configuration comes from the environment (see cds_service.config and the README).
 """
-from cds_service import create_app
+import sys
 
-app = create_app()
+from cds_service import create_app
+from cds_service.security import AuthConfigError
+
+try:
+    app = create_app()
+except AuthConfigError as exc:  # e.g. CDS_AUTH=jwt without trusted clients: refuse to start
+    sys.exit(f"myeloma-cds refuses to start: {exc}")

@@ -1,0 +1,286 @@
+"""Clinician feedback: `POST /cds-services/{id}/feedback` (cds-hooks.md section 6).
+
+Validation follows the logical model's invariants: cds-fb-1 (outcome is `accepted` or
+`overridden`), cds-fb-2 (accepted implies acceptedSuggestions), cds-fb-3 (overrideReason
+has `reason` or `userComment`), plus the JSON rules (no nulls, no empty values).
+Storage is idempotent: an item is keyed by (service, card, outcome, outcomeTimestamp,
+accepted suggestion ids); the same item posted twice, or by two workers at once, is stored
+once (unique key + INSERT ... ON CONFLICT DO NOTHING). The answer is a bare 200.
+
+Card topics for the report: when the service issues cards it records card uuid -> the
+card's `source.topic` (see `record_issued_cards`); feedback carries only the card uuid, so
+`feedback_report` joins the two. Free-text override comments are stored but never logged
+and never printed by the report (they may name the patient).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from .db import feedback as feedback_table
+from .db import insert_ignoring_duplicates, issued_card
+
+log = logging.getLogger(__name__)
+
+OUTCOMES = ("accepted", "overridden")
+MAX_ITEMS = 500
+MAX_ID_LEN = 256
+MAX_TEXT_LEN = 4000
+
+
+class FeedbackInvalid(ValueError):
+    """The feedback body breaks section 6; the message names the offending element."""
+
+
+@dataclass(frozen=True)
+class FeedbackItem:
+    card: str
+    outcome: str
+    outcome_timestamp: datetime  # UTC
+    accepted_suggestions: tuple[str, ...]
+    override_system: str | None = None
+    override_code: str | None = None
+    override_display: str | None = None
+    override_comment: str | None = None
+
+    def dedupe_key(self, service_id: str) -> str:
+        canonical = json.dumps(
+            [service_id, self.card, self.outcome, self.outcome_timestamp.isoformat(),
+             sorted(set(self.accepted_suggestions))],
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# -- validation -----------------------------------------------------------------------------
+
+def _string(value, where: str, *, max_len: int = MAX_ID_LEN) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise FeedbackInvalid(f"{where} must be a non-empty string")
+    if len(value) > max_len:
+        raise FeedbackInvalid(f"{where} is longer than {max_len} characters")
+    return value
+
+
+def parse_timestamp(value, where: str) -> datetime:
+    """RFC 3339 date-time with a time zone (spec: UTC, e.g. 2021-12-11T10:05:31Z)."""
+    text = _string(value, where, max_len=64)
+    if "T" not in text.upper():
+        raise FeedbackInvalid(f"{where} must be an RFC 3339 date-time, e.g. 2021-12-11T10:05:31Z")
+    try:
+        when = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+    except ValueError:
+        raise FeedbackInvalid(
+            f"{where} must be an RFC 3339 date-time, e.g. 2021-12-11T10:05:31Z") from None
+    if when.tzinfo is None:
+        raise FeedbackInvalid(f"{where} must carry a time zone (UTC 'Z')")
+    return when.astimezone(timezone.utc)
+
+
+def _item(raw, where: str) -> FeedbackItem:
+    if not isinstance(raw, dict):
+        raise FeedbackInvalid(f"{where} must be an object")
+    card = _string(raw.get("card"), f"{where}.card")
+    outcome = raw.get("outcome")
+    if outcome not in OUTCOMES:  # cds-fb-1
+        raise FeedbackInvalid(f"{where}.outcome must be 'accepted' or 'overridden'")
+    when = parse_timestamp(raw.get("outcomeTimestamp"), f"{where}.outcomeTimestamp")
+    suggestions: list[str] = []
+    if "acceptedSuggestions" in raw:
+        accepted = raw["acceptedSuggestions"]
+        if not isinstance(accepted, list) or not accepted:
+            raise FeedbackInvalid(f"{where}.acceptedSuggestions must be a non-empty array")
+        for j, s in enumerate(accepted):
+            if not isinstance(s, dict):
+                raise FeedbackInvalid(f"{where}.acceptedSuggestions[{j}] must be an object")
+            suggestions.append(_string(s.get("id"), f"{where}.acceptedSuggestions[{j}].id"))
+    if outcome == "accepted" and not suggestions:  # cds-fb-2
+        raise FeedbackInvalid(f"{where}.acceptedSuggestions is required when outcome is accepted")
+    system = code = display = comment = None
+    if "overrideReason" in raw:
+        reason_obj = raw["overrideReason"]
+        if not isinstance(reason_obj, dict):
+            raise FeedbackInvalid(f"{where}.overrideReason must be an object")
+        if "reason" not in reason_obj and "userComment" not in reason_obj:  # cds-fb-3
+            raise FeedbackInvalid(f"{where}.overrideReason needs reason or userComment")
+        if "reason" in reason_obj:
+            coding = reason_obj["reason"]
+            if not isinstance(coding, dict):
+                raise FeedbackInvalid(f"{where}.overrideReason.reason must be a Coding")
+            code = _string(coding.get("code"), f"{where}.overrideReason.reason.code")
+            system = _string(coding.get("system"), f"{where}.overrideReason.reason.system",
+                             max_len=512)
+            if "display" in coding:
+                display = _string(coding["display"], f"{where}.overrideReason.reason.display",
+                                  max_len=512)
+        if "userComment" in reason_obj:
+            comment = _string(reason_obj["userComment"], f"{where}.overrideReason.userComment",
+                              max_len=MAX_TEXT_LEN)
+    return FeedbackItem(card, outcome, when, tuple(suggestions), system, code, display, comment)
+
+
+def validate_feedback(body) -> list[FeedbackItem]:
+    """Parse a feedback request body or raise FeedbackInvalid naming the problem."""
+    if not isinstance(body, dict):
+        raise FeedbackInvalid("body must be a JSON object {\"feedback\": [...]}")
+    items = body.get("feedback")
+    if not isinstance(items, list) or not items:
+        raise FeedbackInvalid("feedback must be a non-empty array")
+    if len(items) > MAX_ITEMS:
+        raise FeedbackInvalid(f"feedback has more than {MAX_ITEMS} items")
+    return [_item(raw, f"feedback[{i}]") for i, raw in enumerate(items)]
+
+
+# -- storage --------------------------------------------------------------------------------
+
+def store_feedback(engine: Engine, service_id: str, items: list[FeedbackItem],
+                   client_iss: str | None = None) -> int:
+    """Store each item unless already stored; returns how many were new."""
+    now = datetime.now(timezone.utc)
+    new = 0
+    for item in items:
+        row = {
+            "dedupe_key": item.dedupe_key(service_id),
+            "service_id": service_id,
+            "card_uuid": item.card,
+            "outcome": item.outcome,
+            "outcome_timestamp": item.outcome_timestamp,
+            "accepted_suggestions": json.dumps(sorted(set(item.accepted_suggestions)))
+            if item.accepted_suggestions else None,
+            "override_system": item.override_system,
+            "override_code": item.override_code,
+            "override_display": item.override_display,
+            "override_comment": item.override_comment,
+            "client_iss": client_iss,
+            "received_at": now,
+        }
+        new += insert_ignoring_duplicates(engine, feedback_table, row)
+    return new
+
+
+def card_topic(card: dict) -> tuple[str, str | None]:
+    """(code, display) of a card's `source.topic`, or a fallback naming the absence."""
+    topic = (card.get("source") or {}).get("topic") if isinstance(card, dict) else None
+    if isinstance(topic, dict) and isinstance(topic.get("code"), str) and topic["code"]:
+        display = topic.get("display")
+        return topic["code"], display if isinstance(display, str) else None
+    return "(no topic)", None
+
+
+def record_issued_cards(engine: Engine, service_id: str, cards: list[dict]) -> None:
+    """Remember card uuid -> topic for every card with a uuid (feedback report input).
+
+    Best effort: a database problem is logged and never fails the hook response.
+    """
+    now = datetime.now(timezone.utc)
+    try:
+        for card in cards:
+            uuid = card.get("uuid") if isinstance(card, dict) else None
+            if not isinstance(uuid, str) or not uuid:
+                continue
+            code, display = card_topic(card)
+            insert_ignoring_duplicates(engine, issued_card, {
+                "card_uuid": uuid[:MAX_ID_LEN], "service_id": service_id,
+                "topic_code": code[:MAX_ID_LEN],
+                "topic_display": display[:512] if display else None, "issued_at": now,
+            })
+    except Exception as exc:  # noqa: BLE001 - never fail a hook call for bookkeeping
+        log.warning("could not record issued cards: %s", type(exc).__name__)
+
+
+# -- report ---------------------------------------------------------------------------------
+
+def feedback_report(engine: Engine) -> list[dict]:
+    """Per card topic: counts, accept/override rates, override reasons (coded)."""
+    query = select(
+        feedback_table.c.service_id, feedback_table.c.outcome,
+        feedback_table.c.override_system, feedback_table.c.override_code,
+        feedback_table.c.override_display, feedback_table.c.override_comment,
+        issued_card.c.topic_code, issued_card.c.topic_display,
+    ).select_from(
+        feedback_table.outerjoin(issued_card, feedback_table.c.card_uuid == issued_card.c.card_uuid)
+    )
+    groups: dict[str, dict] = {}
+    reasons: dict[str, Counter] = defaultdict(Counter)
+    with engine.connect() as conn:
+        for row in conn.execute(query):
+            topic = row.topic_code or "(card not issued by this service)"
+            g = groups.setdefault(topic, {"topic": topic, "display": row.topic_display,
+                                          "total": 0, "accepted": 0, "overridden": 0,
+                                          "comments": 0})
+            g["total"] += 1
+            g[row.outcome] += 1
+            if row.outcome == "overridden":
+                if row.override_code:
+                    label = row.override_display or row.override_code
+                    reasons[topic][f"{label} ({row.override_system}|{row.override_code})"] += 1
+                if row.override_comment:
+                    g["comments"] += 1
+                if not row.override_code and not row.override_comment:
+                    reasons[topic]["(no reason given)"] += 1
+    report = []
+    for topic in sorted(groups):
+        g = groups[topic]
+        g["accept_rate"] = g["accepted"] / g["total"]
+        g["override_rate"] = g["overridden"] / g["total"]
+        g["override_reasons"] = reasons[topic].most_common()
+        report.append(g)
+    return report
+
+
+def format_feedback_report(report: list[dict]) -> str:
+    if not report:
+        return "No feedback stored yet."
+    lines = []
+    for g in report:
+        title = g["topic"] + (f" ({g['display']})" if g.get("display") else "")
+        lines.append(
+            f"{title}: {g['total']} feedback, accepted {g['accepted']} "
+            f"({g['accept_rate']:.0%}), overridden {g['overridden']} ({g['override_rate']:.0%})"
+        )
+        for reason, count in g["override_reasons"]:
+            lines.append(f"  override reason: {reason}: {count}")
+        if g["comments"]:
+            lines.append(f"  overrides with a free-text comment: {g['comments']} (not shown)")
+    return "\n".join(lines)
+
+
+# -- HTTP -----------------------------------------------------------------------------------
+
+def _blueprint():
+    from flask import Blueprint, Response, current_app, g, request
+
+    from .db import engine_for_app
+    from .errors import bad_request, not_found
+    from .services import find_service
+    from .validation import parse_json_object
+
+    bp = Blueprint("cds_feedback", __name__)
+
+    @bp.post("/cds-services/<service_id>/feedback")
+    def post_feedback(service_id: str):
+        if find_service(service_id) is None:
+            raise not_found(f"No CDS service with id '{service_id}'; see GET /cds-services.")
+        body = parse_json_object(request.get_data(cache=True))
+        try:
+            items = validate_feedback(body)
+        except FeedbackInvalid as exc:
+            where = str(exc).split(" ", 1)[0]
+            raise bad_request(str(exc), expression=where if where.startswith("feedback") else "$") from None
+        client = getattr(g, "cds_client", None)
+        new = store_feedback(engine_for_app(current_app), service_id, items,
+                             client_iss=getattr(client, "iss", None))
+        log.info("feedback for %s: %d item(s), %d new", service_id, len(items), new)
+        return Response(status=200)
+
+    return bp
+
+
+bp = _blueprint()
