@@ -1,0 +1,226 @@
+"""Code tables as data (the JSON files beside this module) and the lookups built from them.
+
+Every LOINC, SNOMED CT, ICD-10(-CM), RxNorm and ATC code the mapping reads lives in the JSON
+files here, each marked `verified` / `candidate` / `unverified` against
+../shared/terminology.md. All of them are accepted on input. The lookups are dicts keyed by
+`(system, code)` built once at import, so the per-resource hot path is a dict lookup.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+ATC = "http://www.whocc.no/atc"
+UCUM = "http://unitsofmeasure.org"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+
+_DIR = Path(__file__).parent
+
+# Systems senders use for the same code system; normalised to the canonical URI on input.
+_SYSTEM_ALIASES = {
+    "http://loinc.org/": LOINC,
+    "urn:oid:2.16.840.1.113883.6.1": LOINC,
+    "http://snomed.info/sct/": SNOMED,
+    "urn:oid:2.16.840.1.113883.6.96": SNOMED,
+    "urn:oid:2.16.840.1.113883.6.88": RXNORM,
+    "http://www.nlm.nih.gov/research/umls/rxnorm/": RXNORM,
+    "http://www.whocc.no/atc/": ATC,
+    "urn:oid:2.16.840.1.113883.6.73": ATC,
+    "urn:oid:2.16.840.1.113883.6.8": UCUM,
+    "http://unitsofmeasure.org/": UCUM,
+    "urn:oid:2.16.840.1.113883.6.90": ICD10CM,
+}
+
+
+def normalise_system(system: str | None) -> str | None:
+    if system is None:
+        return None
+    return _SYSTEM_ALIASES.get(system, system)
+
+
+def _load(name: str) -> dict[str, Any]:
+    with open(_DIR / name, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+@dataclass(frozen=True, slots=True)
+class DrugInfo:
+    key: str  # assessment-contract drug key, e.g. "belantamab-mafodotin"
+    drug_class: str  # contract class, e.g. "BCMA-ADC"
+
+
+@dataclass(frozen=True)
+class Tables:
+    """Precompiled lookups over the JSON tables."""
+
+    analyte_by_code: dict[tuple[str, str], str]
+    ecog_codes: frozenset[tuple[str, str]]
+    ecog_answers: dict[tuple[str, str], int]
+    fish_by_code: dict[tuple[str, str], str | None]
+    fish_positive: frozenset[tuple[str, str]]
+    fish_negative: frozenset[tuple[str, str]]
+    investigation_by_code: dict[tuple[str, str], str]
+    investigation_emit: dict[str, dict[str, str]]
+    investigation_text: dict[str, str]
+    drug_by_code: dict[tuple[str, str], DrugInfo]
+    drugs: dict[str, DrugInfo]
+    drug_name_pattern: re.Pattern[str]
+    drug_by_name: dict[str, DrugInfo | None]  # lower-case name -> drug (None: a known non-match)
+    condition_by_snomed: dict[str, tuple[str, str | None]]
+    condition_by_icd10: dict[str, tuple[str, str | None]]  # dotless upper-case code
+    condition_icd10_prefixes: tuple[tuple[str, str], ...]  # (dotless prefix, kind), longest first
+    icd10_systems: frozenset[str]
+    unit_factors: dict[str, dict[str, float]]
+    unit_optional: frozenset[str]
+    unit_aliases: dict[str, str]
+
+
+def _icd_key(code: str) -> str:
+    return code.replace(".", "").strip().upper()
+
+
+def _build() -> Tables:
+    obs = _load("observations.json")
+    analyte_by_code = {(e["system"], e["code"]): e["analyte"] for e in obs["analytes"]}
+    ecog_codes = frozenset((e["system"], e["code"]) for e in obs["ecog"]["codes"])
+    ecog_answers = {(e["system"], e["code"]): int(e["score"]) for e in obs["ecog"]["answers"]}
+    fish = obs["fish"]
+    fish_by_code = {(e["system"], e["code"]): e["abnormality"] for e in fish["codes"]}
+    fish_positive = frozenset((e["system"], e["code"]) for e in fish["positive_answers"])
+    fish_negative = frozenset((e["system"], e["code"]) for e in fish["negative_answers"])
+
+    inv = _load("investigations.json")["investigations"]
+    investigation_by_code: dict[tuple[str, str], str] = {}
+    investigation_emit: dict[str, dict[str, str]] = {}
+    investigation_text: dict[str, str] = {}
+    for key, entry in inv.items():
+        investigation_text[key] = entry["text"]
+        displays = {}
+        for c in entry["codes"]:
+            investigation_by_code.setdefault((c["system"], c["code"]), key)
+            displays[(c["system"], c["code"])] = c.get("display")
+        emit = entry.get("emit")
+        if emit:
+            coding = {"system": emit["system"], "code": emit["code"]}
+            display = displays.get((emit["system"], emit["code"]))
+            if display:
+                coding["display"] = display
+            investigation_emit[key] = coding
+
+    drug_data = _load("drugs.json")["drugs"]
+    drugs: dict[str, DrugInfo] = {}
+    drug_by_code: dict[tuple[str, str], DrugInfo] = {}
+    drug_by_name: dict[str, DrugInfo | None] = {}
+    for key, entry in drug_data.items():
+        info = DrugInfo(key, entry["class"])
+        drugs[key] = info
+        for c in entry["rxnorm"]:
+            drug_by_code[(RXNORM, c["code"])] = info
+        for c in entry["atc"]:
+            drug_by_code[(ATC, c["code"])] = info
+        for name in entry["names"] + entry["brands"]:
+            drug_by_name[name.lower()] = info
+        for name in entry.get("not_names", []):
+            drug_by_name[name.lower()] = None
+    # Longest names first so "melphalan flufenamide" wins over "melphalan" and
+    # "darzalex faspro" over "darzalex"; \b gives whole-word matches ("ide-cel" included).
+    names = sorted(drug_by_name, key=len, reverse=True)
+    drug_name_pattern = re.compile(
+        r"(?<![\w-])(" + "|".join(re.escape(n).replace(r"\ ", r"[\s-]+") for n in names) + r")(?![\w])",
+        re.IGNORECASE,
+    )
+
+    cond = _load("conditions.json")
+    condition_by_snomed = {e["code"]: (e["kind"], e.get("light_chain")) for e in cond["snomed"]}
+    condition_by_icd10 = {
+        _icd_key(e["code"]): (e["kind"], e.get("light_chain")) for e in cond["icd10_codes"]
+    }
+    prefixes = sorted(
+        ((_icd_key(e["prefix"]), e["kind"]) for e in cond["icd10_prefixes"]),
+        key=lambda p: len(p[0]),
+        reverse=True,
+    )
+
+    units = _load("units.json")
+    return Tables(
+        analyte_by_code=analyte_by_code,
+        ecog_codes=ecog_codes,
+        ecog_answers=ecog_answers,
+        fish_by_code=fish_by_code,
+        fish_positive=fish_positive,
+        fish_negative=fish_negative,
+        investigation_by_code=investigation_by_code,
+        investigation_emit=investigation_emit,
+        investigation_text=investigation_text,
+        drug_by_code=drug_by_code,
+        drugs=drugs,
+        drug_name_pattern=drug_name_pattern,
+        drug_by_name=drug_by_name,
+        condition_by_snomed=condition_by_snomed,
+        condition_by_icd10=condition_by_icd10,
+        condition_icd10_prefixes=tuple(prefixes),
+        icd10_systems=frozenset(cond["icd10_systems"]),
+        unit_factors={k: {u: float(f) for u, f in v.items()} for k, v in units["factors"].items()},
+        unit_optional=frozenset(units["unit_optional"]),
+        unit_aliases=dict(units["human_aliases"]),
+    )
+
+
+@lru_cache(maxsize=1)
+def tables() -> Tables:
+    """The precompiled tables (built once per process)."""
+    return _build()
+
+
+# --- Public helpers used by other layers ---------------------------------------------------
+
+
+def prefetch_observation_codes() -> list[str]:
+    """`system|code` tokens for the Observation prefetch / search (`code=` parameter).
+
+    Markers, renal, blood, risk (b2m, albumin, LDH), ECOG, FISH, IgG and marrow codes:
+    everything the relapse model reads. Stable order (as in the data files), no duplicates.
+    """
+    obs = _load("observations.json")
+    seen: dict[str, None] = {}
+    for e in obs["analytes"] + obs["ecog"]["codes"] + obs["fish"]["codes"]:
+        seen[f"{e['system']}|{e['code']}"] = None
+    return list(seen)
+
+
+def investigation_observation_codes() -> list[str]:
+    """`system|code` tokens of Observation codes that evidence Table 1 investigations
+    (blood group, coagulation, serologies, ...), for a search that wants them too."""
+    t = tables()
+    return [f"{s}|{c}" for (s, c) in t.investigation_by_code if s == LOINC]
+
+
+def investigation_coding(code: str) -> dict | None:
+    """A FHIR Coding for a draft ServiceRequest for a Table 1 investigation code, or None
+    when the data holds no code to emit (the requester then sends `code.text` only:
+    see `investigation_text`)."""
+    coding = tables().investigation_emit.get(code)
+    return dict(coding) if coding else None
+
+
+def investigation_text(code: str) -> str | None:
+    """Human wording of a Table 1 investigation code (ServiceRequest.code.text)."""
+    return tables().investigation_text.get(code)
+
+
+def drug_class(drug: str) -> str | None:
+    """Contract class of a drug key ("lenalidomide" -> "IMiD")."""
+    info = tables().drugs.get(drug)
+    return info.drug_class if info else None
+
+
+def drug_keys() -> list[str]:
+    """Every drug key the terminology knows (assessment-contract.md names)."""
+    return list(tables().drugs)
