@@ -1,0 +1,31 @@
+# myeloma-cds: CDS Hooks service, served by gunicorn as a non-root user.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+RUN groupadd --system --gid 10001 cds \
+    && useradd --system --uid 10001 --gid cds --home-dir /app --shell /usr/sbin/nologin cds
+
+COPY pyproject.toml README.md ./
+COPY cds_service ./cds_service
+COPY fhir_mappings ./fhir_mappings
+COPY myeloma_model ./myeloma_model
+RUN pip install --no-cache-dir .
+
+# Production defaults: JWT auth on, bind all interfaces inside the container.
+ENV CDS_AUTH=jwt \
+    CDS_HOST=0.0.0.0 \
+    CDS_PORT=8080
+
+USER 10001:10001
+EXPOSE 8080
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4).status == 200 else 1)"]
+
+CMD ["gunicorn", "--bind", "0.0.0.0:8080", "--workers", "2", "--threads", "4", "--timeout", "30", "--access-logfile", "-", "cds_service.wsgi:app"]

@@ -1,0 +1,130 @@
+"""Console script `myeloma-cds`: serve, assess, load-demo.
+
+- `serve [--host --port]`: the Flask development server on loopback with the embedded default
+  configuration (environment variables still apply). Production uses gunicorn (Dockerfile).
+- `assess FILE [--as-of DATE] [--fetch]`: print the assessment JSON (assessment-contract.md)
+  for a FHIR Bundle or a CDS Hooks request; `--fetch` lets it read missing prefetch keys from
+  the request's fhirServer. `-` reads stdin.
+- `load-demo --fhir-server URL`: post the demo patients as transaction Bundles.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from cds_service.config import Config
+
+EXIT_BAD_INPUT = 2
+EXIT_NO_DATA = 3
+
+AUTH_OFF_WARNING = """
+************************************************************************
+*  WARNING: CDS_AUTH=off - this server accepts requests from ANYONE   *
+*  without a JWT. Development only; never expose it beyond loopback.  *
+*  Production: CDS_AUTH=jwt (the Docker image sets it).               *
+************************************************************************
+"""
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 < port < 65536:
+        raise argparse.ArgumentTypeError(f"port out of range: {port}")
+    return port
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="myeloma-cds", description="CDS Hooks service for relapsed multiple myeloma")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the development server (loopback by default)")
+    serve.add_argument("--host", help="bind address (default CDS_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=_port, help="port (default CDS_PORT or 8080)")
+
+    assess = sub.add_parser("assess", help="print the assessment JSON for a Bundle or hook request")
+    assess.add_argument("file", help="FHIR Bundle or CDS Hooks request JSON file, or - for stdin")
+    assess.add_argument("--as-of", type=_date, help="today's date for the assessment (default: today)")
+    assess.add_argument("--fetch", action="store_true", help="fetch missing prefetch keys from fhirServer")
+
+    demo = sub.add_parser("load-demo", help="load the demo patients into a FHIR server")
+    demo.add_argument("--fhir-server", required=True, help="FHIR base URL, e.g. http://127.0.0.1:8081/fhir")
+    return parser
+
+
+def run_server(config: Config) -> None:
+    from cds_service import create_app
+
+    if config.auth == "off":
+        print(AUTH_OFF_WARNING, file=sys.stderr, flush=True)
+    app = create_app(config)
+    app.run(host=config.host, port=config.port, threaded=True, use_reloader=False)
+
+
+def cmd_serve(args) -> int:
+    config = Config.from_env()
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    run_server(config.with_overrides(**overrides))
+    return 0
+
+
+def cmd_assess(args) -> int:
+    from cds_service.errors import CdsError, operation_outcome
+    from cds_service.pipeline import assessment_from_input, today
+    from cds_service.validation import parse_json_object
+
+    try:
+        raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError as exc:
+        print(f"myeloma-cds assess: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        body = parse_json_object(raw, what=f"file {args.file}")
+        assessment = assessment_from_input(
+            body, config=Config.from_env(), as_of=args.as_of or today(), fetch=args.fetch
+        )
+    except CdsError as err:
+        json.dump(operation_outcome(err.issues), sys.stderr, indent=2)
+        print(file=sys.stderr)
+        return EXIT_NO_DATA if err.status == 412 else EXIT_BAD_INPUT
+    json.dump(assessment, sys.stdout, indent=2)
+    print()
+    return 0
+
+
+def cmd_load_demo(args) -> int:
+    from cds_service.demo import load_demo  # written by the examples helper
+
+    result = load_demo(args.fhir_server)
+    if result is not None:
+        json.dump(result, sys.stdout, indent=2, default=str)
+        print()
+    return 0
+
+
+COMMANDS = {"serve": cmd_serve, "assess": cmd_assess, "load-demo": cmd_load_demo}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ValueError as exc:  # bad configuration from the environment
+        print(f"myeloma-cds: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
