@@ -1,0 +1,42 @@
+"""The floor: the least a Flask CDS endpoint can do with a hook request.
+
+It parses the JSON body (as the real hook must) and answers `{"cards": []}`. The benchmark
+runs it under the same gunicorn settings as the service; hook latency divided by this
+latency is the overhead the service adds on top of merely reading the request.
+Gunicorn entry: `benchmarks.floor_app:app`.
+
+With BENCH_FLOOR_MODELS=1 it also validates every prefetched Bundle with the fhir.resources
+R4B models: benchmarks/model_cost.py uses that variant to price model validation per request.
+"""
+from __future__ import annotations
+
+import os
+
+from flask import Flask, abort, jsonify, request
+
+
+def create_app(validate_with_models: bool = False) -> Flask:
+    app = Flask(__name__)
+    bundle_model = None
+    if validate_with_models:
+        from fhir.resources.R4B.bundle import Bundle as bundle_model
+
+    @app.post("/cds-services/<service_id>")
+    def hook(service_id: str):
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            abort(400)
+        if bundle_model is not None:
+            for value in (body.get("prefetch") or {}).values():
+                if isinstance(value, dict) and value.get("resourceType") == "Bundle":
+                    bundle_model.model_validate(value)
+        return jsonify({"cards": []})
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify({"status": "ok"})
+
+    return app
+
+
+app = create_app(os.environ.get("BENCH_FLOOR_MODELS") == "1")

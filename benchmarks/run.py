@@ -1,0 +1,450 @@
+"""The performance benchmark of issue 6, in one run on one machine.
+
+    .venv/bin/python -m benchmarks.run            # full run (about 10 minutes on 2 cores)
+    .venv/bin/python -m benchmarks.run --quick    # fewer repetitions, for a smoke check
+
+For synthetic heavy patients with N = 100, 1,000, 5,000 and 20,000 Observations
+(benchmarks/synthetic.py) it measures:
+ 1. in-process: request parsing, schema validation, prefetch resolution, then the assessment
+    proper (fhir_mappings.build_patient_record + myeloma_model.assess + card rendering);
+    median and p99 over repeated runs;
+ 2. the patient-view hook over HTTP with full prefetch, the service under gunicorn as in
+    production (2 workers, 127.0.0.1, free port, CDS_AUTH=off) at a fixed concurrency, driven
+    by a load generator in its own process: p50/p99 latency and throughput;
+ 3. the floor (benchmarks/floor_app.py: parse the JSON body, answer {"cards": []}) under the
+    same gunicorn settings, and the hook/floor ratios;
+ 4. the fallback path: no prefetch, the same patient loaded by transaction into the real FHIR
+    server sekmet-fhir on a loopback port; latency and HTTP round trips (counted from
+    sekmet's access log) against the pages needed;
+ 5. the RSS high-water mark (VmHWM) of the gunicorn workers, a fresh gunicorn per N.
+It prints one table and writes benchmarks/results/latest.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections import Counter
+from datetime import date, datetime, timezone
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from .servers import REPO, Gunicorn, Sekmet
+from .stats import percentile, ratio
+from .synthetic import DEFAULT_SEED, heavy_patient, hook_request, satisfy_template, transaction_bundle
+
+SERVICE_ID = "myeloma-relapse"
+HOOK_PATH = f"/cds-services/{SERVICE_ID}"
+SIZES = (100, 1000, 5000, 20000)
+SEKMET_MAX_COUNT = 1000  # sekmet.fhir.search.MAX_COUNT: the largest page it serves
+
+# Repetitions per N: (in-process runs, HTTP requests per app, fallback requests)
+FULL = {100: (200, 400, 20), 1000: (100, 300, 15), 5000: (30, 120, 10), 20000: (12, 60, 6)}
+QUICK = {100: (30, 60, 5), 1000: (20, 60, 5), 5000: (8, 30, 4), 20000: (4, 16, 3)}
+
+TARGETS = {
+    "ratio_p50_n5000_max": 3.0,
+    "ratio_p99_n5000_max": 4.0,
+    "growth_20000_over_5000_max": 4.5,
+    "throughput_share_n1000_min": 0.60,
+    "fallback_p50_n5000_max_ms": 1000.0,
+    "worker_peak_mb_n20000_max": 300.0,
+}
+
+
+def production_gunicorn_args() -> list[str]:
+    """Gunicorn options the service uses in production, minus bind and workers (set here).
+
+    A gunicorn.conf.py in the repo root is read by gunicorn itself (cwd is the repo root),
+    for the floor exactly as for the service.
+    """
+    return []
+
+
+# --------------------------------------------------------------------------- in-process
+def discovery_prefetch() -> dict[str, str]:
+    from cds_service import create_app
+    from cds_service.config import Config
+
+    app = create_app(Config(auth="off"))
+    resp = app.test_client().get("/cds-services")
+    for svc in resp.get_json()["services"]:
+        if svc["id"] == SERVICE_ID:
+            return svc.get("prefetch") or {}
+    raise RuntimeError(f"service {SERVICE_ID} not in discovery")
+
+
+def in_process(raw: bytes, patient_id: str, as_of: date, reps: int) -> dict:
+    """Time each stage of the hook handler without HTTP, on fresh parses of the same body."""
+    from cds_service import prefetch
+    from cds_service.cards import render_patient_view
+    from cds_service.config import Config
+    from cds_service.services import find_service
+    from cds_service.validation import validate_hook_request
+    from fhir_mappings import build_patient_record
+    from myeloma_model import assess
+
+    cfg = Config(auth="off")
+    svc = find_service(SERVICE_ID)
+    stages: dict[str, list[float]] = {k: [] for k in
+                                      ("parse", "validate", "resolve", "map", "assess", "cards",
+                                       "assessment", "handler")}
+    cards = None
+    for _ in range(reps):
+        t = [time.perf_counter()]
+        body = json.loads(raw)
+        t.append(time.perf_counter())
+        validate_hook_request(body)
+        t.append(time.perf_counter())
+        data = prefetch.resolve(body, svc.prefetch, required=svc.required_prefetch, config=cfg)
+        resources = data.all_resources()
+        t.append(time.perf_counter())
+        record = build_patient_record(resources, patient_id=patient_id, as_of=as_of)
+        t.append(time.perf_counter())
+        assessment = assess(record, as_of)
+        t.append(time.perf_counter())
+        cards = render_patient_view(assessment, config=cfg)
+        t.append(time.perf_counter())
+        for name, a, b in zip(("parse", "validate", "resolve", "map", "assess", "cards"), t, t[1:]):
+            stages[name].append((b - a) * 1000)
+        stages["assessment"].append((t[6] - t[3]) * 1000)
+        stages["handler"].append((t[6] - t[0]) * 1000)
+    out = {name: {"p50_ms": percentile(v, 50), "p99_ms": percentile(v, 99)} for name, v in stages.items()}
+    out["reps"] = reps
+    out["cards"] = len(cards or [])
+    out["relapse_status"] = (assessment or {}).get("relapse", {}).get("status")
+    out["data_gaps"] = len((assessment or {}).get("dataGaps") or [])
+    return out
+
+
+# --------------------------------------------------------------------------- HTTP
+def post_once(port: int, raw: bytes, timeout: float = 120) -> tuple[int, dict | None, float]:
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    t0 = time.perf_counter()
+    conn.request("POST", HOOK_PATH, raw, {"Content-Type": "application/json"})
+    resp = conn.getresponse()
+    data = resp.read()
+    dt = (time.perf_counter() - t0) * 1000
+    conn.close()
+    try:
+        parsed = json.loads(data)
+    except ValueError:
+        parsed = None
+    return resp.status, parsed, dt
+
+
+def load(port: int, body_file: Path, requests: int, concurrency: int) -> dict:
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.loadgen", "--port", str(port), "--path", HOOK_PATH,
+         "--body", str(body_file), "--concurrency", str(concurrency), "--requests", str(requests),
+         "--warmup", str(2 * concurrency)],
+        capture_output=True, text=True, cwd=REPO, check=True)
+    res = json.loads(proc.stdout)
+    lat = res.pop("latencies_ms")
+    res["p50_ms"] = percentile(lat, 50)
+    res["p99_ms"] = percentile(lat, 99)
+    return res
+
+
+def http_phase(app: str, env: dict, body_file: Path, raw: bytes, requests: int, concurrency: int,
+               workers: int, log_dir: Path) -> dict:
+    with Gunicorn(app, workers=workers, env=env, extra_args=production_gunicorn_args(), log_dir=log_dir) as g:
+        status, parsed, first_ms = post_once(g.port, raw)
+        res = load(g.port, body_file, requests, concurrency)
+        peaks = g.worker_peak_rss_kb()
+    res["probe_status"] = status
+    res["probe_ms"] = first_ms
+    cards = (parsed or {}).get("cards") if isinstance(parsed, dict) else None
+    res["cards"] = len(cards) if isinstance(cards, list) else None
+    res["first_card_summary"] = cards[0].get("summary") if cards else None
+    if status != 200:
+        res["probe_body"] = json.dumps(parsed)[:400] if parsed is not None else None
+    res["worker_peak_rss_mb"] = max((v for v in peaks.values() if v), default=0) / 1024
+    return res
+
+
+# --------------------------------------------------------------------------- fallback
+def expected_pages(templates: dict[str, str], resources: list[dict], patient_id: str,
+                   page_size: int) -> dict[str, int]:
+    out = {}
+    for key, tpl in templates.items():
+        got = satisfy_template(tpl, resources, patient_id)
+        if isinstance(got, dict) and got.get("resourceType") == "Bundle":
+            out[key] = max(1, math.ceil(len(got["entry"]) / page_size))
+        else:
+            out[key] = 1
+    return out
+
+
+def requested_page_size(lines: list[str]) -> int | None:
+    sizes = []
+    for line in lines:
+        q = parse_qs(urlsplit(line.split(" ")[1]).query)
+        if "_count" in q:
+            sizes.append(int(q["_count"][-1]))
+    return max(sizes) if sizes else None
+
+
+def fallback_phase(sizes, patients: dict, templates: dict, reps: dict, env: dict, workers: int,
+                   as_of: date, seed: int, log_dir: Path) -> dict:
+    out: dict = {}
+    with Sekmet() as fhir:
+        for n in sizes:
+            t0 = time.perf_counter()
+            fhir.post_json("", transaction_bundle(patients[n]))
+            out[n] = {"load_s": time.perf_counter() - t0}
+        with Gunicorn("cds_service.wsgi:app", workers=workers, env=env, extra_args=production_gunicorn_args(),
+                      log_dir=log_dir) as g:
+            for n in sizes:
+                pid = f"bench-{n}"
+                raw = json.dumps(hook_request(patients[n], pid, None, fhir_server=fhir.base_url, seed=seed)).encode()
+                lat, trips, statuses, by_type, cards = [], [], Counter(), Counter(), None
+                page_size = None
+                for i in range(reps[n] + 1):  # the first request warms the worker and is not counted
+                    mark = fhir.log_mark()
+                    status, parsed, ms = post_once(g.port, raw)
+                    lines = settle(fhir, mark)
+                    if i == 0:
+                        continue
+                    lat.append(ms)
+                    trips.append(len(lines))
+                    statuses[status] += 1
+                    page_size = requested_page_size(lines) or page_size
+                    if i == 1:
+                        by_type = Counter(urlsplit(l.split(" ")[1]).path.rsplit("/", 1)[-1] if "?" in l.split(" ")[1]
+                                          else "read:" + urlsplit(l.split(" ")[1]).path.split("/")[2] for l in lines)
+                        c = (parsed or {}).get("cards") if isinstance(parsed, dict) else None
+                        cards = len(c) if isinstance(c, list) else None
+                        if status != 200:
+                            out[n]["error_body"] = json.dumps(parsed)[:400]
+                effective = min(page_size or SEKMET_MAX_COUNT, SEKMET_MAX_COUNT)
+                exp = expected_pages(templates, patients[n], pid, effective)
+                out[n].update({
+                    "requests": len(lat), "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99),
+                    "statuses": {str(k): v for k, v in statuses.items()},
+                    "round_trips": percentile(trips, 50), "round_trips_max": max(trips) if trips else None,
+                    "round_trips_by_type": dict(by_type), "requested_page_size": page_size,
+                    "pages_needed": sum(exp.values()), "pages_needed_by_key": exp,
+                    "pages_needed_at_max_page": sum(expected_pages(templates, patients[n], pid,
+                                                                   SEKMET_MAX_COUNT).values()),
+                    "cards": cards,
+                })
+    return out
+
+
+def settle(fhir: Sekmet, mark: int, quiet_s: float = 0.15, limit_s: float = 3.0) -> list[str]:
+    """FHIR request lines logged since `mark`, once the log has stopped growing."""
+    deadline = time.monotonic() + limit_s
+    last = -1
+    while time.monotonic() < deadline:
+        size = fhir.log_mark()
+        if size == last:
+            break
+        last = size
+        time.sleep(quiet_s)
+    return fhir.requests_since(mark)
+
+
+# --------------------------------------------------------------------------- report
+def machine() -> dict:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+                                text=True).stdout.strip()
+    except OSError:
+        commit = ""
+    return {"cpus": os.cpu_count(), "cpu_model": cpu, "python": platform.python_version(),
+            "platform": platform.platform(), "git_commit": commit, "loadavg_start": os.getloadavg()}
+
+
+def fmt(v, spec=".0f", dash="-"):
+    return dash if v is None else format(v, spec)
+
+
+def table(res: dict) -> str:
+    head = ["N obs", "body MB", "assess p50/p99 ms", "handler p50/p99 ms", "hook p50/p99 ms",
+            "floor p50/p99 ms", "ratio p50/p99", "hook rps", "floor rps", "rps %",
+            "fallback p50/p99 ms", "trips (needed)", "worker MB"]
+    rows = []
+    for n, r in res["sizes"].items():
+        ip, hk, fl, fb = r.get("in_process", {}), r.get("hook", {}), r.get("floor", {}), r.get("fallback", {})
+        a, h = ip.get("assessment", {}), ip.get("handler", {})
+        rows.append([
+            f"{int(n):,}" + ("" if r.get("observations_in_request") == int(n) else f" ({r.get('observations_in_request')})"),
+            fmt(r.get("body_bytes", 0) / 1e6, ".1f"),
+            f"{fmt(a.get('p50_ms'), '.1f')}/{fmt(a.get('p99_ms'), '.1f')}",
+            f"{fmt(h.get('p50_ms'), '.1f')}/{fmt(h.get('p99_ms'), '.1f')}",
+            f"{fmt(hk.get('p50_ms'))}/{fmt(hk.get('p99_ms'))}" + ("" if hk.get("ok", True) else " ERR"),
+            f"{fmt(fl.get('p50_ms'))}/{fmt(fl.get('p99_ms'))}",
+            f"{fmt(r.get('ratio_p50'), '.2f')}/{fmt(r.get('ratio_p99'), '.2f')}",
+            fmt(hk.get("throughput_rps"), ".1f"), fmt(fl.get("throughput_rps"), ".1f"),
+            fmt(r.get("throughput_share") and 100 * r["throughput_share"]),
+            f"{fmt(fb.get('p50_ms'))}/{fmt(fb.get('p99_ms'))}" + ("" if fb.get("ok", True) else " ERR"),
+            f"{fmt(fb.get('round_trips'))} ({fmt(fb.get('pages_needed_at_max_page'))})",
+            fmt(hk.get("worker_peak_rss_mb"), ".0f"),
+        ])
+    widths = [max(len(head[i]), *(len(row[i]) for row in rows)) for i in range(len(head))]
+    line = lambda cells: " | ".join(c.rjust(w) for c, w in zip(cells, widths))
+    return "\n".join([line(head), "-+-".join("-" * w for w in widths), *map(line, rows)])
+
+
+def evaluate(res: dict) -> dict:
+    s = res["sizes"]
+    get = lambda n, *path: _dig(s.get(str(n)) or s.get(n) or {}, path)
+    checks = {}
+
+    def check(name, value, limit, le=True, valid=True):
+        ok = None if value is None else (value <= limit if le else value >= limit)
+        checks[name] = {"value": value, "limit": limit, "ok": ok}
+        if not valid and ok is not None:  # a number from failed requests proves nothing
+            checks[name].update(ok=False, note="requests failed (non-200); see the table")
+
+    good = lambda n, phase: bool(get(n, phase, "ok"))
+
+    check("hook/floor p50 at N=5,000", get(5000, "ratio_p50"), TARGETS["ratio_p50_n5000_max"],
+          valid=good(5000, "hook"))
+    check("hook/floor p99 at N=5,000", get(5000, "ratio_p99"), TARGETS["ratio_p99_n5000_max"],
+          valid=good(5000, "hook"))
+    check("hook p50 N=20,000 / N=5,000", ratio(get(20000, "hook", "p50_ms"), get(5000, "hook", "p50_ms")),
+          TARGETS["growth_20000_over_5000_max"], valid=good(5000, "hook") and good(20000, "hook"))
+    check("assessment p50 N=20,000 / N=5,000",
+          ratio(get(20000, "in_process", "assessment", "p50_ms"), get(5000, "in_process", "assessment", "p50_ms")),
+          TARGETS["growth_20000_over_5000_max"])
+    check("throughput hook/floor at N=1,000", get(1000, "throughput_share"), TARGETS["throughput_share_n1000_min"],
+          le=False, valid=good(1000, "hook"))
+    check("fallback p50 at N=5,000 (ms)", get(5000, "fallback", "p50_ms"), TARGETS["fallback_p50_n5000_max_ms"],
+          valid=good(5000, "fallback"))
+    rt, need = get(5000, "fallback", "round_trips"), get(5000, "fallback", "pages_needed_at_max_page")
+    checks["fallback round trips at N=5,000 = pages needed"] = {
+        "value": rt, "limit": need, "ok": None if rt is None or need is None else rt <= need}
+    check("worker peak RSS at N=20,000 (MB)", get(20000, "hook", "worker_peak_rss_mb"),
+          TARGETS["worker_peak_mb_n20000_max"], valid=good(20000, "hook"))
+    return checks
+
+
+def _dig(d, path):
+    for p in path:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(p)
+    return d
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="myeloma-cds performance benchmark (issue 6)")
+    p.add_argument("--quick", action="store_true", help="fewer repetitions (smoke check, noisier)")
+    p.add_argument("--sizes", default=",".join(map(str, SIZES)), help="comma-separated N (default all)")
+    p.add_argument("--concurrency", type=int, default=4, help="load generator connections (default 4)")
+    p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2, as in production)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument("--skip", default="", help="comma-separated phases to skip: inprocess,http,fallback")
+    p.add_argument("--env", action="append", default=[], help="extra KEY=VALUE for the service (repeatable)")
+    p.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "latest.json"))
+    a = p.parse_args(argv)
+
+    sizes = [int(x) for x in a.sizes.split(",") if x]
+    reps = QUICK if a.quick else FULL
+    skip = set(filter(None, a.skip.split(",")))
+    env = {"CDS_AUTH": "off", "CDS_LOG_LEVEL": "WARNING", **dict(e.split("=", 1) for e in a.env)}
+    as_of = date.today()
+    res: dict = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
+                 "options": {"quick": a.quick, "concurrency": a.concurrency, "workers": a.workers, "seed": a.seed,
+                             "as_of": as_of.isoformat(), "service_env": env,
+                             "gunicorn_args": production_gunicorn_args(), "reps": {n: reps[n] for n in sizes}},
+                 "targets": TARGETS, "sizes": {}}
+    log_dir = Path(tempfile.mkdtemp(prefix="bench-logs-"))
+    templates = discovery_prefetch()
+    res["prefetch_templates"] = templates
+    patients = {n: heavy_patient(n, seed=a.seed, end=as_of) for n in sizes}
+    bodies: dict[int, Path] = {}
+    for n in sizes:
+        pid = f"bench-{n}"
+        body = hook_request(patients[n], pid, templates, seed=a.seed)
+        raw = json.dumps(body).encode()
+        f = log_dir / f"hook-{n}.json"
+        f.write_bytes(raw)
+        bodies[n] = f
+        r = res["sizes"][str(n)] = {"body_bytes": len(raw), "observations_in_request":
+                                    sum(1 for v in body["prefetch"].values() if isinstance(v, dict)
+                                        for e in v.get("entry", []) if e["resource"]["resourceType"] == "Observation"),
+                                    "resources_in_request": sum(len(v.get("entry", [])) if v.get("resourceType") == "Bundle"
+                                                                else 1 for v in body["prefetch"].values() if v)}
+        print(f"N={n:>6}: request {len(raw) / 1e6:.1f} MB, {r['observations_in_request']} Observations",
+              flush=True)
+        if "inprocess" not in skip:
+            try:
+                r["in_process"] = in_process(raw, pid, as_of, reps[n][0])
+                print(f"  in-process assessment p50 {r['in_process']['assessment']['p50_ms']:.1f} ms, "
+                      f"handler p50 {r['in_process']['handler']['p50_ms']:.1f} ms", flush=True)
+            except Exception as exc:  # report and go on: the other phases still tell something
+                r["in_process"] = {"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()[-2000:]}
+                print(f"  in-process FAILED: {exc}", flush=True)
+        if "http" not in skip:
+            for label, app, app_env in (("hook", "cds_service.wsgi:app", env),
+                                        ("floor", "benchmarks.floor_app:app", {})):
+                try:
+                    r[label] = http_phase(app, app_env, bodies[n], raw, reps[n][1], a.concurrency, a.workers,
+                                          log_dir)
+                    r[label]["ok"] = r[label]["probe_status"] == 200 and set(r[label]["statuses"]) == {"200"}
+                    print(f"  {label:<5} p50 {r[label]['p50_ms']:.0f} ms p99 {r[label]['p99_ms']:.0f} ms "
+                          f"{r[label]['throughput_rps']:.1f} req/s, statuses {r[label]['statuses']}, "
+                          f"worker peak {r[label]['worker_peak_rss_mb']:.0f} MB", flush=True)
+                except Exception as exc:
+                    r[label] = {"error": f"{type(exc).__name__}: {exc}", "ok": False}
+                    print(f"  {label} FAILED: {exc}", flush=True)
+            hk, fl = r.get("hook", {}), r.get("floor", {})
+            r["ratio_p50"] = ratio(hk.get("p50_ms"), fl.get("p50_ms"))
+            r["ratio_p99"] = ratio(hk.get("p99_ms"), fl.get("p99_ms"))
+            r["throughput_share"] = ratio(hk.get("throughput_rps"), fl.get("throughput_rps"))
+    if "fallback" not in skip:
+        try:
+            fb = fallback_phase(sizes, patients, templates, {n: reps[n][2] for n in sizes}, env, a.workers, as_of,
+                                a.seed, log_dir)
+            for n, v in fb.items():
+                v["ok"] = v.get("statuses") == {"200": v.get("requests")}
+                res["sizes"][str(n)]["fallback"] = v
+                print(f"N={n:>6}: fallback p50 {fmt(v.get('p50_ms'))} ms, round trips {v.get('round_trips')} "
+                      f"(pages needed at _count={v.get('requested_page_size')}: {v.get('pages_needed')}, "
+                      f"at {SEKMET_MAX_COUNT}: {v.get('pages_needed_at_max_page')}), statuses {v.get('statuses')}",
+                      flush=True)
+        except Exception as exc:
+            res["fallback_error"] = f"{type(exc).__name__}: {exc}"
+            print(f"fallback FAILED: {exc}\n{traceback.format_exc()}", flush=True)
+    res["machine"]["loadavg_end"] = os.getloadavg()
+    res["checks"] = evaluate(res)
+    res["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    out = Path(a.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=2))
+    print()
+    print(f"myeloma-cds benchmark, {res['machine']['cpus']} CPUs ({res['machine']['cpu_model']}), "
+          f"gunicorn {a.workers} workers, concurrency {a.concurrency}, {'quick' if a.quick else 'full'} run")
+    print(table(res))
+    print()
+    for name, c in res["checks"].items():
+        state = "n/a " if c["ok"] is None else ("PASS" if c["ok"] else "FAIL")
+        val = c["value"]
+        note = f" - {c['note']}" if c.get("note") else ""
+        print(f"  [{state}] {name}: {fmt(val, '.2f') if isinstance(val, float) else val} (target {c['limit']}){note}")
+    print(f"\nresults: {out}   logs: {log_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
