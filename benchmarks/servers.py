@@ -124,7 +124,6 @@ class Gunicorn:
 
     def __exit__(self, *exc) -> None:
         self.stop()
-        shutil.rmtree(self.dir / "data", ignore_errors=True)  # keep only the access log
 
 
 def sekmet_bin() -> str:
