@@ -1,0 +1,103 @@
+"""The demo patients on the real FHIR server (sekmet-fhir): loaded by transaction, searchable
+by patient and code, paged, reloadable, and loadable with `myeloma-cds load-demo`."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from cds_service.demo import DemoLoadError, load_demo
+from tests.integration.fhir_server import (
+    demo_bundle_paths, free_port, post_transaction, search_all, start_fhir_server, stop_fhir_server,
+)
+
+pytestmark = pytest.mark.integration
+
+DEMO = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in demo_bundle_paths()}
+LOINC_SPEP = "http://loinc.org|33358-3"
+
+
+def bundle_resources(name: str, resource_type: str | None = None) -> list[dict]:
+    return [e["resource"] for e in DEMO[name]["entry"]
+            if resource_type is None or e["resource"]["resourceType"] == resource_type]
+
+
+def patient_id(name: str) -> str:
+    return bundle_resources(name, "Patient")[0]["id"]
+
+
+def test_every_demo_patient_is_on_the_server(fhir_server_instance):
+    session = fhir_server_instance.session()
+    for name in DEMO:
+        resp = session.get(f"{fhir_server_instance.base_url}/Patient/{patient_id(name)}", timeout=10)
+        assert resp.status_code == 200, name
+        assert resp.json()["birthDate"] == bundle_resources(name, "Patient")[0]["birthDate"]
+
+
+@pytest.mark.parametrize("resource_type", ["Observation", "Condition", "MedicationStatement",
+                                           "MedicationRequest", "MedicationAdministration"])
+def test_search_by_patient_returns_exactly_the_bundle(fhir_server_instance, resource_type):
+    pid = patient_id("triple-class")
+    found = search_all(fhir_server_instance, resource_type, {"patient": pid, "_count": "1000"})
+    assert sorted(r["id"] for r in found) == sorted(r["id"] for r in bundle_resources("triple-class", resource_type))
+
+
+def test_code_search_with_system_and_small_pages_follows_offset_links(fhir_server_instance):
+    pid = patient_id("vignette")
+    expected = sorted(r["id"] for r in bundle_resources("vignette", "Observation")
+                      if r["code"]["coding"][0]["code"] == "33358-3")
+    first = fhir_server_instance.session().get(
+        f"{fhir_server_instance.base_url}/Observation",
+        params={"patient": f"Patient/{pid}", "code": LOINC_SPEP, "_count": "3"}, timeout=10).json()
+    assert first["total"] == len(expected) and len(first["entry"]) == 3
+    next_url = next(link["url"] for link in first["link"] if link["relation"] == "next")
+    assert "_offset=3" in next_url and "_count=3" in next_url
+    paged = search_all(fhir_server_instance, "Observation", {"patient": pid, "code": LOINC_SPEP, "_count": "3"})
+    assert sorted(r["id"] for r in paged) == expected
+
+
+def test_reloading_a_demo_bundle_updates_instead_of_duplicating(fhir_server_instance):
+    response = post_transaction(fhir_server_instance, DEMO["vignette"])
+    assert {e["response"]["status"] for e in response["entry"]} == {"200 OK"}
+    found = search_all(fhir_server_instance, "Observation", {"patient": patient_id("vignette"), "_count": "1000"})
+    assert len(found) == len(bundle_resources("vignette", "Observation"))
+
+
+def test_load_demo_posts_every_bundle_and_reports_what_it_loaded(fhir_server_instance):
+    refs = load_demo(fhir_server_instance.base_url, session=fhir_server_instance.session())
+    expected = [f"{e['resource']['resourceType']}/{e['resource']['id']}" for b in DEMO.values() for e in b["entry"]]
+    assert sorted(refs) == sorted(expected)
+    assert f"Patient/{patient_id('vignette')}" in refs
+
+
+def test_load_demo_cli_loads_the_patients(fhir_server_instance):
+    script = Path(sys.executable).with_name("myeloma-cds")
+    proc = subprocess.run([str(script), "load-demo", "--fhir-server", fhir_server_instance.base_url],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Patient/mm-vignette" in json.loads(proc.stdout)
+    patients = search_all(fhir_server_instance, "Patient", {"_id": ",".join(patient_id(n) for n in DEMO)})
+    assert len(patients) == len(DEMO)
+
+
+def test_load_demo_names_the_failure_when_the_server_is_unreachable():
+    with pytest.raises(DemoLoadError, match="cannot reach FHIR server"):
+        load_demo(f"http://127.0.0.1:{free_port()}/fhir")
+
+
+def test_bearer_token_server_demands_the_token():
+    server = start_fhir_server(tokens=["integration-test-token"])
+    try:
+        url = f"{server.base_url}/Patient"
+        assert requests.get(url, timeout=10).status_code == 401
+        assert server.session().get(url, timeout=10).status_code == 200
+        refs = load_demo(server.base_url, session=server.session())
+        assert "Patient/mm-vignette" in refs
+    finally:
+        stop_fhir_server(server)
+    with pytest.raises(requests.ConnectionError):
+        requests.get(url, timeout=2)
