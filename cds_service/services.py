@@ -56,20 +56,15 @@ class Service:
 
 
 def _observation_code_tokens() -> list[str]:
-    """`system|code` tokens of every Observation code the model reads (terminology as data)."""
-    try:
-        from fhir_mappings.terminology import prefetch_observation_codes
-    except ImportError:
-        # TODO(service): remove this fallback once fhir_mappings.terminology lands.
-        return [
-            "http://loinc.org|" + c
-            for c in (
-                "33358-3", "42482-0", "40661-1", "36916-5", "33944-0", "48378-4", "40844-3",
-                "1952-1", "1751-7", "2532-0", "17861-6", "2000-8", "2160-0", "14682-9",
-                "98979-8", "62238-1", "718-7", "777-3", "2465-3", "89247-1", "11118-7", "13047-6",
-            )
-        ]
-    return list(prefetch_observation_codes())
+    """`system|code` tokens of every Observation code the service reads: the model's markers,
+    renal, blood, risk, ECOG and FISH codes, plus the codes that evidence Table 1
+    investigations (so a done investigation is not reported missing). Codes live in
+    fhir_mappings/terminology/ (terminology as data)."""
+    from fhir_mappings.terminology import investigation_observation_codes, prefetch_observation_codes
+
+    tokens = list(prefetch_observation_codes())
+    tokens += [t for t in investigation_observation_codes() if t not in tokens]
+    return tokens
 
 
 def _patient_search(resource_type: str, extra: str = "") -> str:

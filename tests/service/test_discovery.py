@@ -43,6 +43,11 @@ def test_observation_template_names_marker_codes():
     for needed in ("33358-3", "36916-5", "33944-0", "17861-6", "718-7", "89247-1"):
         assert f"http://loinc.org|{needed}" in codes
     assert all("|" in c for c in codes), "codes must be system|code tokens"
+    from fhir_mappings.terminology import investigation_observation_codes, prefetch_observation_codes
+
+    assert set(prefetch_observation_codes()) <= set(codes)
+    assert set(investigation_observation_codes()) <= set(codes)
+    assert len(codes) == len(set(codes))
     assert int(query["_count"]) >= 100
 
 

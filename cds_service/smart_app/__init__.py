@@ -1,0 +1,100 @@
+"""The SMART on FHIR relapse timeline app, served under /app/ (issue 7).
+
+- `GET /app/launch`: EHR launch (`iss` + `launch`) or standalone launch (`iss` only). The page's
+  script discovers `{iss}/.well-known/smart-configuration` and starts the authorization code
+  flow with PKCE S256 (frontend/src/smart.js).
+- `GET /app/`: the redirect URI and the app page (chart, swimlane, summary, table).
+- `POST /app/api/timeline[?asOf=YYYY-MM-DD]`: body = a FHIR Bundle of the patient's records,
+  read by the browser with its SMART token; answers with the timeline JSON of
+  cds_service.smart_app.timeline (the assessment plus the series to draw).
+- `/app/static/*`: the JavaScript and CSS bundle built from frontend/ by `npm ci && npm run
+  build` (scripts/setup); not committed.
+
+Settings (environment): CDS_SMART_CLIENT_ID (client_id registered at the EHR, default
+"myeloma-cds-timeline"), CDS_SMART_ALLOWED_ISS (comma-separated FHIR base URLs the app may be
+launched from; empty: any).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Blueprint, Response, jsonify, render_template, request
+
+from cds_service.errors import CdsError, Issue, bad_request
+
+STATIC_DIR = Path(__file__).parent / "static"
+DEFAULT_CLIENT_ID = "myeloma-cds-timeline"
+# SMART v2 scopes for what the app reads; `launch` or `launch/patient` is added by the launch.
+SCOPES = " ".join(
+    f"patient/{t}.rs"
+    for t in ("Patient", "Condition", "Observation", "MedicationStatement", "MedicationRequest",
+              "MedicationAdministration", "Procedure", "DiagnosticReport")
+)
+
+bp = Blueprint("smart_app", __name__, url_prefix="/app", static_folder="static", template_folder="templates")
+
+
+def smart_settings() -> dict:
+    allowed = os.environ.get("CDS_SMART_ALLOWED_ISS", "")
+    return {
+        "clientId": os.environ.get("CDS_SMART_CLIENT_ID", "").strip() or DEFAULT_CLIENT_ID,
+        "scope": SCOPES,
+        "allowedIssuers": [i.strip().rstrip("/") for i in allowed.split(",") if i.strip()],
+        "redirectPath": "./",
+        "timelinePath": "./api/timeline",
+    }
+
+
+def _page(template: str) -> Response:
+    if not (STATIC_DIR / "app.js").is_file():
+        # The bundle is built at setup time; say so instead of serving a blank page.
+        return Response(
+            "The timeline app is not built: run `npm ci && npm run build` in frontend/ (scripts/setup does).",
+            status=503, mimetype="text/plain",
+        )
+    resp = Response(render_template(template, smart_config=smart_settings()), mimetype="text/html")
+    # The page talks to the EHR's FHIR and auth servers (any origin); scripts only from here.
+    resp.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src *; frame-ancestors *; base-uri 'none'; form-action 'none'"
+    )
+    resp.headers["Referrer-Policy"] = "no-referrer"
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.get("/launch")
+def launch() -> Response:
+    return _page("smart_app/launch.html")
+
+
+@bp.get("/")
+def index() -> Response:
+    return _page("smart_app/index.html")
+
+
+@bp.post("/api/timeline")
+def timeline():
+    from cds_service.assessment_api import parse_as_of
+    from cds_service.prefetch import bundle_entries
+    from cds_service.validation import parse_json_object
+    from cds_service.smart_app.timeline import build_timeline
+    from fhir_mappings import build_patient_record
+    from myeloma_model import assess
+    from myeloma_model.assessment import as_of_view
+    from myeloma_model.relapse import analyse_relapse
+
+    as_of = parse_as_of(request.args.get("asOf"))
+    body = parse_json_object(request.get_data(cache=True))
+    if body.get("resourceType") != "Bundle":
+        raise bad_request("Expected a FHIR Bundle of the patient's records (resourceType 'Bundle').", expression="$")
+    resources = [r for _, r in bundle_entries(body, "$")]
+    patients = {r.get("id") for r in resources if r["resourceType"] == "Patient"}
+    if len(patients) != 1:
+        raise CdsError(400, [Issue("The Bundle must hold exactly one Patient.", code="required", expression="$.entry")])
+    record = build_patient_record(resources, patient_id=patients.pop(), as_of=as_of)
+    assessment = assess(record, as_of)
+    view = as_of_view(record, as_of)  # what the assessment saw
+    lines = analyse_relapse(view, as_of).lines if record.in_scope else []
+    return jsonify(build_timeline(resources, view, assessment, lines, as_of))

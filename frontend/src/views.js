@@ -1,0 +1,172 @@
+// DOM views: the patient header, the assessment summary and the accessible data tables.
+import { crabAt } from "./chart.js";
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "class") node.className = v;
+    else if (k.startsWith("data")) node.setAttribute(k.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`), String(v));
+    else node.setAttribute(k, String(v));
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : String(c));
+  return node;
+}
+
+const num = (v) => (v === null || v === undefined ? "" : Number(v).toLocaleString("en-GB", { maximumFractionDigits: 2 }));
+
+const STATUS_TEXT = {
+  clinical: "Clinical relapse",
+  biochemical: "Biochemical relapse",
+  suspected: "Suspected relapse (repeat to confirm)",
+  none: "No relapse criterion met",
+  unknown: "Relapse status unknown",
+};
+
+export function renderHeader(node, data) {
+  const p = data.patient || {};
+  node.replaceChildren(
+    el("h1", {}, "Relapse timeline"),
+    el(
+      "p",
+      { class: "patient" },
+      el("strong", {}, p.name || "Unnamed patient"),
+      p.birthDate ? ` · born ${p.birthDate}` : "",
+      p.gender ? ` · ${p.gender}` : "",
+      ` · as of ${data.asOf}`,
+    ),
+  );
+}
+
+function section(title, ...content) {
+  return el("section", {}, el("h3", {}, title), ...content);
+}
+
+export function renderSummary(node, data) {
+  const a = data.assessment || {};
+  const relapse = a.relapse || {};
+  const status = relapse.status || "unknown";
+  const relapseEvent = data.events.find((e) => e.kind === "relapse");
+  const drugs = Object.entries(a.drugs || {});
+  const refractory = drugs.filter(([, d]) => d.refractory);
+  const refractoryClasses = [...new Set(refractory.map(([, d]) => d.class))];
+  node.replaceChildren(
+    el("h2", {}, "Assessment"),
+    el("p", { class: `status status-${status}`, id: "relapse-status", dataStatus: status }, STATUS_TEXT[status] || status),
+    relapse.date
+      ? el(
+          "p",
+          { id: "relapse-detail" },
+          `First met on ${relapse.date}: `,
+          (relapseEvent ? relapseEvent.criteriaText : relapse.criteria || []).join("; "),
+          relapse.significantParaproteinRelapse ? " · significant paraprotein relapse" : "",
+        )
+      : null,
+    el("p", {}, "CRAB features: ", (relapse.crabFeatures || []).length ? relapse.crabFeatures.join(", ") : "none recorded"),
+    section(
+      "Refractoriness",
+      el("p", { id: "refractory-category", dataCategory: a.refractoryCategory || "" },
+        `Category: ${a.refractoryCategory || "unknown"}`,
+        refractoryClasses.length ? ` (${refractoryClasses.join(", ")})` : "",
+        a.tripleClassExposed ? " · triple-class exposed" : "",
+      ),
+      drugs.length
+        ? el(
+            "ul",
+            { class: "drugs" },
+            drugs.map(([name, d]) =>
+              el("li", { dataDrug: name, dataRefractory: d.refractory },
+                el("strong", {}, name), ` (${d.class}) `,
+                d.refractory ? el("span", { class: "tag tag-refractory" }, "refractory") : el("span", { class: "tag" }, d.active ? "on treatment" : "exposed"),
+                d.monthsOnDrug !== null && d.monthsOnDrug !== undefined ? ` · ${num(d.monthsOnDrug)} mo on drug` : "",
+                d.monthsSinceLastDose !== null && d.monthsSinceLastDose !== undefined ? ` · last dose ${num(d.monthsSinceLastDose)} mo ago` : "",
+                d.retreatmentSignal ? el("span", { class: "tag tag-retreat" }, "retreatment signal") : "",
+              ),
+            ),
+          )
+        : el("p", {}, "No anti-myeloma drug exposure recorded."),
+    ),
+    section(
+      "Strategy",
+      el("p", { id: "strategy", dataStrategy: a.strategy || "none" },
+        { "retreat-same-class": "Retreat within the same class", "switch-class": "Switch drug class", "novel-mechanism": "Novel mechanism of action", none: "No treatment advice (timing: " + (a.timing || "none") + ")" }[a.strategy || "none"] || a.strategy),
+      (a.regimens || []).length
+        ? el("ol", { class: "regimens", id: "regimens" },
+            a.regimens.map((r) =>
+              el("li", { dataRegimen: r.code },
+                el("strong", {}, r.code), ` — ${r.drugs.join(", ")}`,
+                r.evidence && r.evidence.length ? el("span", { class: "evidence" }, ` [${r.evidence.join(", ")}]`) : "",
+                r.warning ? el("div", { class: "warning" }, `⚠ ${r.warning}`) : "",
+              ),
+            ),
+          )
+        : null,
+    ),
+    (data.dataGaps || []).length
+      ? section("Data gaps", el("ul", { class: "gaps", id: "data-gaps" }, data.dataGaps.map((g) => el("li", {}, g))))
+      : null,
+    el("p", { class: "advisory" }, "Advisory only: the clinician decides. Criteria: IMWG 2016; strategy: Vijjalwar et al. 2025."),
+  );
+}
+
+/** One row per date with every marker, CRAB value and event of that date. */
+export function renderTables(node, data) {
+  const dates = new Set();
+  for (const s of [...data.series, ...data.crab]) for (const p of s.points) dates.add(p.date);
+  for (const e of data.events) dates.add(e.date);
+  const sorted = [...dates].sort();
+  const cols = [...data.series, ...data.crab];
+  const cell = (s, date) => {
+    const p = s.points.find((x) => x.date === date);
+    return el("td", { dataSeries: s.key, dataValue: p ? p.value : null }, p ? `${p.comparator || ""}${num(p.value)}` : "");
+  };
+  const markers = el(
+    "table",
+    { id: "timeline-table", class: "data" },
+    el("caption", {}, "Disease markers, CRAB values and events by date"),
+    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Date"), cols.map((s) => el("th", { scope: "col" }, `${s.label} (${s.unit})`)), el("th", { scope: "col" }, "Event"))),
+    el(
+      "tbody",
+      {},
+      sorted.map((date) => {
+        const evs = data.events.filter((e) => e.date === date);
+        return el("tr", { dataDate: date },
+          el("th", { scope: "row" }, date),
+          cols.map((s) => cell(s, date)),
+          el("td", { class: "event", dataEvents: evs.map((e) => e.kind).join(" ") }, evs.map((e) => e.label).join("; ")),
+        );
+      }),
+    ),
+  );
+  const therapy = el(
+    "table",
+    { id: "therapy-table", class: "data" },
+    el("caption", {}, "Lines of therapy"),
+    el("thead", {}, el("tr", {}, ["Line", "Drug", "Class", "Start", "Stop", "Source"].map((h) => el("th", { scope: "col" }, h)))),
+    el(
+      "tbody",
+      {},
+      data.therapy.flatMap((t) =>
+        t.periods.map((p) =>
+          el("tr", { dataDrug: t.drug, dataStart: p.start, dataEnd: p.end },
+            el("td", {}, t.line ?? ""), el("th", { scope: "row" }, t.drug), el("td", {}, t.class),
+            el("td", {}, p.start || "unknown"), el("td", {}, p.end || (p.active ? "ongoing" : "unknown")), el("td", {}, p.source),
+          ),
+        ),
+      ),
+    ),
+  );
+  node.replaceChildren(markers, therapy);
+}
+
+/** Nadir and relapse markers as a list a screen reader (and the browser test) can read. */
+export function renderEventList(node, data) {
+  node.replaceChildren(
+    ...data.events.map((e) =>
+      el("li", { dataMarker: e.kind, dataDate: e.date, dataValue: e.value, dataSeries: e.series, dataCriteria: (e.criteria || []).join(" ") },
+        el("span", { class: `dot dot-${e.kind}` }), e.label),
+    ),
+  );
+}
+
+export { crabAt };
