@@ -55,7 +55,6 @@ class Config:
     request_deadline_s: float = 2.5  # CDS_REQUEST_DEADLINE_S: whole FHIR fetch for one hook call
     fhir_connect_timeout_s: float = 1.0  # CDS_FHIR_CONNECT_TIMEOUT_S
     fhir_read_timeout_s: float = 2.0  # CDS_FHIR_READ_TIMEOUT_S
-    fhir_page_count: int = 200  # CDS_FHIR_PAGE_COUNT: _count in prefetch templates and fetches
     cors_origins: str = "*"  # CDS_CORS_ORIGINS: "*" or a comma-separated list of origins
     app_url: str | None = None  # CDS_APP_URL: SMART timeline app launch URL (card links)
     auth: str = "off"  # CDS_AUTH: "off" (dev only) or "jwt"
@@ -86,7 +85,6 @@ class Config:
             request_deadline_s=_float(env, "CDS_REQUEST_DEADLINE_S", d.request_deadline_s),
             fhir_connect_timeout_s=_float(env, "CDS_FHIR_CONNECT_TIMEOUT_S", d.fhir_connect_timeout_s),
             fhir_read_timeout_s=_float(env, "CDS_FHIR_READ_TIMEOUT_S", d.fhir_read_timeout_s),
-            fhir_page_count=_int(env, "CDS_FHIR_PAGE_COUNT", d.fhir_page_count),
             cors_origins=_str(env, "CDS_CORS_ORIGINS", d.cors_origins),
             app_url=_str(env, "CDS_APP_URL", None),
             auth=(_str(env, "CDS_AUTH", d.auth) or d.auth).lower(),
