@@ -62,9 +62,32 @@ TARGETS = {
 def production_gunicorn_args() -> list[str]:
     """Gunicorn options the service uses in production, minus bind and workers (set here).
 
-    A gunicorn.conf.py in the repo root is read by gunicorn itself (cwd is the repo root),
-    for the floor exactly as for the service.
+    Read from the Dockerfile's `CMD ["gunicorn", ...]` so the benchmark follows production;
+    the floor gets the same options. A gunicorn.conf.py in the repo root would be read by
+    gunicorn itself (cwd is the repo root), for both alike.
     """
+    dockerfile = REPO / "Dockerfile"
+    if not dockerfile.exists():
+        return []
+    for line in dockerfile.read_text().splitlines():
+        line = line.strip()
+        if line.startswith("CMD") and "gunicorn" in line:
+            try:
+                argv = json.loads(line[3:].strip())
+            except ValueError:
+                return []
+            args, skip_next = [], False
+            for i, tok in enumerate(argv[1:], 1):
+                if skip_next:
+                    skip_next = False
+                    continue
+                if tok in ("--bind", "-b", "--workers", "-w"):
+                    skip_next = True
+                    continue
+                if tok.startswith(("--bind=", "--workers=")) or i == len(argv) - 1 and ":" in tok:
+                    continue  # the app itself is the last argument
+                args.append(tok)
+            return args
     return []
 
 
