@@ -27,7 +27,7 @@ MARKER_LABELS = {
     "kappaFlc": "Free kappa",
     "lambdaFlc": "Free lambda",
     "involvedFlc": "Involved free light chain",
-    "dflc": "dFLC",
+    "dFlc": "dFLC (involved minus uninvolved)",
     "flcRatio": "Kappa/lambda ratio",
     "marrowPlasmaCells": "Marrow plasma cells",
 }
@@ -64,7 +64,10 @@ def _marker_table(markers: dict) -> str:
             continue
         nadir = f"{_fmt(m.get('nadir'))} ({m['nadirDate']})" if m.get("nadirDate") else _fmt(m.get("nadir"))
         latest = f"{_fmt(m.get('latest'))} ({m['latestDate']})" if m.get("latestDate") else _fmt(m.get("latest"))
-        rows.append(f"| {MARKER_LABELS.get(key, key)} | {nadir} | {latest} | {m.get('unit', '')} |")
+        label = MARKER_LABELS.get(key, key)
+        if m.get("chain"):
+            label += f" ({m['chain']})"
+        rows.append(f"| {label} | {nadir} | {latest} | {m.get('unit', '')} |")
     return "\n".join(rows) if len(rows) > 2 else ""
 
 
