@@ -6,6 +6,7 @@ in display order. The guidance layer appends its modules here.
 from __future__ import annotations
 
 from cds_service.cards import relapse_status
+from cds_service.cards.common import with_timeline_link
 
 RENDERERS = [relapse_status.render]
 
@@ -16,4 +17,4 @@ def render_patient_view(assessment: dict, *, config=None) -> list[dict]:
     cards: list[dict] = []
     for render in RENDERERS:
         cards.extend(render(assessment, config=config))
-    return cards
+    return with_timeline_link(cards, config)

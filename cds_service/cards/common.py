@@ -78,3 +78,37 @@ def md_list(items: list[str], limit: int = 12) -> str:
     if len(items) > limit:
         shown.append(f"- … and {len(items) - limit} more")
     return "\n".join(shown)
+
+
+# --- SMART timeline app link (issue 7) ---------------------------------------------------------
+TIMELINE_LINK_LABEL = "Relapse timeline: M-protein, FLC and lines of therapy"
+TIMELINE_LAUNCH_PATH = "/app/launch"
+
+
+def timeline_app_link(config=None) -> dict | None:
+    """The `smart` link to the relapse timeline app: CDS_APP_URL if set, else
+    <CDS_PUBLIC_BASE_URL>/app/launch, else this request's own base URL. The EHR adds `iss` and
+    `launch` (cds-hooks.md section 5). None outside a request when neither is configured."""
+    url = getattr(config, "app_url", None)
+    if not url:
+        base = getattr(config, "public_base_url", None)
+        if not base:
+            from flask import has_request_context, request
+
+            if not has_request_context():
+                return None
+            base = request.host_url
+        url = base.rstrip("/") + TIMELINE_LAUNCH_PATH
+    return {"label": TIMELINE_LINK_LABEL, "url": url, "type": "smart"}
+
+
+def with_timeline_link(cards: list[dict], config=None) -> list[dict]:
+    """Every patient-view card links to the timeline app (once)."""
+    link = timeline_app_link(config)
+    if link is None:
+        return cards
+    for card in cards:
+        links = card.setdefault("links", [])
+        if not any(existing.get("url") == link["url"] for existing in links):
+            links.append(dict(link))
+    return cards
