@@ -19,6 +19,7 @@ from datetime import date
 from myeloma_model import guidance
 from myeloma_model.drug_classes import drug_class
 from myeloma_model.fitness import fitness
+from myeloma_model.markers import MarkerBook
 from myeloma_model.records import PatientRecord
 from myeloma_model.refractoriness import drugs_summary, on_therapy, refractory_category, triple_class_exposed
 from myeloma_model.relapse import PROGRESSION_STATUSES, analyse_relapse
@@ -31,7 +32,8 @@ def as_of_view(record: PatientRecord, as_of: date) -> PatientRecord:
     """The record limited to data on or before `as_of` (labs sorted once if they were not)."""
     labs = {}
     for key, series in record.labs.items():
-        if any(series[i].when > series[i + 1].when for i in range(len(series) - 1)):
+        dates = [r.when for r in series]
+        if dates != sorted(dates):  # O(n) on sorted input; fhir_mappings already sorts
             series = sorted(series, key=lambda r: r.when)
         labs[key] = series[: bisect.bisect_right(series, as_of, key=lambda r: r.when)]
     return replace(
@@ -78,7 +80,8 @@ def assess(record: PatientRecord, as_of: date) -> dict:
     view = as_of_view(record, as_of)
     gaps = view.data_gaps
 
-    rel = analyse_relapse(view, as_of)
+    book = MarkerBook(view)
+    rel = analyse_relapse(view, as_of, book)
     cur = rel.current
     line = rel.current_line
     line_start = line.start if line else None
@@ -96,8 +99,8 @@ def assess(record: PatientRecord, as_of: date) -> dict:
     on_tx = on_therapy(view.exposures, cur.date, as_of) if relapsing and cur.date else None
     cyto = high_risk_cytogenetics(view)
     iss, riss = staging(view, gaps)
-    trend = b2m_trend(view, line_start)
-    b2m_base = b2m_at_line_start(view, line_start)
+    trend = b2m_trend(book, line_start)
+    b2m_base = b2m_at_line_start(book, line_start)
 
     assessment = {
         "patientId": record.patient_id,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from myeloma_model.markers import EPS, daily_points, surely_above, value_at
+from myeloma_model.markers import EPS, MarkerBook, as_book, between, surely_above, value_at
 from myeloma_model.records import PatientRecord
 from myeloma_model.thresholds import CRAB_CALCIUM_MMOL_L, CRAB_CREATININE_RISE_UMOL_L, CRAB_HAEMOGLOBIN_FALL_G_L
 
@@ -22,17 +22,15 @@ def _in(d: date, since: date | None, end: date | None) -> bool:
     return (since is None or d >= since) and (end is None or d < end)
 
 
-def hypercalcaemia(record: PatientRecord, since: date | None, end: date | None = None) -> bool:
+def hypercalcaemia(source: PatientRecord | MarkerBook, since: date | None, end: date | None = None) -> bool:
     """Calcium strictly > 2.75 mmol/L (11 mg/dL)."""
-    return any(_in(r.when, since, end) and surely_above(r, CRAB_CALCIUM_MMOL_L) for r in record.series("calcium"))
+    return any(surely_above(p, CRAB_CALCIUM_MMOL_L) for p in between(as_book(source).points("calcium"), since, end))
 
 
-def anaemia(record: PatientRecord, since: date | None, end: date | None = None) -> bool:
+def anaemia(source: PatientRecord | MarkerBook, since: date | None, end: date | None = None) -> bool:
     """Haemoglobin falls by >= 20 g/L from its best value since the nadir (running best)."""
     best: float | None = None
-    for p in daily_points(record.series("haemoglobin")):
-        if not _in(p.when, since, end):
-            continue
+    for p in between(as_book(source).points("haemoglobin"), since, end):
         if best is not None and p.high is not None and best - p.high >= CRAB_HAEMOGLOBIN_FALL_G_L - EPS:
             return True
         if p.low is not None and (best is None or p.low > best):
@@ -40,32 +38,32 @@ def anaemia(record: PatientRecord, since: date | None, end: date | None = None) 
     return False
 
 
-def renal(record: PatientRecord, line_start: date | None, since: date | None, end: date | None = None) -> bool:
+def renal(source: PatientRecord | MarkerBook, line_start: date | None, since: date | None, end: date | None = None) -> bool:
     """Creatinine rises by >= 177 umol/L (2 mg/dL) from its value at the start of the current
     line (earliest value when no line is known)."""
-    points = daily_points(record.series("creatinine"))
+    points = as_book(source).points("creatinine")
     base = value_at(points, line_start)
     if base is None or base.high is None:
         return False
     return any(
-        p.when > base.when and _in(p.when, since, end) and p.low is not None
-        and p.low - base.high >= CRAB_CREATININE_RISE_UMOL_L - EPS
-        for p in points
+        p.when > base.when and p.low is not None and p.low - base.high >= CRAB_CREATININE_RISE_UMOL_L - EPS
+        for p in between(points, since, end)
     )
 
 
-def new_bone_lesion(record: PatientRecord, since: date | None, end: date | None = None) -> bool:
+def new_bone_lesion(source: PatientRecord | MarkerBook, since: date | None, end: date | None = None) -> bool:
     """A bone lesion, plasmacytoma or extramedullary disease recorded since `since` (a Condition
     without an onset date cannot be shown to be new and is not counted)."""
     return any(
         c.kind in LESION_KINDS and c.active and c.onset is not None and _in(c.onset, since, end)
-        for c in record.conditions
+        for c in as_book(source).record.conditions
     )
 
 
-def crab_features(record: PatientRecord, line_start: date | None, since: date | None,
+def crab_features(source: PatientRecord | MarkerBook, line_start: date | None, since: date | None,
                   end: date | None = None) -> list[str]:
     """Contract codes of the CRAB features present in [since, end), in contract order."""
+    record = as_book(source)
     out = []
     if hypercalcaemia(record, since, end):
         out.append("hypercalcaemia")

@@ -11,9 +11,10 @@ bound; ">x"/">=x" has a lower bound x and no known upper bound; a plain value is
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from myeloma_model.records import LabResult, PatientRecord
 from myeloma_model.thresholds import (
@@ -29,9 +30,9 @@ from myeloma_model.thresholds import (
 EPS = 1e-9
 
 
-@dataclass(frozen=True, slots=True)
-class Point:
-    """One measurement (one day) of a marker, as bounds on its true value."""
+class Point(NamedTuple):
+    """One measurement (one day) of a marker, as bounds on its true value (a NamedTuple: the
+    hot path builds one per result)."""
 
     when: date
     value: float  # as reported (for display)
@@ -76,7 +77,11 @@ def daily_points(series: Iterable[LabResult]) -> list[Point]:
     """Collapse a time-ordered series into one Point per day (see module docstring)."""
     out: list[Point] = []
     for r in series:
-        low, high = lower_bound(r), upper_bound(r)
+        c = r.comparator
+        if c is None:
+            low = high = r.value
+        else:
+            low, high = lower_bound(r), upper_bound(r)
         if out and out[-1].when == r.when:
             prev = out[-1]
             low = None if prev.low is None or low is None else min(prev.low, low)
@@ -102,20 +107,50 @@ def nadir(points: list[Point], since: date | None = None) -> Point | None:
     return best
 
 
-def value_at(points: list[Point], ref: date | None) -> Point | None:
+def value_at(points: list, ref: date | None):
     """The measurement that stands for the value at `ref` (start of a line): the last one on or
-    before it, else the first after it; with `ref` None, the earliest on record."""
+    before it, else the first after it; with `ref` None, the earliest on record. (Binary search:
+    points are in date order.)"""
     if not points:
         return None
     if ref is None:
         return points[0]
-    before = None
-    for p in points:
-        if p.when <= ref:
-            before = p
-        else:
-            return before or p
-    return before
+    i = bisect.bisect_right(points, ref, key=lambda p: p.when)
+    return points[i - 1] if i else points[0]
+
+
+def between(points: list, start: date | None, end: date | None) -> list:
+    """Points with start <= when < end (None: open), by binary search."""
+    lo = 0 if start is None else bisect.bisect_left(points, start, key=lambda p: p.when)
+    hi = len(points) if end is None else bisect.bisect_left(points, end, key=lambda p: p.when)
+    return points[lo:hi]
+
+
+class MarkerBook:
+    """Daily points of one record's series, computed once per assessment so that every rule
+    family reads them without re-scanning (keeps `assess` linear in the number of results)."""
+
+    __slots__ = ("record", "_points", "_flc")
+
+    def __init__(self, record: PatientRecord):
+        self.record = record
+        self._points: dict[str, list[Point]] = {}
+        self._flc: list[FlcPoint] | None = None
+
+    def points(self, analyte: str) -> list[Point]:
+        if analyte not in self._points:
+            self._points[analyte] = daily_points(self.record.series(analyte))
+        return self._points[analyte]
+
+    def flc(self) -> list[FlcPoint]:
+        if self._flc is None:
+            self._flc = flc_points(self.record, book=self)
+        return self._flc
+
+
+def as_book(source: "PatientRecord | MarkerBook") -> MarkerBook:
+    """Rule functions accept a record (tests, one-off use) or a shared MarkerBook."""
+    return source if isinstance(source, MarkerBook) else MarkerBook(source)
 
 
 # --- free light chains ------------------------------------------------------------------------
@@ -162,7 +197,7 @@ class FlcPoint:
         )
 
 
-def flc_points(record: PatientRecord, chain: str | None = None) -> list[FlcPoint]:
+def flc_points(record: PatientRecord, chain: str | None = None, book: "MarkerBook | None" = None) -> list[FlcPoint]:
     """Involved FLC per day with its uninvolved partner, dFLC and ratio (linear in results).
 
     dFLC bounds: low = involved.low - uninvolved.high, high = involved.high - uninvolved.low
@@ -173,10 +208,11 @@ def flc_points(record: PatientRecord, chain: str | None = None) -> list[FlcPoint
     if chain is None:
         return []
     inv_key, uninv_key = ("kappa_flc", "lambda_flc") if chain == "kappa" else ("lambda_flc", "kappa_flc")
-    uninv = {p.when: p for p in daily_points(record.series(uninv_key))}
+    book = book or MarkerBook(record)
+    uninv = {p.when: p for p in book.points(uninv_key)}
     reported_ratio = {r.when: r.value for r in record.series("flc_ratio") if r.comparator is None}
     out: list[FlcPoint] = []
-    for inv in daily_points(record.series(inv_key)):
+    for inv in book.points(inv_key):
         u = uninv.get(inv.when)
         dflc = ratio = None
         if u is not None:
@@ -204,16 +240,14 @@ class Measurability:
         return self.serum or self.urine or self.flc
 
 
-def measurable_disease(record: PatientRecord, ref: date | None, flc: list[FlcPoint] | None = None) -> Measurability:
+def measurable_disease(source: "PatientRecord | MarkerBook", ref: date | None) -> Measurability:
     """Measurable disease at `ref` (start of the current line; None: the earliest results):
     serum M-protein >= 10 g/L, urine M-protein >= 200 mg/24h, or involved FLC >= 100 mg/L with
     an abnormal ratio. A marker never measured is not measurable."""
-    serum = value_at(daily_points(record.series("serum_m_protein")), ref)
-    urine = value_at(daily_points(record.series("urine_m_protein")), ref)
-    flc = flc_points(record) if flc is None else flc
-    f = None
-    if flc:
-        f = flc[0] if ref is None else next((x for x in reversed(flc) if x.when <= ref), flc[0])
+    book = as_book(source)
+    serum = value_at(book.points("serum_m_protein"), ref)
+    urine = value_at(book.points("urine_m_protein"), ref)
+    f = value_at(book.flc(), ref)
     return Measurability(
         serum=at_least(serum, MEASURABLE_SERUM_M_PROTEIN_G_L),
         urine=at_least(urine, MEASURABLE_URINE_M_PROTEIN_MG_24H),

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable
 
-from myeloma_model.markers import EPS, FlcPoint, Point, daily_points, flc_points, measurable_disease
+from myeloma_model.markers import EPS, MarkerBook, Point, as_book, between, measurable_disease
 from myeloma_model.records import PatientRecord
 from myeloma_model.thresholds import (
     PD_DFLC_ABSOLUTE_RISE_MG_L,
@@ -122,10 +122,6 @@ def trend(points: list[Point], rule: Rule, criterion: str, extra: Callable[[int]
     return MarkerTrend(criterion, points, holds, running)
 
 
-def _window(points: list, start: date | None, end: date | None) -> list:
-    return [p for p in points if (start is None or p.when >= start) and (end is None or p.when < end)]
-
-
 @dataclass(slots=True)
 class WindowProgression:
     """Progression evidence within one window [start, end) (a line of therapy)."""
@@ -150,35 +146,58 @@ class WindowProgression:
         return {c: t.points[-1].when for c, t in self.trends.items() if t.latest_holds}
 
     @property
-    def first_hold(self) -> date | None:
-        """Earliest measurement on which any criterion held (used to split lines)."""
-        dates = [t.points[i].when for t in self.trends.values() for i, h in enumerate(t.holds) if h]
-        return min(dates, default=None)
-
-    @property
     def spr(self) -> bool:
         return any(t.confirmed_at is not None for t in self.spr_trends)
 
 
-def evaluate_window(record: PatientRecord, start: date | None, end: date | None,
-                    flc: list[FlcPoint] | None = None) -> WindowProgression:
+def first_hold_date(points: list[Point], rule: Rule) -> date | None:
+    """First measurement on which `rule` holds against the running nadir (stops there)."""
+    running: float | None = None
+    for p in points:
+        if running is not None and p.low is not None and rule(p.low, running):
+            return p.when
+        if p.high is not None and (running is None or p.high < running - EPS):
+            running = p.high
+    return None
+
+
+def first_progression_since(source: PatientRecord | MarkerBook, start: date) -> date | None:
+    """First measurement on/after `start` on which any eligible progression criterion held,
+    with nadirs since `start` (what splits a line: a drug started after it opens a new one).
+    Same eligibility as evaluate_window; stops at the first hold of each marker."""
+    book = as_book(source)
+    meas = measurable_disease(book, start)
+    found = [
+        first_hold_date(between(book.points("serum_m_protein"), start, None), serum_m_protein_progression),
+        first_hold_date(between(book.points("urine_m_protein"), start, None), urine_m_protein_progression),
+    ]
+    if not meas.serum and not meas.urine:
+        found.append(first_hold_date([f.dflc for f in between(book.flc(), start, None) if f.dflc is not None],
+                                     dflc_progression))
+    if not meas.any:
+        found.append(first_hold_date(between(book.points("marrow_plasma_cells"), start, None),
+                                     marrow_plasma_cell_progression))
+    return min((d for d in found if d is not None), default=None)
+
+
+def evaluate_window(source: PatientRecord | MarkerBook, start: date | None, end: date | None) -> WindowProgression:
     """Progression criteria and SPR over [start, end); nadirs since `start` only.
 
     dFLC is eligible only when neither serum nor urine M-protein is measurable at `start`
     (earliest results when `start` is None); marrow plasma cells only when nothing is.
     """
-    flc = flc_points(record) if flc is None else flc
-    meas = measurable_disease(record, start, flc)
+    book = as_book(source)
+    meas = measurable_disease(book, start)
     out = WindowProgression(start, end)
-    serum = _window(daily_points(record.series("serum_m_protein")), start, end)
-    urine = _window(daily_points(record.series("urine_m_protein")), start, end)
+    serum = between(book.points("serum_m_protein"), start, end)
+    urine = between(book.points("urine_m_protein"), start, end)
     if serum:
         out.trends["serum-m-protein"] = trend(serum, serum_m_protein_progression, "serum-m-protein")
         out.spr_trends.append(trend(serum, serum_spr, "serum-m-protein"))
     if urine:
         out.trends["urine-m-protein"] = trend(urine, urine_m_protein_progression, "urine-m-protein")
         out.spr_trends.append(trend(urine, urine_spr, "urine-m-protein"))
-    fl = _window(flc, start, end)
+    fl = between(book.flc(), start, end)
     if fl:
         if not meas.serum and not meas.urine:
             d = [f.dflc for f in fl if f.dflc is not None]
@@ -188,7 +207,7 @@ def evaluate_window(record: PatientRecord, start: date | None, end: date | None,
             trend([f.involved for f in fl], involved_flc_spr, "involved-flc", extra=lambda i: fl[i].ratio_abnormal)
         )
     if not meas.any:
-        marrow = _window(daily_points(record.series("marrow_plasma_cells")), start, end)
+        marrow = between(book.points("marrow_plasma_cells"), start, end)
         if marrow:
             out.trends["marrow-plasma-cells"] = trend(marrow, marrow_plasma_cell_progression, "marrow-plasma-cells")
     return out

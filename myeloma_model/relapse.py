@@ -21,8 +21,8 @@ from datetime import date
 
 from myeloma_model.crab import crab_features
 from myeloma_model.lines import Line, build_lines
-from myeloma_model.markers import FlcPoint, Point, daily_points, flc_points, involved_chain, nadir
-from myeloma_model.progression import WindowProgression, evaluate_window
+from myeloma_model.markers import MarkerBook, Point, involved_chain, nadir
+from myeloma_model.progression import WindowProgression, evaluate_window, first_progression_since
 from myeloma_model.records import ANALYTE_UNITS, PatientRecord
 
 STATUS_ORDER = ("clinical", "biochemical", "suspected", "none", "unknown")
@@ -73,7 +73,7 @@ def crab_reference(window: WindowProgression, present: set[str]) -> date | None:
     return min(pool, default=window.start)
 
 
-def window_status(record: PatientRecord, window: WindowProgression) -> WindowStatus:
+def window_status(record: PatientRecord | MarkerBook, window: WindowProgression) -> WindowStatus:
     """Classify one window (see module docstring)."""
     confirmed = window.confirmed
     latest = window.latest_holding
@@ -107,7 +107,7 @@ def _marker_json(points: list[Point], since: date | None, unit: str) -> dict | N
     return out
 
 
-def markers_json(record: PatientRecord, since: date | None, flc: list[FlcPoint]) -> dict[str, dict]:
+def markers_json(book: MarkerBook, since: date | None) -> dict[str, dict]:
     """`relapse.markers`: latest value on record and nadir since the current line's start.
 
     Names: serumMProtein, urineMProtein, kappaFlc, lambdaFlc, involvedFlc (the involved chain,
@@ -117,13 +117,14 @@ def markers_json(record: PatientRecord, since: date | None, flc: list[FlcPoint])
     for name, key in (("serumMProtein", "serum_m_protein"), ("urineMProtein", "urine_m_protein"),
                       ("kappaFlc", "kappa_flc"), ("lambdaFlc", "lambda_flc"),
                       ("marrowPlasmaCells", "marrow_plasma_cells")):
-        m = _marker_json(daily_points(record.series(key)), since, ANALYTE_UNITS[key])
+        m = _marker_json(book.points(key), since, ANALYTE_UNITS[key])
         if m:
             out[name] = m
+    flc = book.flc()
     if flc:
         m = _marker_json([f.involved for f in flc], since, "mg/L")
         if m:
-            m["chain"] = involved_chain(record)
+            m["chain"] = involved_chain(book.record)
             out["involvedFlc"] = m
         m = _marker_json([f.dflc for f in flc if f.dflc is not None], since, "mg/L")
         if m:
@@ -131,28 +132,28 @@ def markers_json(record: PatientRecord, since: date | None, flc: list[FlcPoint])
     return out
 
 
-def analyse_relapse(record: PatientRecord, as_of: date) -> RelapseAnalysis:
+def analyse_relapse(record: PatientRecord, as_of: date, book: MarkerBook | None = None) -> RelapseAnalysis:
     """Lines of therapy, the current relapse status and every dated progression event.
 
     `record` must already be limited to data on or before `as_of`.
     """
-    flc = flc_points(record)
+    book = book or MarkerBook(record)
     lines = build_lines(
         record.exposures, record.transplants, as_of,
-        lambda start: evaluate_window(record, start, None, flc).first_hold,
+        lambda start: first_progression_since(book, start),
     )
     events: list[ProgressionEvent] = []
     if not lines:
-        window = evaluate_window(record, None, None, flc)
-        current = window_status(record, window)
+        window = evaluate_window(book, None, None)
+        current = window_status(book, window)
+        if current.status in PROGRESSION_STATUSES and current.date is not None:
+            events.append(ProgressionEvent(current.date, current.status, None))
     else:
         for i, line in enumerate(lines):
             end = lines[i + 1].start if i + 1 < len(lines) else None
-            window = evaluate_window(record, line.start, end, flc)
-            current = window_status(record, window)
+            window = evaluate_window(book, line.start, end)
+            current = window_status(book, window)
             if current.status in PROGRESSION_STATUSES and current.date is not None:
                 events.append(ProgressionEvent(current.date, current.status, line.number))
-    if not lines and current.status in PROGRESSION_STATUSES and current.date is not None:
-        events.append(ProgressionEvent(current.date, current.status, None))
     since = lines[-1].start if lines else None
-    return RelapseAnalysis(lines, current, window, events, markers_json(record, since, flc))
+    return RelapseAnalysis(lines, current, window, events, markers_json(book, since))

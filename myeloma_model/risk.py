@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from myeloma_model.markers import at_least, daily_points, surely_above, surely_below, value_at
+from myeloma_model.markers import MarkerBook, as_book, at_least, surely_above, surely_below, value_at
 from myeloma_model.records import LabResult, PatientRecord
 from myeloma_model.thresholds import (
     DAYS_PER_MONTH,
@@ -123,15 +123,15 @@ def staging(record: PatientRecord, gaps: list[str]) -> tuple[str, str]:
 
 # --- beta-2 microglobulin trend and high-risk relapse features ------------------------------------
 
-def b2m_at_line_start(record: PatientRecord, line_start: date | None):
+def b2m_at_line_start(source: PatientRecord | MarkerBook, line_start: date | None):
     """The b2m measurement standing for the start of the current line (earliest if no line)."""
-    return value_at(daily_points(record.series("b2m")), line_start)
+    return value_at(as_book(source).points("b2m"), line_start)
 
 
-def b2m_trend(record: PatientRecord, line_start: date | None) -> str:
+def b2m_trend(source: PatientRecord | MarkerBook, line_start: date | None) -> str:
     """rising: latest >= 25 % above its value at the start of the current line; stable: a later
     measurement that is not; unknown otherwise."""
-    points = daily_points(record.series("b2m"))
+    points = as_book(source).points("b2m")
     base = value_at(points, line_start)
     if base is None or base.high is None or points[-1].when <= base.when:
         return "unknown"
