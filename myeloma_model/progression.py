@@ -37,7 +37,11 @@ Rule = Callable[[float, float], bool]  # (current lower bound, nadir) -> holds
 # --- IMWG progressive disease, one rule per marker ---------------------------------------------
 
 def serum_m_protein_progression(current: float, nadir: float) -> bool:
-    """Rise >= 25 % above nadir AND >= 5 g/L (>= 10 g/L when the nadir was >= 50 g/L)."""
+    """Rise >= 25 % above nadir AND >= 5 g/L (>= 10 g/L when the nadir was >= 50 g/L).
+
+    As clinical-rules.md states it (both conditions), the 10 g/L floor never binds: at a nadir
+    >= 50 g/L, 25 % is already >= 12.5 g/L. (IMWG 2016 reads it as "a 10 g/L rise suffices when
+    the starting M-protein is >= 50 g/L"; the rules file wins here.)"""
     needed = PD_SERUM_ABSOLUTE_RISE_HIGH_NADIR_G_L if nadir >= PD_SERUM_HIGH_NADIR_G_L - EPS else PD_SERUM_ABSOLUTE_RISE_G_L
     rise = current - nadir
     return rise >= needed - EPS and rise >= PD_RELATIVE_RISE * nadir - EPS

@@ -102,8 +102,10 @@ def _marker_json(points: list[Point], since: date | None, unit: str) -> dict | N
         "latestDate": latest.when.isoformat(),
         "nadirDate": low.when.isoformat() if low else None,
     }
-    if latest.comparator:
+    if latest.comparator:  # e.g. "<": the value is a quantitation limit, not a measurement
         out["latestComparator"] = latest.comparator
+    if low is not None and low.comparator:
+        out["nadirComparator"] = low.comparator
     return out
 
 
