@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from myeloma_model.drug_classes import ANTI_CD38, IMID, PI, drug_class, is_steroid
-from myeloma_model.lines import exposure_end
+from myeloma_model.lines import courses
 from myeloma_model.records import DrugExposure
 from myeloma_model.thresholds import (
     DAYS_PER_MONTH,
@@ -41,15 +41,10 @@ class Period:
 
 
 def periods(exposures: list[DrugExposure], as_of: date) -> list[Period]:
-    """Dated exposure periods (start..last dose) on or before as-of; undated ones are dropped."""
-    out = []
-    for e in exposures:
-        start = e.start or e.end
-        if start is None or start > as_of:
-            continue
-        end = exposure_end(e, as_of) or start
-        out.append(Period(start, max(start, end)))
-    return out
+    """Dated exposure periods (start..last dose) of ONE drug on or before as-of, as courses:
+    administrations or refills <= 30 days apart are one period (40 single-day daratumumab
+    administrations are months on the drug, not 40 days). Undated exposures are dropped."""
+    return [Period(c.start, c.end) for c in courses(exposures, as_of)]
 
 
 def days_on_drug(ps: list[Period]) -> int:
@@ -144,9 +139,8 @@ def triple_class_exposed(drugs: dict[str, dict]) -> bool:
 
 
 def on_therapy(exposures: list[DrugExposure], day: date, as_of: date) -> bool:
-    """A non-steroid anti-myeloma drug was being taken on `day` (relapse on therapy)."""
+    """A non-steroid anti-myeloma drug course was running on `day` (relapse on therapy)."""
     return any(
-        p.start <= day <= p.end
-        for e in exposures if not is_steroid(e.drug) and drug_class(e.drug)
-        for p in periods([e], as_of)
+        c.start <= day <= c.end
+        for c in courses([e for e in exposures if drug_class(e.drug) and not is_steroid(e.drug)], as_of)
     )

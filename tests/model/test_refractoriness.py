@@ -141,3 +141,12 @@ def test_undated_exposure_is_exposed_with_unknown_times_and_a_data_gap():
     a = assess(r, day(10))
     assert a["drugs"]["carfilzomib"]["exposed"] and a["drugs"]["carfilzomib"]["monthsOnDrug"] is None
     assert any("carfilzomib" in g for g in a["dataGaps"])
+
+
+def test_administrations_a_week_apart_are_one_period_on_the_drug():
+    r = record()
+    for week in range(10):
+        drug(r, "bortezomib", 7 * week, 7 * week, source="MedicationAdministration")
+    info = assess(r, day(100))["drugs"]["bortezomib"]
+    assert info["monthsOnDrug"] == round(63 / DAYS_PER_MONTH, 1)
+    assert info["monthsSinceLastDose"] == round(37 / DAYS_PER_MONTH, 1)
