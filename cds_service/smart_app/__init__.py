@@ -79,11 +79,6 @@ def timeline():
     from cds_service.assessment_api import parse_as_of
     from cds_service.prefetch import bundle_entries
     from cds_service.validation import parse_json_object
-    from cds_service.smart_app.timeline import build_timeline
-    from fhir_mappings import build_patient_record
-    from myeloma_model import assess
-    from myeloma_model.assessment import as_of_view
-    from myeloma_model.relapse import analyse_relapse
 
     as_of = parse_as_of(request.args.get("asOf"))
     body = parse_json_object(request.get_data(cache=True))
@@ -93,6 +88,12 @@ def timeline():
     patients = {r.get("id") for r in resources if r["resourceType"] == "Patient"}
     if len(patients) != 1:
         raise CdsError(400, [Issue("The Bundle must hold exactly one Patient.", code="required", expression="$.entry")])
+    from cds_service.smart_app.timeline import build_timeline
+    from fhir_mappings import build_patient_record
+    from myeloma_model import assess
+    from myeloma_model.assessment import as_of_view
+    from myeloma_model.relapse import analyse_relapse
+
     record = build_patient_record(resources, patient_id=patients.pop(), as_of=as_of)
     assessment = assess(record, as_of)
     view = as_of_view(record, as_of)  # what the assessment saw

@@ -31,14 +31,16 @@ _PCT = f"{PD_RELATIVE_RISE:.0%}"
 
 # The progression criterion (assessment `relapse.criteria` value) in words, from thresholds.py.
 CRITERION_TEXT = {
-    "serum-m-protein": (
-        f"serum M-protein ≥ {_PCT} and ≥ {PD_SERUM_ABSOLUTE_RISE_G_L:g} g/L above nadir "
-        f"(≥ {PD_SERUM_ABSOLUTE_RISE_HIGH_NADIR_G_L:g} g/L if nadir ≥ {PD_SERUM_HIGH_NADIR_G_L:g} g/L)"
-    ),
+    "serum-m-protein": f"serum M-protein ≥ {_PCT} and ≥ {PD_SERUM_ABSOLUTE_RISE_G_L:g} g/L above nadir",
     "urine-m-protein": f"urine M-protein ≥ {_PCT} and ≥ {PD_URINE_ABSOLUTE_RISE_MG_24H:g} mg/24h above nadir",
     "dflc": f"dFLC ≥ {_PCT} and > {PD_DFLC_ABSOLUTE_RISE_MG_L:g} mg/L above nadir",
     "marrow-plasma-cells": f"marrow plasma cells up ≥ {PD_MARROW_PLASMA_CELL_RISE_POINTS:g} percentage points",
 }
+# Serum criterion when the nadir was high (clinical-rules.md section 3).
+SERUM_HIGH_NADIR_TEXT = (
+    f"serum M-protein ≥ {_PCT} and ≥ {PD_SERUM_ABSOLUTE_RISE_HIGH_NADIR_G_L:g} g/L above a nadir "
+    f"≥ {PD_SERUM_HIGH_NADIR_G_L:g} g/L"
+)
 # Which charted series a criterion is read on (relapse.markers uses the same names).
 CRITERION_SERIES = {"serum-m-protein": "serumMProtein", "dflc": "dFlc", "urine-m-protein": "urineMProtein"}
 
@@ -138,7 +140,12 @@ def events(assessment: dict, series: list[dict], record: PatientRecord) -> list[
         day = relapse["date"]
         key = next((CRITERION_SERIES[c] for c in criteria if CRITERION_SERIES.get(c) in charted), None)
         value = _value_on(series, key, day)
-        texts = [CRITERION_TEXT.get(c, c) for c in criteria]
+        serum_nadir = (markers.get("serumMProtein") or {}).get("nadir")
+        texts = [
+            SERUM_HIGH_NADIR_TEXT if c == "serum-m-protein" and serum_nadir is not None
+            and serum_nadir >= PD_SERUM_HIGH_NADIR_G_L else CRITERION_TEXT.get(c, c)
+            for c in criteria
+        ]
         status = relapse.get("status", "")
         shown = f": {charted[key]['label']} {value:g} {charted[key]['unit']}" if key and value is not None else ""
         out.append({

@@ -12,7 +12,9 @@ const state = { data: null, markerChart: null, swimlane: null, scale: "linear" }
 window.timelineApp = state;
 
 function setStatus(text) {
-  document.getElementById("status").textContent = text;
+  const el = document.getElementById("status");
+  el.textContent = text;
+  el.hidden = !text;
 }
 
 async function fetchTimeline(url, bundle) {

@@ -34,6 +34,7 @@ const COLOURS = {
 const LEFT_AXIS_WIDTH = 150;
 const RIGHT_AXIS_WIDTH = 78;
 const DAY_MS = 24 * 3600 * 1000;
+const MIN_BAR_DAYS = 12; // a one-day course (melphalan) must still be visible
 
 const ts = (isoDate) => new Date(`${isoDate}T00:00:00`).getTime();
 export const fmtDate = (isoDate) => (isoDate ? isoDate : "—");
@@ -203,6 +204,7 @@ export function renderMarkerChart(canvas, data, scaleType) {
           adapters: { date: { locale: enGB } },
           time: { tooltipFormat: "yyyy-MM-dd", displayFormats: { month: "MMM yyyy", quarter: "MMM yyyy", year: "yyyy" } },
           title: { display: true, text: "Date" },
+          ticks: { maxRotation: 0, autoSkipPadding: 18 },
           grid: { color: "rgba(0,0,0,0.07)" },
         },
         mprotein: {
@@ -237,8 +239,9 @@ export function renderSwimlane(canvas, data) {
     for (const p of t.periods) {
       if (!p.start) continue;
       const end = p.end || (p.active ? data.asOf : null);
+      const shown = Math.max(end ? ts(end) : 0, ts(p.start) + MIN_BAR_DAYS * DAY_MS);
       bars.push({
-        x: [ts(p.start), end ? ts(end) : ts(p.start) + 14 * DAY_MS],
+        x: [ts(p.start), shown],
         y: t.drug,
         therapy: t,
         period: p,
@@ -271,7 +274,7 @@ export function renderSwimlane(canvas, data) {
       indexAxis: "y",
       responsive: true,
       maintainAspectRatio: false,
-      layout: { padding: { right: data.series.some((s) => s.axis === "flc") ? RIGHT_AXIS_WIDTH : RIGHT_AXIS_WIDTH } },
+      layout: { padding: { right: RIGHT_AXIS_WIDTH } },
       scales: {
         x: {
           type: "time",
@@ -279,6 +282,7 @@ export function renderSwimlane(canvas, data) {
           max: range.max,
           adapters: { date: { locale: enGB } },
           time: { displayFormats: { month: "MMM yyyy", quarter: "MMM yyyy", year: "yyyy" } },
+          ticks: { maxRotation: 0, autoSkipPadding: 18 },
           grid: { color: "rgba(0,0,0,0.07)" },
         },
         y: {

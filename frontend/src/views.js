@@ -38,6 +38,21 @@ export function renderHeader(node, data) {
   );
 }
 
+function riskLine(a) {
+  const risk = a.risk || {};
+  const fit = a.fitness || {};
+  const parts = [
+    `ISS ${risk.iss || "unknown"}`,
+    `R-ISS ${risk.riss || "unknown"}`,
+    (risk.highRiskCytogenetics || []).length ? `high-risk FISH: ${risk.highRiskCytogenetics.join(", ")}` : null,
+    fit.age !== null && fit.age !== undefined ? `age ${fit.age}` : null,
+    fit.ecog !== null && fit.ecog !== undefined ? `ECOG ${fit.ecog}` : null,
+    fit.frailty ? `fitness: ${fit.frailty}` : null,
+    `prior lines: ${a.priorLines ?? "unknown"}`,
+  ].filter(Boolean);
+  return el("p", { id: "risk" }, parts.join(" · "));
+}
+
 function section(title, ...content) {
   return el("section", {}, el("h3", {}, title), ...content);
 }
@@ -63,6 +78,7 @@ export function renderSummary(node, data) {
         )
       : null,
     el("p", {}, "CRAB features: ", (relapse.crabFeatures || []).length ? relapse.crabFeatures.join(", ") : "none recorded"),
+    riskLine(a),
     section(
       "Refractoriness",
       el("p", { id: "refractory-category", dataCategory: a.refractoryCategory || "" },
@@ -87,9 +103,11 @@ export function renderSummary(node, data) {
         : el("p", {}, "No anti-myeloma drug exposure recorded."),
     ),
     section(
-      "Strategy",
+      "Timing and strategy",
+      el("p", { id: "timing", dataTiming: a.timing || "none" },
+        { "treat-now": "Treat now", confirm: "Repeat the test to confirm", none: "No treatment advice" }[a.timing || "none"] || a.timing),
       el("p", { id: "strategy", dataStrategy: a.strategy || "none" },
-        { "retreat-same-class": "Retreat within the same class", "switch-class": "Switch drug class", "novel-mechanism": "Novel mechanism of action", none: "No treatment advice (timing: " + (a.timing || "none") + ")" }[a.strategy || "none"] || a.strategy),
+        { "retreat-same-class": "Retreat within the same class", "switch-class": "Switch drug class", "novel-mechanism": "Novel mechanism of action", none: "—" }[a.strategy || "none"] || a.strategy),
       (a.regimens || []).length
         ? el("ol", { class: "regimens", id: "regimens" },
             a.regimens.map((r) =>

@@ -1,0 +1,181 @@
+"""The SMART timeline app in a real browser: EHR and standalone launch with PKCE against the
+test authorization server and sekmet-fhir (bearer auth), then the vignette patient's chart.
+
+Expected values are not typed in: the M-protein points come from the demo Bundle (converted
+to g/L here, independently of fhir_mappings), the nadir and relapse from the service's own
+POST /assessment, the expected relapse date also from examples/expected.json.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+import requests
+
+from tests.browser.auth_server import s256
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+VIGNETTE = REPO_ROOT / "examples" / "patients" / "vignette.json"
+EXPECTED = json.loads((REPO_ROOT / "examples" / "expected.json").read_text(encoding="utf-8"))
+AS_OF = EXPECTED["asOf"]
+PATIENT_ID = EXPECTED["patients"]["vignette"]["patientId"]
+SERUM_M_PROTEIN_LOINC = "33358-3"
+TO_G_PER_L = {"g/dL": 10.0, "g/L": 1.0, "mg/dL": 0.01}
+SCREENSHOT = REPO_ROOT / "artifacts" / "timeline-vignette.png"
+README_SCREENSHOT = REPO_ROOT / "docs" / "timeline-vignette.png"
+READY_TIMEOUT_MS = 20_000
+
+
+def vignette_resources() -> list[dict]:
+    return [e["resource"] for e in json.loads(VIGNETTE.read_text(encoding="utf-8"))["entry"]]
+
+
+def expected_m_protein() -> dict[str, float]:
+    """Serum M-protein per day in g/L, straight from the demo Bundle."""
+    out: dict[str, float] = {}
+    for r in vignette_resources():
+        codes = {c.get("code") for c in (r.get("code") or {}).get("coding", [])}
+        if r["resourceType"] == "Observation" and SERUM_M_PROTEIN_LOINC in codes and r.get("status") == "final":
+            q = r["valueQuantity"]
+            out[r["effectiveDateTime"][:10]] = round(q["value"] * TO_G_PER_L[q.get("code") or q["unit"]], 3)
+    return out
+
+
+@pytest.fixture(scope="module")
+def assessment(timeline_ready, service_url):
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in vignette_resources()]}
+    resp = requests.post(f"{service_url}/assessment", params={"asOf": AS_OF}, json=bundle, timeout=30)
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+def ehr_launch(page, service_url: str, auth_server) -> None:
+    launch = auth_server.register_launch(PATIENT_ID)
+    page.goto(f"{service_url}/app/launch?" + urlencode({"iss": auth_server.iss, "launch": launch, "asOf": AS_OF}))
+    page.wait_for_selector("body[data-ready]", timeout=READY_TIMEOUT_MS)
+    assert page.get_attribute("body", "data-ready") == "true", page.inner_text("#error")
+
+
+def test_ehr_launch_draws_the_vignette_timeline(timeline_ready, page, service_url, auth_server, assessment):
+    ehr_launch(page, service_url, auth_server)
+
+    # The launch went through PKCE and the FHIR reads carried the granted bearer token.
+    assert auth_server.tokens_issued == 1 and auth_server.refusals == []
+    assert auth_server.fhir_requests and all(had_token for _, _, had_token in auth_server.fhir_requests)
+    assert "code=" not in page.url  # the one-time code is removed from the address bar
+    assert "Vignette" in page.inner_text("#header")
+
+    # Chart data points: serum M-protein per day, as in the FHIR data (0.71 g/dL -> 7.1 g/L).
+    expected = expected_m_protein()
+    charted = page.evaluate("""() => {
+        const ds = timelineApp.markerChart.data.datasets.find(d => d.seriesKey === 'serumMProtein');
+        return ds.data.map(p => [p.point.date, p.y]);
+    }""")
+    assert dict(charted) == expected
+    table = page.eval_on_selector_all(
+        "#timeline-table tbody tr td[data-series=serumMProtein][data-value]",
+        "cells => cells.map(c => [c.closest('tr').dataset.date, Number(c.dataset.value)])")
+    assert dict(table) == expected
+    flc_keys = page.evaluate("() => timelineApp.markerChart.data.datasets.map(d => d.seriesKey).filter(Boolean)")
+    assert {"involvedFlc", "dFlc"} <= set(flc_keys)
+
+    # Markers: nadir and relapse (with the criterion that fired) as the service's model says.
+    relapse = assessment["relapse"]
+    assert relapse["date"] == EXPECTED["patients"]["vignette"]["relapse.date"]
+    nadir = page.locator("#events li[data-marker=nadir]")
+    assert nadir.get_attribute("data-date") == relapse["markers"]["serumMProtein"]["nadirDate"]
+    assert float(nadir.get_attribute("data-value")) == relapse["markers"]["serumMProtein"]["nadir"]
+    marker = page.locator("#events li[data-marker=relapse]")
+    assert marker.get_attribute("data-date") == relapse["date"]
+    assert float(marker.get_attribute("data-value")) == expected[relapse["date"]]
+    assert "serum-m-protein" in marker.get_attribute("data-criteria").split()
+    assert "serum M-protein" in marker.inner_text() and "above nadir" in marker.inner_text()
+    scatter = page.evaluate("""() => Object.fromEntries(timelineApp.markerChart.data.datasets
+        .filter(d => d.markerKind).map(d => [d.markerKind, d.data.map(p => p.event.date)]))""")
+    assert scatter["relapse"] == [relapse["date"]]
+    assert page.get_attribute("#relapse-status", "data-status") == relapse["status"] == "biochemical"
+
+    # Swimlane: lenalidomide in line 1, its last course ending when maintenance stopped.
+    lenalidomide_stop = max(r["effectivePeriod"]["end"] for r in vignette_resources()
+                            if r["resourceType"] == "MedicationStatement" and "lenalidomide" in r["id"])
+    bars = page.evaluate("""() => timelineApp.swimlane.data.datasets[0].data
+        .map(b => ({drug: b.y, line: b.therapy.line, end: b.period.end}))""")
+    len_bars = [b for b in bars if b["drug"] == "lenalidomide"]
+    assert len_bars and {b["line"] for b in len_bars} == {1}
+    assert max(b["end"] for b in len_bars) == lenalidomide_stop
+    assert page.locator("#therapy-table tr[data-drug=lenalidomide]").count() == len(len_bars)
+
+    # CRAB values on hover: move the mouse onto the relapse point and read the tooltip.
+    x, y = page.evaluate("""() => {
+        const c = timelineApp.markerChart;
+        const i = c.data.datasets.findIndex(d => d.markerKind === 'relapse');
+        const el = c.getDatasetMeta(i).data[0];
+        const box = c.canvas.getBoundingClientRect();
+        return [box.left + el.x, box.top + el.y];
+    }""")
+    page.mouse.move(x, y)
+    page.wait_for_function("() => timelineApp.markerChart.tooltip.opacity > 0")
+    after = page.evaluate("() => timelineApp.markerChart.tooltip.afterBody.join('\\n')")
+    assert "Calcium" in after and "Creatinine" in after and "Haemoglobin" in after
+    page.mouse.move(5, 5)
+
+    # Log / linear toggle redraws the value axes.
+    page.check("input[name=scale][value=log]")
+    assert page.evaluate("() => timelineApp.markerChart.options.scales.mprotein.type") == "logarithmic"
+    page.check("input[name=scale][value=linear]")
+    assert page.evaluate("() => timelineApp.markerChart.options.scales.mprotein.type") == "linear"
+    assert page.js_errors == []
+
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=False)
+    README_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(SCREENSHOT, README_SCREENSHOT)
+
+
+def test_standalone_launch_uses_the_patient_the_server_picks(timeline_ready, page, service_url, auth_server):
+    auth_server.standalone_patient = PATIENT_ID
+    page.goto(f"{service_url}/app/launch?" + urlencode({"iss": auth_server.iss, "asOf": AS_OF}))
+    page.wait_for_selector("body[data-ready]", timeout=READY_TIMEOUT_MS)
+    assert page.get_attribute("body", "data-ready") == "true", page.inner_text("#error")
+    assert auth_server.tokens_issued == 1 and auth_server.refusals == []
+    assert page.locator("#events li[data-marker=relapse]").count() == 1
+
+
+def test_app_refuses_a_server_without_pkce_s256(page, service_url, auth_server):
+    auth_server.challenge_methods = ["plain"]
+    launch = auth_server.register_launch(PATIENT_ID)
+    page.goto(f"{service_url}/app/launch?" + urlencode({"iss": auth_server.iss, "launch": launch}))
+    page.wait_for_selector("#error:not([hidden])", timeout=READY_TIMEOUT_MS)
+    assert "S256" in page.inner_text("#error")
+    assert auth_server.tokens_issued == 0
+
+
+def test_fhir_server_refuses_reads_without_the_token(auth_server):
+    """The bearer auth is real: the same read without the token is refused by sekmet."""
+    url = f"{auth_server.iss}/Patient/{PATIENT_ID}"
+    assert requests.get(url, timeout=10).status_code == 401
+    ok = requests.get(url, headers={"Authorization": f"Bearer {auth_server.access_token}"}, timeout=10)
+    assert ok.status_code == 200 and ok.json()["id"] == PATIENT_ID
+
+
+def test_token_endpoint_checks_the_pkce_verifier(auth_server):
+    verifier = "v" * 43
+    status, headers, _ = auth_server.authorize({
+        "response_type": "code", "client_id": auth_server.client_id, "redirect_uri": auth_server.redirect_uri,
+        "scope": "launch patient/*.rs", "state": "s1", "aud": auth_server.iss,
+        "launch": auth_server.register_launch(PATIENT_ID),
+        "code_challenge": s256(verifier), "code_challenge_method": "S256",
+    })
+    assert status == 302
+    code = headers["Location"].split("code=")[1].split("&")[0]
+    form = {"grant_type": "authorization_code", "code": code, "client_id": auth_server.client_id,
+            "redirect_uri": auth_server.redirect_uri, "code_verifier": "w" * 43}
+    status, body = auth_server.token(form)
+    assert status == 400 and body["error"] == "invalid_grant"
+    status, body = auth_server.token({**form, "code_verifier": verifier})  # the code was used up
+    assert status == 400 and auth_server.tokens_issued == 0
