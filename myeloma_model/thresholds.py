@@ -72,3 +72,6 @@ STALE_IMAGING_DAYS = 90  # imaging, echo and marrow
 
 # --- Section 9: on-treatment safety ----------------------------------------------------------
 IVIG_IGG_G_L = 4.0  # IgG < this on a bispecific or after CAR-T
+# "Recurrent infections" (section 9 names no number; guidance states this assumption on the card):
+RECURRENT_INFECTION_MIN_EPISODES = 2  # infection Conditions with onset ...
+RECURRENT_INFECTION_WINDOW_DAYS = 365  # ... within this many days before as-of

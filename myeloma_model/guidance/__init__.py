@@ -1,15 +1,67 @@
 """Treatment guidance (clinical-rules.md sections 4, 7, 8, 9): fills the assessment's
 `timing`, `strategy`, `regimens`, `missingInvestigations` and `safety`.
 
-Placeholder until the guidance issue lands: advises nothing.
+Modules: timing.py (section 4), strategy.py (section 7 precedence), options.py (every filter
+and ranking rule), regimens.py (regimen knowledge as data), investigations.py (section 8,
+Table 1), safety.py (section 9). `advise` also returns a non-contract `guidance` object (the
+contract allows added fields) with the reasons, assumptions and details the cards show.
 """
 from __future__ import annotations
 
 from datetime import date
 
+from myeloma_model.guidance.investigations import missing_investigations
+from myeloma_model.guidance.options import rank_regimens
+from myeloma_model.guidance.safety import safety_findings
+from myeloma_model.guidance.strategy import advise_strategy
+from myeloma_model.guidance.timing import advise_timing
 from myeloma_model.records import PatientRecord
+
+EMPTY = {"timing": "none", "strategy": "none", "regimens": [], "missingInvestigations": [], "safety": []}
 
 
 def advise(assessment: dict, record: PatientRecord, as_of: date) -> dict:
     """Return the guidance fields for an assessment whose other fields are filled."""
-    return {"timing": "none", "strategy": "none", "regimens": [], "missingInvestigations": [], "safety": []}
+    if not assessment.get("inScope"):
+        return {k: (list(v) if isinstance(v, list) else v) for k, v in EMPTY.items()}
+    timing = advise_timing(assessment)
+    strategy = advise_strategy(assessment, timing["value"])
+    regimens, excluded, intensity = rank_regimens(assessment, strategy["value"])
+
+    regimens_by_drug: dict[str, list[str]] = {}
+    for r in regimens:
+        for d in r["drugs"]:
+            regimens_by_drug.setdefault(d, []).append(r["code"])
+    offered_drugs = list(regimens_by_drug)
+    investigations = missing_investigations(offered_drugs, record, as_of, regimens_by_drug)
+    safety = safety_findings(assessment, record, as_of)
+
+    assumptions = list(strategy["assumptions"])
+    for s in safety:
+        assumptions.extend(a for a in s["assumptions"] if a not in assumptions)
+    if any(i["code"] in ("ecog", "neuropathy-assessment") for i in investigations):
+        assumptions.append("ECOG and the neuropathy examination were counted as current for 30 days, like labs "
+                           "(clinical-rules.md section 8 dates only labs, imaging, echo, marrow and serologies).")
+    fit = assessment.get("fitness") or {}
+    if timing["value"] == "treat-now" and fit.get("frailty") == "unknown":
+        assumptions.append("Neither age nor ECOG is known: the patient was treated as not frail.")
+    risk = assessment.get("risk") or {}
+    if timing["value"] == "treat-now" and risk.get("riss") == "unknown" and not risk.get("highRiskCytogenetics"):
+        assumptions.append("R-ISS unknown and no high-risk cytogenetics on record: not treated as high risk.")
+
+    return {
+        "timing": timing["value"],
+        "strategy": strategy["value"],
+        "regimens": regimens,
+        "missingInvestigations": [i["code"] for i in investigations],
+        "safety": [s["code"] for s in safety],
+        "guidance": {
+            "timing": {k: timing[k] for k in ("reasons", "highRiskRelapseFeatures", "surveillance")},
+            "strategy": {"reasons": strategy["reasons"]},
+            "intensity": intensity,
+            "excludedRegimens": excluded,
+            "investigations": investigations,
+            "safety": [{"code": s["code"], "reason": s["reason"], "drugs": s["drugs"]} for s in safety],
+            "assumptions": assumptions,
+        },
+    }

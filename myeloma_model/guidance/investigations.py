@@ -1,0 +1,163 @@
+"""Before starting treatment (clinical-rules.md section 8; the review's Table 1).
+
+For the regimens offered, the baseline investigations that are missing or stale: labs older
+than 30 days, imaging, echo and marrow older than 90 days, serologies and blood group ever.
+ECOG and the neuropathy examination are clinical assessments the rules do not date; they are
+treated like labs (30 days), and the card says so.
+
+Evidence that a test was done: `record.investigations` (InvestigationRecord by code) and the
+lab series the mapping already reads (e.g. a haemoglobin result is a full blood count).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from myeloma_model.drug_classes import drug_class
+from myeloma_model.records import PatientRecord
+from myeloma_model.thresholds import STALE_IMAGING_DAYS, STALE_LAB_DAYS
+
+LAB, CLINICAL, IMAGING, EVER = "lab", "clinical", "imaging", "ever"
+MAX_AGE_DAYS: dict[str, int | None] = {LAB: STALE_LAB_DAYS, CLINICAL: STALE_LAB_DAYS, IMAGING: STALE_IMAGING_DAYS, EVER: None}
+
+IMMUNOTHERAPY_CLASSES = frozenset({"anti-CD38", "anti-SLAMF7", "BCMA-ADC", "BCMA-bispecific", "BCMA-CAR-T",
+                                   "GPRC5D-bispecific", "FcRH5-bispecific"})
+T_CELL_REDIRECTING = frozenset({"BCMA-bispecific", "BCMA-CAR-T", "GPRC5D-bispecific", "FcRH5-bispecific"})
+
+
+@dataclass(frozen=True)
+class Test:
+    code: str
+    label: str
+    category: str
+    reason: str  # Table 1's purpose / consideration
+    analytes: tuple[tuple[str, ...], ...] = ()  # any-of groups; all groups needed (b2m AND albumin)
+    drugs: frozenset[str] = frozenset()  # needed before these drugs ...
+    classes: frozenset[str] = frozenset()  # ... or drugs of these classes; both empty = always
+
+
+TESTS: tuple[Test, ...] = (
+    Test("ecog", "ECOG performance status", CLINICAL,
+         "Functional status guides treatment intensity; frail patients may be better suited to doublets (Rd, Pd)."),
+    Test("fbc", "Full blood count", LAB,
+         "Anaemia, thrombocytopenia and other cytopenias (common with lenalidomide, pomalidomide, bortezomib).",
+         (("haemoglobin", "platelets"),)),
+    Test("spep", "Serum protein electrophoresis", LAB,
+         "Baseline M-protein to measure response to relapse treatment.", (("serum_m_protein",),)),
+    Test("sflc", "Serum free light chains", LAB,
+         "Baseline free light chains (essential in light-chain or non-secretory disease).",
+         (("kappa_flc", "lambda_flc"),)),
+    Test("renal-profile", "Renal profile (urea, creatinine, eGFR)", LAB,
+         "IMiDs are renally excreted: lenalidomide and pomalidomide need dose adjustment.",
+         (("creatinine", "egfr"),)),
+    Test("b2m-albumin", "Beta-2 microglobulin and albumin", LAB,
+         "Prognosis and ISS staging; high levels influence treatment intensity.", (("b2m",), ("albumin",))),
+    Test("coagulation", "PT and aPTT", LAB,
+         "Clotting function and VTE risk before IMiDs, which may need anticoagulation.",
+         classes=frozenset({"IMiD"})),
+    Test("blood-group", "Blood group and antibody screen", EVER,
+         "Daratumumab and isatuximab interfere with blood compatibility testing: type before the first dose.",
+         classes=frozenset({"anti-CD38"})),
+    Test("urine-24h-protein", "24-hour urine protein", LAB,
+         "Bence Jones proteinuria and baseline renal function; a disease-burden marker.", (("urine_m_protein",),)),
+    Test("marrow-biopsy-fish", "Bone marrow aspirate and biopsy with FISH", IMAGING,
+         "Marrow infiltration and high-risk cytogenetics (del(17p), t(4;14), t(14;16), 1q) guide the choice.",
+         (("marrow_plasma_cells",),)),
+    Test("pet-ct", "PET-CT", IMAGING,
+         "Extramedullary disease and response assessment; crucial before CAR-T or bispecific antibodies.",
+         classes=T_CELL_REDIRECTING),
+    Test("hbv-hcv-hiv", "Hepatitis B, hepatitis C and HIV serology", EVER,
+         "Reactivation risk under immunotherapy (anti-CD38 antibodies need hepatitis B prophylaxis).",
+         classes=IMMUNOTHERAPY_CLASSES),
+    Test("cmv-ebv", "CMV and EBV serology", EVER,
+         "Viral reactivation risk with CAR-T and bispecific antibodies.", classes=T_CELL_REDIRECTING),
+    Test("echocardiogram", "Echocardiogram", IMAGING,
+         "Baseline cardiac function: carfilzomib is associated with cardiotoxicity.",
+         drugs=frozenset({"carfilzomib"})),
+    Test("neuropathy-assessment", "Baseline neuropathy examination", CLINICAL,
+         "Bortezomib, thalidomide and ixazomib cause peripheral neuropathy.",
+         drugs=frozenset({"bortezomib", "thalidomide", "ixazomib"})),
+)
+TEST_BY_CODE: dict[str, Test] = {t.code: t for t in TESTS}
+
+
+def needed_for(test: Test, drugs: list[str] | tuple[str, ...]) -> list[str]:
+    """The drugs (of those given) that need this test; every drug for a baseline test."""
+    if not test.drugs and not test.classes:
+        return list(drugs)
+    return [d for d in drugs if d in test.drugs or drug_class(d) in test.classes]
+
+
+def last_done(test: Test, record: PatientRecord, as_of: date) -> date | None:
+    """Date of the most recent evidence for the test on or before as_of (None: never)."""
+    dates = [i.when for i in record.investigations if i.code == test.code and i.when and i.when <= as_of]
+    if test.code == "ecog":
+        dates += [e.when for e in record.ecog if e.when <= as_of]
+    if test.code == "marrow-biopsy-fish":
+        dates += [c.when for c in record.cytogenetics if c.when and c.when <= as_of]
+    if test.analytes:
+        group_dates = []
+        for group in test.analytes:
+            ds = [r.when for a in group for r in record.series(a) if r.when <= as_of]
+            group_dates.append(max(ds) if ds else None)
+        if all(group_dates):
+            dates.append(min(group_dates))  # every part must have been done
+    if test.category == EVER and any(i.code == test.code and i.when is None for i in record.investigations):
+        return date.min  # done, date unknown: enough for "ever"
+    return max(dates) if dates else None
+
+
+def check(test: Test, record: PatientRecord, as_of: date) -> tuple[str | None, date | None]:
+    """(status, last date): status None when up to date, else "missing" or "stale"."""
+    when = last_done(test, record, as_of)
+    if when is None:
+        return "missing", None
+    limit = MAX_AGE_DAYS[test.category]
+    if limit is not None and (as_of - when).days > limit:
+        return "stale", when
+    return None, (None if when == date.min else when)
+
+
+def _age_text(test: Test) -> str:
+    limit = MAX_AGE_DAYS[test.category]
+    return "ever" if limit is None else f"within {limit} days"
+
+
+def missing_investigations(drugs: list[str], record: PatientRecord, as_of: date,
+                           regimens_by_drug: dict[str, list[str]] | None = None) -> list[dict]:
+    """Table 1 tests needed before these drugs that are missing or stale, in Table 1 order.
+
+    Each item: {code, label, status, lastDone, reason, needed (freshness), forDrugs, forRegimens}.
+    """
+    if not drugs:
+        return []
+    out = []
+    for test in TESTS:
+        for_drugs = needed_for(test, drugs)
+        if not for_drugs:
+            continue
+        status, when = check(test, record, as_of)
+        if status is None:
+            continue
+        regs: list[str] = []
+        if regimens_by_drug and (test.drugs or test.classes):
+            for d in for_drugs:
+                for code in regimens_by_drug.get(d, []):
+                    if code not in regs:
+                        regs.append(code)
+        out.append({
+            "code": test.code,
+            "label": test.label,
+            "status": status,
+            "lastDone": when.isoformat() if when and when != date.min else None,
+            "reason": test.reason,
+            "needed": _age_text(test),
+            "forDrugs": [] if not (test.drugs or test.classes) else for_drugs,
+            "forRegimens": regs,
+        })
+    return out
+
+
+def drug_prerequisites(drug: str) -> list[Test]:
+    """The drug-specific Table 1 tests (baseline tests excluded) for one drug: the order hooks."""
+    return [t for t in TESTS if (t.drugs or t.classes) and needed_for(t, [drug])]

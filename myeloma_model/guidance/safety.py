@@ -1,0 +1,100 @@
+"""On-treatment safety (clinical-rules.md section 9).
+
+- ivig-indicated: on a bispecific antibody, or after CAR-T, with IgG < 4 g/L (latest result since
+  that therapy began) or recurrent infections (>= 2 infection Conditions within a year, since that
+  therapy began: the rules name no number, so this is stated as an assumption).
+- blood-group-before-transfusion: on an anti-CD38 antibody with no blood group on record.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from myeloma_model.markers import surely_below
+from myeloma_model.records import PatientRecord
+from myeloma_model.thresholds import (
+    IVIG_IGG_G_L,
+    RECURRENT_INFECTION_MIN_EPISODES,
+    RECURRENT_INFECTION_WINDOW_DAYS,
+)
+
+BISPECIFIC_CLASSES = frozenset({"BCMA-bispecific", "GPRC5D-bispecific", "FcRH5-bispecific"})
+CAR_T_CLASSES = frozenset({"BCMA-CAR-T"})
+RECURRENT_ASSUMPTION = (
+    f"'Recurrent infections' was taken as >= {RECURRENT_INFECTION_MIN_EPISODES} infection episodes within "
+    f"{RECURRENT_INFECTION_WINDOW_DAYS} days (clinical-rules.md section 9 gives no number)."
+)
+
+
+def _date(s) -> date | None:
+    try:
+        return date.fromisoformat(str(s)[:10]) if s else None
+    except ValueError:
+        return None
+
+
+def _t_cell_therapy(assessment: dict) -> tuple[list[str], date | None]:
+    """Drugs that put the patient at risk (active bispecific, any CAR-T) and the earliest start."""
+    drugs = assessment.get("drugs") or {}
+    names = [d for d, i in drugs.items()
+             if (i.get("class") in BISPECIFIC_CLASSES and i.get("active")) or i.get("class") in CAR_T_CLASSES]
+    starts = [s for s in (_date(drugs[d].get("firstStart")) for d in names) if s]
+    return names, (min(starts) if starts else None)
+
+
+def _infections_since(record: PatientRecord, since: date | None, as_of: date) -> list[date]:
+    window_start = as_of - timedelta(days=RECURRENT_INFECTION_WINDOW_DAYS)
+    return sorted(
+        c.onset for c in record.conditions
+        if c.kind == "infection" and c.onset is not None and window_start <= c.onset <= as_of
+        and (since is None or c.onset >= since)
+    )
+
+
+def ivig_indicated(assessment: dict, record: PatientRecord, as_of: date) -> dict | None:
+    names, since = _t_cell_therapy(assessment)
+    if not names:
+        return None
+    igg = [r for r in record.series("igg") if r.when <= as_of and (since is None or r.when >= since)]
+    latest = igg[-1] if igg else None
+    low_igg = surely_below(latest, IVIG_IGG_G_L)
+    infections = _infections_since(record, since, as_of)
+    recurrent = len(infections) >= RECURRENT_INFECTION_MIN_EPISODES
+    if not (low_igg or recurrent):
+        return None
+    why = []
+    if low_igg:
+        why.append(f"IgG {latest.value:g} g/L on {latest.when.isoformat()} (< {IVIG_IGG_G_L:g} g/L)")
+    if recurrent:
+        why.append(f"{len(infections)} infections since {infections[0].isoformat()}")
+    return {
+        "code": "ivig-indicated",
+        "reason": f"On {', '.join(names)} (bispecific antibody or after CAR-T) with " + " and ".join(why)
+                  + ": IVIG prophylaxis is recommended.",
+        "assumptions": [RECURRENT_ASSUMPTION] if recurrent else [],
+        "drugs": names,
+    }
+
+
+def blood_group_before_transfusion(assessment: dict, record: PatientRecord, as_of: date) -> dict | None:
+    drugs = assessment.get("drugs") or {}
+    on = [d for d, i in drugs.items() if i.get("class") == "anti-CD38" and i.get("active")]
+    if not on:
+        return None
+    if any(i.code == "blood-group" and (i.when is None or i.when <= as_of) for i in record.investigations):
+        return None
+    return {
+        "code": "blood-group-before-transfusion",
+        "reason": f"On {', '.join(on)} with no blood group on record: the antibody interferes with cross-matching; "
+                  "tell the transfusion laboratory before any transfusion.",
+        "assumptions": [],
+        "drugs": on,
+    }
+
+
+def safety_findings(assessment: dict, record: PatientRecord, as_of: date) -> list[dict]:
+    out = []
+    for rule in (ivig_indicated, blood_group_before_transfusion):
+        found = rule(assessment, record, as_of)
+        if found:
+            out.append(found)
+    return out

@@ -1,0 +1,71 @@
+"""Small assessment dicts for guidance tests (the model's output shape, built by hand)."""
+from __future__ import annotations
+
+from myeloma_model.drug_classes import drug_class
+from myeloma_model.fitness import frailty as frailty_of
+from myeloma_model.refractoriness import refractory_category, retreatment_signal, triple_class_exposed
+
+
+def drug(name: str, *, refractory: bool = False, active: bool = False, on: float | None = 12.0,
+         off: float | None = 12.0, signal: bool | None = None, first: str = "2020-01-01",
+         last: str | None = "2023-01-01") -> tuple[str, dict]:
+    if active:
+        off = 0.0
+    return name, {
+        "class": drug_class(name),
+        "exposed": True,
+        "active": active,
+        "refractory": refractory,
+        "monthsOnDrug": on,
+        "monthsSinceLastDose": off,
+        "retreatmentSignal": retreatment_signal(on, off) if signal is None else signal,
+        "firstStart": first,
+        "lastDose": last,
+    }
+
+
+def assessment(*drug_entries, status: str = "biochemical", relapse_date: str | None = "2024-06-01",
+               prior_lines: int = 1, hrc: list[str] | None = None, riss: str = "II", b2m: str = "stable",
+               features: list[str] | None = None, age: int | None = 65, ecog: int | None = 1,
+               cautions: list[str] | None = None, crab: list[str] | None = None) -> dict:
+    drugs = dict(drug_entries)
+    return {
+        "patientId": "p1",
+        "asOf": "2024-07-01",
+        "inScope": True,
+        "relapse": {"status": status, "significantParaproteinRelapse": False,
+                    "date": relapse_date if status in ("clinical", "biochemical", "suspected") else None,
+                    "criteria": ["serum-m-protein"], "crabFeatures": crab or [], "markers": {}},
+        "drugs": drugs,
+        "priorLines": prior_lines,
+        "refractoryCategory": refractory_category(drugs),
+        "tripleClassExposed": triple_class_exposed(drugs),
+        "risk": {"highRiskCytogenetics": hrc or [], "iss": "II", "riss": riss, "b2mTrend": b2m,
+                 "highRiskRelapseFeatures": features or []},
+        "fitness": {"age": age, "ecog": ecog, "frailty": frailty_of(age, ecog), "cautions": cautions or []},
+        "dataGaps": [],
+    }
+
+
+def codes(regimens: list[dict]) -> list[str]:
+    return [r["code"] for r in regimens]
+
+
+# Common histories
+def len_durable(**kw):
+    """VRd then lenalidomide maintenance stopped 400 days before the relapse: not refractory."""
+    return assessment(drug("lenalidomide", on=27.0, off=13.0, last="2023-04-28"),
+                      drug("bortezomib", on=4.0, off=50.0, last="2020-05-01"), **kw)
+
+
+def len_refractory(**kw):
+    return assessment(drug("lenalidomide", refractory=True, active=True, on=40.0, signal=False),
+                      drug("bortezomib", on=4.0, off=50.0, last="2020-05-01"), **kw)
+
+
+def triple_class_refractory(**kw):
+    kw.setdefault("prior_lines", 3)
+    return assessment(drug("lenalidomide", refractory=True, signal=False),
+                      drug("carfilzomib", refractory=True, signal=False),
+                      drug("daratumumab", refractory=True, signal=False),
+                      drug("bortezomib", on=4.0, off=80.0), **kw)
