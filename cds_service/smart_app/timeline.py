@@ -150,7 +150,8 @@ def events(assessment: dict, series: list[dict], record: PatientRecord) -> list[
         shown = f": {charted[key]['label']} {value:g} {charted[key]['unit']}" if key and value is not None else ""
         out.append({
             "kind": "relapse", "series": key, "date": day, "value": value, "criteria": criteria,
-            "criteriaText": texts, "status": status, "short": f"Relapse ({status})",
+            "criteriaText": texts, "status": status,
+            "short": f"Relapse ({status})" + (f" {value:g} {charted[key]['unit']}" if key and value is not None else ""),
             "label": f"Relapse ({status}) {day}{shown}; criterion: {'; '.join(texts)}",
         })
     for t in record.transplants:

@@ -144,12 +144,14 @@ function seriesDatasets(data) {
   }));
 }
 
+// The ISO date of a charted point as the service sent it (no time-zone round trip).
+const pointDate = (raw) => (raw.event ? raw.event.date : raw.point.date);
+
 function tooltipLines(data) {
   return {
     title(items) {
       const raw = items[0] && items[0].raw;
-      if (!raw) return "";
-      return new Date(raw.x).toISOString().slice(0, 10);
+      return raw ? pointDate(raw) : "";
     },
     label(item) {
       const raw = item.raw;
@@ -161,7 +163,7 @@ function tooltipLines(data) {
     afterBody(items) {
       const raw = items[0] && items[0].raw;
       if (!raw) return [];
-      const date = new Date(raw.x).toISOString().slice(0, 10);
+      const date = pointDate(raw);
       const lines = ["", "CRAB values (latest on or before this date):"];
       for (const c of crabAt(data.crab, date)) {
         lines.push(c.point ? `  ${c.label}: ${fmtNum(c.point.value)} ${c.unit} (${c.point.date})` : `  ${c.label}: not measured`);

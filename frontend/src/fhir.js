@@ -44,6 +44,10 @@ async function searchAll(session, type, gaps) {
     }
     const next = (body.link || []).find((l) => l.relation === "next");
     url = next ? next.url : null;
+    if (url && !url.startsWith(`${session.iss}/`)) {
+      gaps.push(`${type}: the next page is on another server (${new URL(url).origin}); not followed with the token`);
+      return out;
+    }
   }
   if (url) gaps.push(`${type}: more than ${MAX_PAGES * PAGE_SIZE} records, the rest were not read`);
   return out;

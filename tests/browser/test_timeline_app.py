@@ -40,7 +40,8 @@ def expected_m_protein() -> dict[str, float]:
     out: dict[str, float] = {}
     for r in vignette_resources():
         codes = {c.get("code") for c in (r.get("code") or {}).get("coding", [])}
-        if r["resourceType"] == "Observation" and SERUM_M_PROTEIN_LOINC in codes and r.get("status") == "final":
+        usable = r.get("status") in ("final", "amended", "corrected")
+        if r["resourceType"] == "Observation" and SERUM_M_PROTEIN_LOINC in codes and usable:
             q = r["valueQuantity"]
             out[r["effectiveDateTime"][:10]] = round(q["value"] * TO_G_PER_L[q.get("code") or q["unit"]], 3)
     return out
