@@ -21,7 +21,7 @@ CONTRACT_CLASSES = {
     "GPRC5D-bispecific", "FcRH5-bispecific", "XPO1", "alkylator", "HDAC", "BCL2",
     "corticosteroid",
 }
-STATUSES = {"verified", "candidate", "unverified"}
+STATUSES = {"verified", "candidate", "sourced", "unverified"}
 
 
 def _all_code_entries():

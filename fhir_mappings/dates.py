@@ -1,0 +1,47 @@
+"""FHIR date / dateTime / instant strings -> datetime.date (the calendar date as written).
+
+Partial dates ("2024", "2024-05") resolve to the first day of the period. Cached: lab series
+repeat the same timestamps, so parsing is a dict hit after the first time.
+"""
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+
+
+@lru_cache(maxsize=65536)
+def parse_date(value: object) -> date | None:
+    """The date part of a FHIR date/dateTime/instant, or None when unreadable."""
+    if not isinstance(value, str):
+        return None
+    s = value.strip()
+    try:
+        if len(s) >= 10:
+            return date.fromisoformat(s[:10])
+        if len(s) == 7:
+            return date(int(s[:4]), int(s[5:7]), 1)
+        if len(s) == 4:
+            return date(int(s), 1, 1)
+    except ValueError:
+        return None
+    return None
+
+
+def period_bounds(period: object) -> tuple[date | None, date | None]:
+    """(start, end) of a FHIR Period dict; (None, None) when absent."""
+    if not isinstance(period, dict):
+        return None, None
+    return parse_date(period.get("start")), parse_date(period.get("end"))
+
+
+def effective_date(resource: dict) -> date | None:
+    """effectiveDateTime / effectivePeriod.start / effectiveInstant / issued, first found."""
+    d = resource.get("effectiveDateTime")
+    if d is not None:
+        return parse_date(d)
+    p = resource.get("effectivePeriod")
+    if p:
+        start, end = period_bounds(p)
+        return start or end
+    d = resource.get("effectiveInstant") or resource.get("issued")
+    return parse_date(d) if d is not None else None

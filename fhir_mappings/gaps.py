@@ -1,0 +1,33 @@
+"""Data-gap notes: what could not be used and why, for the assessment's `dataGaps`.
+
+Each note names the resource (e.g. "Observation/123") and the problem. A heavy patient with
+thousands of results in an unknown unit would drown the list, so each kind of problem keeps
+its first few notes and then one summary line with the count of the rest.
+"""
+from __future__ import annotations
+
+MAX_NOTES_PER_KIND = 5
+
+
+class GapLog:
+    __slots__ = ("notes", "_counts", "_kinds")
+
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+        self._counts: dict[str, int] = {}
+        self._kinds: dict[str, str] = {}
+
+    def add(self, kind: str, message: str) -> None:
+        n = self._counts.get(kind, 0) + 1
+        self._counts[kind] = n
+        if n <= MAX_NOTES_PER_KIND:
+            if message not in self.notes:
+                self.notes.append(message)
+            self._kinds.setdefault(kind, message)
+
+    def result(self) -> list[str]:
+        out = list(self.notes)
+        for kind, n in self._counts.items():
+            if n > MAX_NOTES_PER_KIND:
+                out.append(f"... and {n - MAX_NOTES_PER_KIND} more like: {self._kinds[kind]}")
+        return out

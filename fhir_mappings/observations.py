@@ -1,0 +1,332 @@
+"""Observation -> LabResult / EcogScore / CytogeneticFinding / InvestigationRecord.
+
+The hot path of the mapping (a heavy patient has tens of thousands of Observations): plain
+dict access, `(system, code)` dict lookups, no model validation, no per-result sorting.
+
+Rules (clinical-rules.md sections 2 and 6, issue 3):
+- status final / amended / corrected only; everything else is ignored;
+- date: effectiveDateTime, effectivePeriod.start, effectiveInstant, issued;
+- value[x]: valueQuantity (comparator kept), valueString ("<0.1 g/dL", "7.2 g/L"),
+  valueInteger, valueRatio, valueCodeableConcept (ECOG answers, FISH detected / not detected);
+- every value converted to the analyte's canonical unit; an unknown or missing unit is a data
+  gap naming the Observation and the unit, never guessed;
+- duplicates (same analyte, date, value and comparator) are counted once;
+- components (an FLC panel sending kappa, lambda and ratio as components) are read as results.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from fhir_mappings.cytogenetics import findings_in_text, polarity
+from fhir_mappings.dates import effective_date
+from fhir_mappings.gaps import GapLog
+from fhir_mappings.terminology import normalise_system, tables
+from fhir_mappings.units import human_unit, to_canonical, ucum_of
+from myeloma_model.records import CytogeneticFinding, EcogScore, InvestigationRecord, LabResult
+
+USABLE_STATUSES = frozenset({"final", "amended", "corrected"})
+
+_T = tables()
+_ANALYTE = _T.analyte_by_code
+_ECOG = _T.ecog_codes
+_ECOG_ANSWERS = _T.ecog_answers
+_FISH = _T.fish_by_code
+_FISH_POS = _T.fish_positive
+_FISH_NEG = _T.fish_negative
+_INVESTIGATION = _T.investigation_by_code
+
+_COMPARATORS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "≤": "<=", "≥": ">="}
+# "<0.1 g/dL", "7.2 g/L", "> 1000 mg/L", "12" (unit-less). Decimal commas are not accepted:
+# "1,000" and "7,2" are ambiguous, so such strings are reported instead of guessed.
+_VALUE_STRING = re.compile(r"^\s*(<=|>=|<|>|≤|≥)?\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*(.*?)\s*$")
+# Cytogenetic words worth reading in an Observation whose code the tables do not know.
+_CYTO_HINT = re.compile(r"fish|cytogenet|karyotyp|17p|1q|t\(\s*\d|del\(", re.IGNORECASE)
+
+
+class ObservationReader:
+    """Accumulates results from Observations; `finish()` sorts each series once."""
+
+    __slots__ = ("labs", "ecog", "cytogenetics", "investigations", "gaps", "_seen")
+
+    def __init__(self, gaps: GapLog) -> None:
+        self.labs: dict[str, list[LabResult]] = {}
+        self.ecog: list[EcogScore] = []
+        self.cytogenetics: list[CytogeneticFinding] = []
+        self.investigations: list[InvestigationRecord] = []
+        self.gaps = gaps
+        self._seen: set[tuple] = set()
+
+    # -- entry point ---------------------------------------------------------------------
+    def add(self, obs: dict) -> None:
+        if obs.get("status") not in USABLE_STATUSES:
+            if obs.get("status") is None:
+                self.gaps.add("no-status", f"{_ref(obs)} has no status; not used")
+            return
+        code = obs.get("code") or {}
+        keys = _coding_keys(code)
+        analyte = ecog = fish = investigation = None
+        is_fish = False
+        for key in keys:
+            if analyte is None:
+                analyte = _ANALYTE.get(key)
+            if not ecog and key in _ECOG:
+                ecog = True
+            if not is_fish and key in _FISH:
+                is_fish, fish = True, _FISH[key]
+            if investigation is None:
+                investigation = _INVESTIGATION.get(key)
+        when = None
+        if analyte or ecog or is_fish or investigation:
+            when = effective_date(obs)
+            if when is None:
+                self.gaps.add("no-date", f"{_ref(obs)} has no effective date; not used")
+                return
+        if investigation is not None:
+            self.investigations.append(InvestigationRecord(investigation, when, _ref(obs)))
+        if analyte is not None:
+            self._lab(obs, analyte, when, keys)
+        elif ecog:
+            self._ecog(obs, when)
+        elif is_fish:
+            self._fish(obs, fish, when)
+        elif not keys or investigation is None:
+            text = code.get("text")
+            if text and _CYTO_HINT.search(text):
+                self._fish(obs, None, when or effective_date(obs))
+        components = obs.get("component")
+        if components:
+            self._components(obs, components, when or effective_date(obs))
+
+    # -- numeric results -------------------------------------------------------------------
+    def _lab(self, obs: dict, analyte: str, when: date, keys, value_holder: dict | None = None) -> None:
+        holder = obs if value_holder is None else value_holder
+        parsed = _numeric_value(holder)
+        if parsed is None:
+            if "dataAbsentReason" not in holder and _has_value(holder):
+                self.gaps.add(
+                    f"unreadable:{analyte}", f"{_ref(obs)}: value of {analyte} could not be read; not used"
+                )
+            return
+        value, comparator, unit = parsed
+        canonical, problem = to_canonical(analyte, value, unit)
+        if problem is not None:
+            self.gaps.add(f"unit:{analyte}:{unit}", f"{_ref(obs)}: {analyte} {problem}; value not used")
+            return
+        dedup = (analyte, when, canonical, comparator)
+        if dedup in self._seen:
+            return
+        self._seen.add(dedup)
+        ref_high = _ref_high(holder, analyte) if analyte == "ldh" else None
+        series = self.labs.get(analyte)
+        if series is None:
+            series = self.labs[analyte] = []
+        series.append(LabResult(analyte, canonical, when, comparator, ref_high, _ref(obs)))
+
+    def _components(self, obs: dict, components: list, when: date | None) -> None:
+        for comp in components:
+            if not isinstance(comp, dict):
+                continue
+            keys = _coding_keys(comp.get("code") or {})
+            for key in keys:
+                analyte = _ANALYTE.get(key)
+                if analyte is not None:
+                    if when is None:
+                        self.gaps.add("no-date", f"{_ref(obs)} has no effective date; not used")
+                        return
+                    self._lab(obs, analyte, when, keys, value_holder=comp)
+                    break
+
+    # -- ECOG --------------------------------------------------------------------------------
+    def _ecog(self, obs: dict, when: date) -> None:
+        score = _ecog_score(obs)
+        if score is None:
+            self.gaps.add("ecog", f"{_ref(obs)}: ECOG value could not be read (expected 0-5); not used")
+            return
+        dedup = ("ecog", when, score)
+        if dedup in self._seen:
+            return
+        self._seen.add(dedup)
+        self.ecog.append(EcogScore(score, when, _ref(obs)))
+
+    # -- FISH / cytogenetics ------------------------------------------------------------------
+    def _fish(self, obs: dict, abnormality: str | None, when: date | None) -> None:
+        coded = _coded_polarity(obs)
+        value_texts = _value_texts(obs)
+        if coded is None:
+            for text in value_texts:
+                coded = polarity(text)
+                if coded is not None:
+                    break
+        found: dict[str, bool] = {}
+        # Findings written in the value / interpretation / notes: a name alone counts as present.
+        for text in value_texts:
+            for name, present in findings_in_text(text, coded, assume_present=True):
+                found[name] = found.get(name, False) or present  # keep positives
+        # code.text names what was tested ("del(17p) FISH"): it needs a value to say how it came out.
+        code_text = (obs.get("code") or {}).get("text")
+        if not found and isinstance(code_text, str):
+            for name, present in findings_in_text(code_text, coded, assume_present=False):
+                found[name] = found.get(name, False) or present
+        if abnormality is not None and abnormality not in found:
+            if coded is None:
+                self.gaps.add(
+                    f"fish:{abnormality}", f"{_ref(obs)}: FISH result for {abnormality} could not be read; not used"
+                )
+            else:
+                found[abnormality] = coded
+        for name, present in found.items():
+            dedup = ("fish", name, present, when)
+            if dedup in self._seen:
+                continue
+            self._seen.add(dedup)
+            self.cytogenetics.append(CytogeneticFinding(name, present, when, _ref(obs)))
+
+    def finish(self) -> None:
+        """Sort every series once (by date; stable for equal dates)."""
+        key = _by_when
+        for series in self.labs.values():
+            series.sort(key=key)
+        self.ecog.sort(key=key)
+
+
+def _by_when(r) -> date:
+    return r.when
+
+
+def _ref(res: dict) -> str | None:
+    rid = res.get("id")
+    return f"{res.get('resourceType', 'Observation')}/{rid}" if rid else res.get("resourceType")
+
+
+def _coding_keys(concept: dict) -> list[tuple[str | None, str | None]]:
+    codings = concept.get("coding")
+    if not codings:
+        return []
+    return [(normalise_system(c.get("system")), c.get("code")) for c in codings if isinstance(c, dict)]
+
+
+def _has_value(holder: dict) -> bool:
+    return any(k.startswith("value") for k in holder)
+
+
+def _numeric_value(holder: dict) -> tuple[float, str | None, str | None] | None:
+    """(value, comparator, UCUM unit or None) from value[x], or None when not numeric."""
+    q = holder.get("valueQuantity")
+    if q is not None:
+        if not isinstance(q, dict):
+            return None
+        v = q.get("value")
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            if isinstance(v, str):
+                try:
+                    v = float(v)
+                except ValueError:
+                    return None
+            else:
+                return None
+        comparator = q.get("comparator")
+        if comparator is not None:
+            comparator = _COMPARATORS.get(comparator)
+            if comparator is None:
+                return None  # "ad" (sufficient to achieve this total) and other unknowns
+        return float(v), comparator, ucum_of(q)
+    s = holder.get("valueString")
+    if s is not None:
+        if not isinstance(s, str):
+            return None
+        m = _VALUE_STRING.match(s)
+        if m is None:
+            return None
+        comp, num, unit = m.groups()
+        try:
+            value = float(num)
+        except ValueError:
+            return None
+        if unit and unit[0] in ",":  # "7,2 g/L": a decimal comma is ambiguous
+            return None
+        return value, _COMPARATORS.get(comp) if comp else None, human_unit(unit) if unit else None
+    v = holder.get("valueInteger")
+    if v is not None and not isinstance(v, bool) and isinstance(v, int):
+        return float(v), None, None
+    r = holder.get("valueRatio")
+    if isinstance(r, dict):
+        num = (r.get("numerator") or {}).get("value")
+        den = (r.get("denominator") or {}).get("value")
+        if isinstance(num, (int, float)) and isinstance(den, (int, float)) and den:
+            return num / den, None, None
+    return None
+
+
+def _ref_high(holder: dict, analyte: str) -> float | None:
+    ranges = holder.get("referenceRange")
+    if not ranges or not isinstance(ranges, list) or not isinstance(ranges[0], dict):
+        return None
+    high = ranges[0].get("high")
+    if not isinstance(high, dict) or not isinstance(high.get("value"), (int, float)):
+        return None
+    value, problem = to_canonical(analyte, float(high["value"]), ucum_of(high))
+    return value if problem is None else None
+
+
+def _ecog_score(obs: dict) -> int | None:
+    candidates: list[float] = []
+    v = obs.get("valueInteger")
+    if isinstance(v, int) and not isinstance(v, bool):
+        candidates.append(v)
+    q = obs.get("valueQuantity")
+    if isinstance(q, dict) and isinstance(q.get("value"), (int, float)) and q.get("comparator") is None:
+        candidates.append(q["value"])
+    for concept in [obs.get("valueCodeableConcept")] + list(obs.get("interpretation") or []):
+        if isinstance(concept, dict):
+            for key in _coding_keys(concept):
+                if key in _ECOG_ANSWERS:
+                    candidates.append(_ECOG_ANSWERS[key])
+    s = obs.get("valueString")
+    if isinstance(s, str) and s.strip().isdigit():
+        candidates.append(int(s.strip()))
+    for c in candidates:
+        if float(c).is_integer() and 0 <= c <= 5:
+            return int(c)
+    return None
+
+
+def _coded_polarity(obs: dict) -> bool | None:
+    concept = obs.get("valueCodeableConcept")
+    if isinstance(concept, dict):
+        for key in _coding_keys(concept):
+            if key in _FISH_POS:
+                return True
+            if key in _FISH_NEG:
+                return False
+        for c in concept.get("coding") or ():
+            if isinstance(c, dict) and c.get("display"):
+                p = polarity(c["display"])
+                if p is not None:
+                    return p
+        if concept.get("text"):
+            p = polarity(concept["text"])
+            if p is not None:
+                return p
+    b = obs.get("valueBoolean")
+    if isinstance(b, bool):
+        return b
+    return None
+
+
+def _value_texts(obs: dict) -> list[str]:
+    """Free text where labs write cytogenetic results (not the test name)."""
+    out = []
+    s = obs.get("valueString")
+    if isinstance(s, str):
+        out.append(s)
+    concept = obs.get("valueCodeableConcept")
+    if isinstance(concept, dict) and isinstance(concept.get("text"), str):
+        out.append(concept["text"])
+    for interp in obs.get("interpretation") or ():
+        if isinstance(interp, dict) and isinstance(interp.get("text"), str):
+            out.append(interp["text"])
+    for note in obs.get("note") or ():
+        if isinstance(note, dict) and isinstance(note.get("text"), str):
+            out.append(note["text"])
+    return out

@@ -1,0 +1,193 @@
+"""build_patient_record: FHIR R4 resource dicts -> myeloma_model.records.PatientRecord.
+
+One pass sorts resources by type (so a Medication or Patient listed after the resources that
+need it is still found), then each type is read once; each lab series is sorted once at the
+end. Never raises on bad clinical data: what cannot be used becomes a `data_gaps` note.
+
+Resources for another patient (subject / patient reference "Patient/<other id>") are
+skipped, and a resource id seen twice (paging overlap, a resource in two prefetch keys) is
+read once.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Iterable
+
+from fhir_mappings.conditions import condition_facts, status_code
+from fhir_mappings.dates import parse_date
+from fhir_mappings.gaps import GapLog
+from fhir_mappings.medications import MedicationReader
+from fhir_mappings.observations import ObservationReader
+from fhir_mappings.procedures import from_procedure, from_report, transplant_from_condition
+from myeloma_model.records import PatientRecord
+
+_HANDLED = (
+    "Patient", "Observation", "Condition", "MedicationStatement", "MedicationRequest",
+    "MedicationAdministration", "Medication", "Procedure", "DiagnosticReport",
+)
+
+
+def _patient_of(res: dict) -> str | None:
+    """The patient id a resource's subject / patient reference names, when it names one."""
+    ref = res.get("subject") or res.get("patient")
+    if not isinstance(ref, dict):
+        return None
+    r = ref.get("reference")
+    if not isinstance(r, str):
+        return None
+    if r.startswith("Patient/"):
+        tail = r[8:]
+    else:
+        i = r.rfind("/Patient/")
+        if i < 0:
+            return None  # urn:uuid:..., #contained: cannot tell, keep
+        tail = r[i + 9:]
+    return tail.split("/", 1)[0]
+
+
+def build_patient_record(resources: Iterable[dict], *, patient_id: str | None, as_of: date) -> PatientRecord:
+    gaps = GapLog()
+    by_type: dict[str, list[dict]] = {t: [] for t in _HANDLED}
+    seen: set[tuple[str, str]] = set()
+    for res in resources:
+        if not isinstance(res, dict):
+            continue
+        rtype = res.get("resourceType")
+        bucket = by_type.get(rtype)
+        if bucket is None:
+            continue
+        rid = res.get("id")
+        if rid is not None:
+            key = (rtype, rid)
+            if key in seen:
+                continue
+            seen.add(key)
+        bucket.append(res)
+
+    patients = by_type["Patient"]
+    if patient_id is None and len(patients) == 1:
+        patient_id = patients[0].get("id")
+    record = PatientRecord(patient_id=patient_id or "")
+
+    other_patient = 0
+
+    def mine(res: dict) -> bool:
+        nonlocal other_patient
+        if patient_id is None:
+            return True
+        pid = _patient_of(res)
+        if pid is None or pid == patient_id:
+            return True
+        other_patient += 1
+        return False
+
+    for p in patients:
+        if patient_id is None or p.get("id") in (None, patient_id):
+            record.birth_date = parse_date(p.get("birthDate"))
+            if p.get("birthDate") is not None and record.birth_date is None:
+                gaps.add("birthdate", "Patient.birthDate could not be read; age unknown")
+            break
+
+    # Observations: the hot path.
+    obs_reader = ObservationReader(gaps)
+    add = obs_reader.add
+    check = patient_id is not None
+    for obs in by_type["Observation"]:
+        if check and not mine(obs):
+            continue
+        add(obs)
+    obs_reader.finish()
+    late = 0
+    for analyte, series in obs_reader.labs.items():
+        # Results dated after the as-of date are not "known today"; series are sorted, so trim the tail.
+        n = len(series)
+        while series and series[-1].when > as_of:
+            series.pop()
+        late += n - len(series)
+        if series:
+            record.labs[analyte] = series
+    record.ecog = [e for e in obs_reader.ecog if e.when <= as_of]
+    late += len(obs_reader.ecog) - len(record.ecog)
+    if late:
+        gaps.add("after-as-of", f"{late} result(s) dated after the as-of date {as_of.isoformat()} were not used")
+    record.cytogenetics = sorted(
+        (c for c in obs_reader.cytogenetics if c.when is None or c.when <= as_of),
+        key=lambda c: (c.when or date.min),
+    )
+    investigations = list(obs_reader.investigations)
+
+    # Medications.
+    medications: dict[str, dict] = {}
+    for med in by_type["Medication"]:
+        if med.get("id"):
+            medications[f"Medication/{med['id']}"] = med
+    meds = MedicationReader(gaps, medications)
+    for res in by_type["MedicationStatement"]:
+        if mine(res):
+            meds.add_statement(res)
+    for res in by_type["MedicationRequest"]:
+        if mine(res):
+            meds.add_request(res)
+    for res in by_type["MedicationAdministration"]:
+        if mine(res):
+            meds.add_administration(res)
+    record.exposures = sorted(meds.finish(), key=lambda e: (e.start or e.end or date.min, e.drug))
+
+    # Conditions.
+    light_chains: set[str] = set()
+    inactive_myeloma: list[str] = []
+    transplants = []
+    for cond in by_type["Condition"]:
+        if not mine(cond):
+            continue
+        facts, _excluded = condition_facts(cond)
+        if _excluded is None:
+            t = transplant_from_condition(cond)
+            if t is not None:
+                transplants.append(t)
+        for fact in facts:
+            record.conditions.append(fact)
+            if fact.kind != "multiple-myeloma":
+                continue
+            if fact.onset is not None and (record.diagnosis_date is None or fact.onset < record.diagnosis_date):
+                record.diagnosis_date = fact.onset
+            if fact.light_chain:
+                light_chains.add(fact.light_chain)
+            if fact.active:
+                record.in_scope = True
+            else:
+                inactive_myeloma.append(
+                    f"{fact.source_id}: multiple myeloma with clinicalStatus "
+                    f"'{status_code(cond.get('clinicalStatus'))}' is not active"
+                )
+    if len(light_chains) == 1:
+        record.light_chain = next(iter(light_chains))
+    elif len(light_chains) > 1:
+        gaps.add("light-chain", "Conditions name both kappa and lambda light-chain myeloma; isotype not used")
+    if not record.in_scope:
+        for note in inactive_myeloma:
+            gaps.add("inactive-myeloma", note)
+
+    # Procedures and reports.
+    for proc in by_type["Procedure"]:
+        if not mine(proc):
+            continue
+        transplant, investigation, problem = from_procedure(proc)
+        if transplant is not None:
+            transplants.append(transplant)
+        if investigation is not None:
+            investigations.append(investigation)
+        if problem is not None:
+            gaps.add("procedure", problem)
+    for report in by_type["DiagnosticReport"]:
+        if mine(report):
+            inv = from_report(report)
+            if inv is not None:
+                investigations.append(inv)
+    record.transplants = sorted(transplants, key=lambda t: t.when)
+    record.investigations = sorted(investigations, key=lambda i: (i.when or date.min, i.code))
+
+    if other_patient:
+        gaps.add("other-patient", f"{other_patient} resource(s) for another patient were ignored")
+    record.data_gaps = gaps.result()
+    return record
