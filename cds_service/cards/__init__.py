@@ -5,10 +5,10 @@ in display order. The guidance layer appends its modules here.
 """
 from __future__ import annotations
 
-from cds_service.cards import relapse_status
+from cds_service.cards import investigations, relapse_status, safety, treatment
 from cds_service.cards.common import with_timeline_link
 
-RENDERERS = [relapse_status.render]
+RENDERERS = [relapse_status.render, treatment.render, investigations.render, safety.render]
 
 
 def render_patient_view(assessment: dict, *, config=None) -> list[dict]:
