@@ -44,3 +44,23 @@ def trusted_clients_file(tmp_path, es_client, rs_client, tenant_client):
             clients_document(es_client, rs_client, tenant_client, fhir_servers=fhir_servers)))
         return str(path)
     return write
+
+
+@pytest.fixture
+def jwt_app(tmp_path, trusted_clients_file):
+    """Factory: a CDS_AUTH=jwt app trusting es/rs/tenant clients for `fhir_servers`."""
+    from cds_service import create_app
+    from cds_service.config import Config
+    from tests.security.jwt_clients import PUBLIC_BASE
+
+    def make(fhir_servers=None):
+        config = Config(auth="jwt", trusted_clients=trusted_clients_file(fhir_servers),
+                        public_base_url=PUBLIC_BASE,
+                        database_url=f"sqlite:///{tmp_path}/cds.sqlite",
+                        request_deadline_s=2.0, fhir_connect_timeout_s=0.5,
+                        fhir_read_timeout_s=1.0)
+        app = create_app(config)
+        app.config.update(TESTING=True)
+        return app
+
+    return make
