@@ -1,0 +1,164 @@
+"""The hook end to end (mappings + model + cards) on the demo patients: with prefetch, and
+with no prefetch against a HAPI-shaped mocked server that pages (`_getpages` links).
+The same through POST /assessment and `myeloma-cds assess`. Expected verdicts come from
+examples/expected.json (owned by the examples), not from this file."""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+
+import pytest
+import responses
+
+from cds_service import cli, pipeline
+from tests.schema_assert import assert_cds_response, assert_operation_outcome
+from tests.service.hapi_bundles import getpages_url, searchset
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXPECTED = json.loads((EXAMPLES / "expected.json").read_text())
+AS_OF = date.fromisoformat(EXPECTED["asOf"])
+INDICATOR = {"clinical": "critical", "biochemical": "warning"}
+URL = "/cds-services/myeloma-relapse"
+PAGE = 7  # small pages so every search spans several
+
+
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch):
+    monkeypatch.setattr(pipeline, "today", lambda: AS_OF)
+
+
+def load(rel: str) -> dict:
+    return json.loads((EXAMPLES / rel).read_text())
+
+
+def relapse_card(cards: list[dict]) -> dict:
+    (card,) = [c for c in cards if c["source"].get("topic", {}).get("code") == "relapse-status"]
+    return card
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED["patients"]))
+def test_patient_view_with_prefetch(client, name):
+    expected = EXPECTED["patients"][name]
+    resp = client.post(URL, json=load(f"hooks/patient-view-{name}.json"))
+    assert resp.status_code == 200, resp.get_json()
+    body = resp.get_json()
+    assert_cds_response(body)
+    if not expected["inScope"]:
+        assert body == {"cards": []}
+        return
+    card = relapse_card(body["cards"])
+    assert card["indicator"] == INDICATOR.get(expected["relapse.status"], "info")
+    assert f"Relapse status: {expected['relapse.status']}" in card["detail"]
+
+
+def hapi_server(rsps, bundle: dict, base: str) -> None:
+    """Serve a transaction Bundle's resources like HAPI: reads, and searches paged with
+    `_getpages` next links (PAGE entries per page)."""
+    by_type: dict[str, list[dict]] = defaultdict(list)
+    for entry in bundle["entry"]:
+        by_type[entry["resource"]["resourceType"]].append(entry["resource"])
+    patient = by_type["Patient"][0]
+    rsps.get(f"{base}/Patient/{patient['id']}", json=patient)
+    for rtype in ("Condition", "Observation", "MedicationStatement", "MedicationRequest", "MedicationAdministration"):
+        items = by_type.get(rtype, [])
+        pages = [items[i:i + PAGE] for i in range(0, len(items), PAGE)] or [[]]
+        search_id = f"srch-{rtype}"
+        for n, chunk in enumerate(pages):
+            nxt = getpages_url(search_id, (n + 1) * PAGE, PAGE).replace("http://fhir.test/fhir", base) \
+                if n + 1 < len(pages) else None
+            page = searchset(chunk, self_url="self", next_url=nxt)
+            if n == 0:
+                rsps.get(f"{base}/{rtype}", json=page)
+            else:
+                rsps.get(base, json=page, match=[responses.matchers.query_param_matcher(
+                    {"_getpages": search_id, "_getpagesoffset": str(n * PAGE), "_count": str(PAGE),
+                     "_pretty": "true", "_bundletype": "searchset"})])
+
+
+@responses.activate
+def test_no_prefetch_fetches_and_pages_to_the_same_verdict(client):
+    hook = load("hooks/patient-view-vignette-no-prefetch.json")
+    hapi_server(responses, load("patients/vignette.json"), hook["fhirServer"].rstrip("/"))
+    with_prefetch = client.post(URL, json=load("hooks/patient-view-vignette.json")).get_json()
+    resp = client.post(URL, json=hook, headers={"Authorization": "Bearer sandbox.jwt.here"})
+    assert resp.status_code == 200, resp.get_json()
+    body = resp.get_json()
+    assert_cds_response(body)
+    paged = [c for c in responses.calls if "_getpages" in c.request.url]
+    assert len(paged) >= 8  # 55 Observations / 7 per page, 17 administrations ...
+    fetched, prefetched = relapse_card(body["cards"]), relapse_card(with_prefetch["cards"])
+    assert (fetched["summary"], fetched["indicator"]) == (prefetched["summary"], prefetched["indicator"])
+    assert fetched["indicator"] == INDICATOR[EXPECTED["patients"]["vignette"]["relapse.status"]]
+
+
+@responses.activate
+def test_unavailable_medications_are_reported_not_fatal(client):
+    hook = load("hooks/patient-view-vignette.json")
+    for key in ("medicationStatements", "medicationRequests", "medicationAdministrations"):
+        del hook["prefetch"][key]
+    base = hook["fhirServer"].rstrip("/")
+    for rtype in ("MedicationStatement", "MedicationRequest", "MedicationAdministration"):
+        responses.get(f"{base}/{rtype}", status=500, json={"resourceType": "OperationOutcome"})
+    resp = client.post(URL, json=hook)
+    assert resp.status_code == 200
+    detail = relapse_card(resp.get_json()["cards"])["detail"]
+    assert "medicationAdministrations" in detail and "HTTP 500" in detail
+
+
+def test_missing_required_prefetch_without_server_is_412(client):
+    hook = load("hooks/patient-view-vignette.json")
+    del hook["fhirServer"]
+    del hook["prefetch"]["observations"]
+    resp = client.post(URL, json=hook)
+    assert resp.status_code == 412
+    assert_operation_outcome(resp.get_json(), expression="prefetch.observations")
+
+
+# -- POST /assessment -------------------------------------------------------------------------
+def test_assessment_api_on_a_bundle(client):
+    expected = EXPECTED["patients"]["vignette"]
+    resp = client.post(f"/assessment?asOf={AS_OF}", json=load("patients/vignette.json"))
+    assert resp.status_code == 200, resp.get_json()
+    a = resp.get_json()
+    assert a["patientId"] == expected["patientId"] and a["asOf"] == str(AS_OF)
+    assert a["relapse"]["status"] == expected["relapse.status"]
+    assert a["relapse"]["date"] == expected["relapse.date"]
+
+
+def test_assessment_api_on_a_hook_request_matches_the_bundle(client):
+    from_hook = client.post(f"/assessment?asOf={AS_OF}", json=load("hooks/patient-view-len-refractory.json")).get_json()
+    from_bundle = client.post(f"/assessment?asOf={AS_OF}", json=load("patients/len-refractory.json")).get_json()
+    assert from_hook["relapse"] == from_bundle["relapse"]
+    assert from_hook["refractoryCategory"] == EXPECTED["patients"]["len-refractory"]["refractoryCategory"]
+
+
+@pytest.mark.parametrize("query, body, expression", [
+    ("?asOf=30-06-2025", {"resourceType": "Bundle", "type": "collection", "entry": []}, "asOf"),
+    ("", {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {"resourceType": "Condition", "id": "c"}}]}, "$.entry"),
+    ("", {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": 3}]}, "$.entry[0].resource"),
+    ("", {"resourceType": "Patient", "id": "p"}, "$"),
+])
+def test_assessment_api_bad_input_is_400(client, query, body, expression):
+    resp = client.post(f"/assessment{query}", json=body)
+    assert resp.status_code == 400
+    assert_operation_outcome(resp.get_json(), expression=expression)
+
+
+# -- CLI ------------------------------------------------------------------------------------------
+def test_cli_assess_bundle_prints_the_contract(capsys):
+    assert cli.main(["assess", str(EXAMPLES / "patients" / "vignette.json"), "--as-of", str(AS_OF)]) == 0
+    a = json.loads(capsys.readouterr().out)
+    assert a["asOf"] == str(AS_OF)
+    assert a["relapse"]["status"] == EXPECTED["patients"]["vignette"]["relapse.status"]
+    for field in ("patientId", "inScope", "relapse", "drugs", "priorLines", "refractoryCategory", "risk",
+                  "fitness", "timing", "strategy", "regimens", "missingInvestigations", "safety", "dataGaps"):
+        assert field in a
+
+
+def test_cli_assess_hook_request_reads_prefetch(capsys):
+    path = EXAMPLES / "hooks" / "patient-view-stable-remission.json"
+    assert cli.main(["assess", str(path), "--as-of", str(AS_OF)]) == 0
+    a = json.loads(capsys.readouterr().out)
+    assert a["relapse"]["status"] == EXPECTED["patients"]["stable-remission"]["relapse.status"]
