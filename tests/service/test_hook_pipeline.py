@@ -162,3 +162,16 @@ def test_cli_assess_hook_request_reads_prefetch(capsys):
     assert cli.main(["assess", str(path), "--as-of", str(AS_OF)]) == 0
     a = json.loads(capsys.readouterr().out)
     assert a["relapse"]["status"] == EXPECTED["patients"]["stable-remission"]["relapse.status"]
+
+
+def test_installed_console_script_assesses_from_any_directory(tmp_path):
+    """The installed `myeloma-cds` (not the source tree on sys.path) finds every layer."""
+    import shutil
+    import subprocess
+    import sys
+
+    exe = shutil.which("myeloma-cds", path=str(Path(sys.executable).parent))
+    out = subprocess.run([exe, "assess", str(EXAMPLES / "patients" / "vignette.json"), "--as-of", str(AS_OF)],
+                         capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout)["relapse"]["status"] == EXPECTED["patients"]["vignette"]["relapse.status"]
