@@ -101,15 +101,6 @@ def browser_context():
             shutil.rmtree(profile, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def timeline_ready():
-    """Temporary guard while the mappings layer lands in parallel (issue 3)."""
-    import fhir_mappings
-
-    if not hasattr(fhir_mappings, "build_patient_record"):
-        pytest.skip("fhir_mappings.build_patient_record has not landed yet")
-
-
 @pytest.fixture
 def page(browser_context):
     page = browser_context.new_page()

@@ -48,7 +48,7 @@ def expected_m_protein() -> dict[str, float]:
 
 
 @pytest.fixture(scope="module")
-def assessment(timeline_ready, service_url):
+def assessment(service_url):
     bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in vignette_resources()]}
     resp = requests.post(f"{service_url}/assessment", params={"asOf": AS_OF}, json=bundle, timeout=30)
     assert resp.status_code == 200, resp.text
@@ -62,7 +62,7 @@ def ehr_launch(page, service_url: str, auth_server) -> None:
     assert page.get_attribute("body", "data-ready") == "true", page.inner_text("#error")
 
 
-def test_ehr_launch_draws_the_vignette_timeline(timeline_ready, page, service_url, auth_server, assessment):
+def test_ehr_launch_draws_the_vignette_timeline(page, service_url, auth_server, assessment):
     ehr_launch(page, service_url, auth_server)
 
     # The launch went through PKCE and the FHIR reads carried the granted bearer token.
@@ -138,7 +138,7 @@ def test_ehr_launch_draws_the_vignette_timeline(timeline_ready, page, service_ur
     shutil.copyfile(SCREENSHOT, README_SCREENSHOT)
 
 
-def test_standalone_launch_uses_the_patient_the_server_picks(timeline_ready, page, service_url, auth_server):
+def test_standalone_launch_uses_the_patient_the_server_picks(page, service_url, auth_server):
     auth_server.standalone_patient = PATIENT_ID
     page.goto(f"{service_url}/app/launch?" + urlencode({"iss": auth_server.iss, "asOf": AS_OF}))
     page.wait_for_selector("body[data-ready]", timeout=READY_TIMEOUT_MS)
