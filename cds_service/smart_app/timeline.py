@@ -102,7 +102,6 @@ def therapy_rows(lines) -> list[dict]:
                 "start": c.start.isoformat(),
                 "end": None if c.active else c.end.isoformat(),
                 "active": c.active,
-                "source": "course",
             })
     return rows
 

@@ -308,7 +308,7 @@ export function renderSwimlane(canvas, data) {
             label(item) {
               const { period, therapy } = item.raw;
               const end = period.end || (period.active ? `ongoing (${data.asOf})` : "stop date unknown");
-              return `${therapy.class}: ${period.start} – ${end} (${period.source})`;
+              return `${therapy.class}, line ${therapy.line ?? "?"}: ${period.start} – ${end}`;
             },
           },
         },

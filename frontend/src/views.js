@@ -65,7 +65,7 @@ export function renderSummary(node, data) {
   const drugs = Object.entries(a.drugs || {});
   const refractory = drugs.filter(([, d]) => d.refractory);
   const refractoryClasses = [...new Set(refractory.map(([, d]) => d.class))];
-  node.replaceChildren(
+  const parts = [
     el("h2", {}, "Assessment"),
     el("p", { class: `status status-${status}`, id: "relapse-status", dataStatus: status }, STATUS_TEXT[status] || status),
     relapse.date
@@ -114,6 +114,7 @@ export function renderSummary(node, data) {
               el("li", { dataRegimen: r.code },
                 el("strong", {}, r.code), ` — ${r.drugs.join(", ")}`,
                 r.evidence && r.evidence.length ? el("span", { class: "evidence" }, ` [${r.evidence.join(", ")}]`) : "",
+                r.cautions && r.cautions.length ? el("div", { class: "cautions" }, `cautions: ${r.cautions.join(", ")}`) : "",
                 r.warning ? el("div", { class: "warning" }, `⚠ ${r.warning}`) : "",
               ),
             ),
@@ -124,7 +125,8 @@ export function renderSummary(node, data) {
       ? section("Data gaps", el("ul", { class: "gaps", id: "data-gaps" }, data.dataGaps.map((g) => el("li", {}, g))))
       : null,
     el("p", { class: "advisory" }, "Advisory only: the clinician decides. Criteria: IMWG 2016; strategy: Vijjalwar et al. 2025."),
-  );
+  ];
+  node.replaceChildren(...parts.filter((p) => p !== null && p !== undefined)); // replaceChildren(null) would print "null"
 }
 
 /** One row per date with every marker, CRAB value and event of that date. */
@@ -160,7 +162,7 @@ export function renderTables(node, data) {
     "table",
     { id: "therapy-table", class: "data" },
     el("caption", {}, "Lines of therapy"),
-    el("thead", {}, el("tr", {}, ["Line", "Drug", "Class", "Start", "Stop", "Source"].map((h) => el("th", { scope: "col" }, h)))),
+    el("thead", {}, el("tr", {}, ["Line", "Drug", "Class", "Start", "Stop"].map((h) => el("th", { scope: "col" }, h)))),
     el(
       "tbody",
       {},
@@ -168,7 +170,7 @@ export function renderTables(node, data) {
         t.periods.map((p) =>
           el("tr", { dataDrug: t.drug, dataStart: p.start, dataEnd: p.end },
             el("td", {}, t.line ?? ""), el("th", { scope: "row" }, t.drug), el("td", {}, t.class),
-            el("td", {}, p.start || "unknown"), el("td", {}, p.end || (p.active ? "ongoing" : "unknown")), el("td", {}, p.source),
+            el("td", {}, p.start || "unknown"), el("td", {}, p.end || (p.active ? "ongoing" : "unknown")),
           ),
         ),
       ),

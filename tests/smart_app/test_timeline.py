@@ -107,4 +107,4 @@ def test_therapy_rows_carry_the_line_and_the_real_dates():
     assert rows["lenalidomide"]["line"] == rows["bortezomib"]["line"] == 1
     assert rows["lenalidomide"]["class"] == "IMiD"
     assert rows["lenalidomide"]["periods"] == [
-        {"start": "2021-06-01", "end": "2023-12-18", "active": False, "source": "course"}]
+        {"start": "2021-06-01", "end": "2023-12-18", "active": False}]
