@@ -52,3 +52,20 @@ def test_every_patient_view_card_links_to_the_app():
     assert cards, "an in-scope relapsing patient gets at least the relapse-status card"
     for card in cards:
         assert {"label": card["links"][-1]["label"], "url": "https://apps.example.org/launch", "type": "smart"} in card["links"]
+
+
+def test_hook_response_cards_all_carry_the_smart_link(client):
+    """Through the real hook endpoint (vignette with prefetch): no public URL configured, so
+    the link is built from the request's own base URL."""
+    import json
+    from pathlib import Path
+
+    body = json.loads((Path(__file__).resolve().parents[2] / "examples" / "hooks" / "patient-view-vignette.json")
+                      .read_text(encoding="utf-8"))
+    resp = client.post("/cds-services/myeloma-relapse", json=body, base_url="https://cds.hospital.example")
+    assert resp.status_code == 200
+    cards = resp.get_json()["cards"]
+    assert cards
+    for card in cards:
+        assert {"label": card["links"][-1]["label"], "url": "https://cds.hospital.example" + TIMELINE_LAUNCH_PATH,
+                "type": "smart"} in card["links"]
