@@ -57,6 +57,7 @@ class SmartAuthServer:
     codes: dict[str, Grant] = field(default_factory=dict)
     refusals: list[str] = field(default_factory=list)
     tokens_issued: int = 0
+    last_redirect: str | None = None  # the last redirect back to the app (code + state)
     fhir_requests: list[tuple[str, str, bool]] = field(default_factory=list)  # method, path, had bearer
 
     def __post_init__(self) -> None:
@@ -119,7 +120,8 @@ class SmartAuthServer:
         def back(params: dict) -> tuple[int, dict[str, str], dict]:
             if q.get("state"):
                 params["state"] = q["state"]
-            return 302, {"Location": f"{self.redirect_uri}?{urlencode(params)}"}, {}
+            self.last_redirect = f"{self.redirect_uri}?{urlencode(params)}"
+            return 302, {"Location": self.last_redirect}, {}
 
         def refuse(error: str, desc: str):
             self.refusals.append(desc)

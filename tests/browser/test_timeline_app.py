@@ -156,6 +156,24 @@ def test_app_refuses_a_server_without_pkce_s256(page, service_url, auth_server):
     assert auth_server.tokens_issued == 0
 
 
+def test_a_replayed_redirect_is_refused(page, service_url, auth_server):
+    """Reloading the redirect URL (same code and state) must not start a second session."""
+    ehr_launch(page, service_url, auth_server)
+    page.goto(auth_server.last_redirect)
+    page.wait_for_selector("#error:not([hidden])", timeout=READY_TIMEOUT_MS)
+    assert "launch the app again" in page.inner_text("#error")
+    assert auth_server.tokens_issued == 1
+
+
+def test_launch_from_an_issuer_not_allowed_is_refused(page, service_url, auth_server, monkeypatch):
+    monkeypatch.setenv("CDS_SMART_ALLOWED_ISS", "https://ehr.other.example/fhir")
+    launch = auth_server.register_launch(PATIENT_ID)
+    page.goto(f"{service_url}/app/launch?" + urlencode({"iss": auth_server.iss, "launch": launch}))
+    page.wait_for_selector("#error:not([hidden])", timeout=READY_TIMEOUT_MS)
+    assert "not configured for this app" in page.inner_text("#error")
+    assert auth_server.codes == {} and auth_server.last_redirect is None
+
+
 def test_fhir_server_refuses_reads_without_the_token(auth_server):
     """The bearer auth is real: the same read without the token is refused by sekmet."""
     url = f"{auth_server.iss}/Patient/{PATIENT_ID}"
