@@ -7,7 +7,7 @@
   single, two -> double, three -> triple-class; penta (>= 2 PIs, >= 2 IMiDs, >= 1 anti-CD38)
   wins over triple-class. Triple-class exposed: the same three-class test on exposure.
 - Retreatment signal (Goel 2024): months on the drug > 28.4 or months since its last dose
-  > 46.1, judged on the values reported (rounded to 0.1 month) so a card never shows
+  > 46.1 (never for corticosteroids, which are not an index drug), judged on the values reported (rounded to 0.1 month) so a card never shows
   "28.4 months" next to a signal.
 """
 from __future__ import annotations
@@ -102,7 +102,7 @@ def drug_summary(drug: str, exposures: list[DrugExposure], progressions: list[da
         "refractory": refractory,
         "monthsOnDrug": on,
         "monthsSinceLastDose": since,
-        "retreatmentSignal": retreatment_signal(on, since),
+        "retreatmentSignal": not is_steroid(drug) and retreatment_signal(on, since),
         "firstStart": min(p.start for p in ps).isoformat() if ps else None,
         "lastDose": last.isoformat() if last else None,
     }

@@ -136,11 +136,12 @@ def test_twenty_thousand_results_assess_well_under_100_ms():
     assess(big, as_of)
 
     def best(rec):
+        # CPU time of this process (other test processes on the 2 cores do not count), best of 7.
         times = []
-        for _ in range(5):
-            t = time.perf_counter()
+        for _ in range(7):
+            t = time.process_time()
             assess(rec, as_of)
-            times.append(time.perf_counter() - t)
+            times.append(time.process_time() - t)
         return min(times)
 
     t_small, t_big = best(small), best(big)

@@ -150,3 +150,11 @@ def test_administrations_a_week_apart_are_one_period_on_the_drug():
     info = assess(r, day(100))["drugs"]["bortezomib"]
     assert info["monthsOnDrug"] == round(63 / DAYS_PER_MONTH, 1)
     assert info["monthsSinceLastDose"] == round(37 / DAYS_PER_MONTH, 1)
+
+
+def test_corticosteroids_carry_no_retreatment_signal():
+    r = record()
+    regimen(r, ["bortezomib", "dexamethasone"], 0, days(RETREAT_MONTHS_ON_DRUG + 1))
+    d = assess(r, day(days(RETREAT_MONTHS_ON_DRUG + 2)))["drugs"]
+    assert d["bortezomib"]["retreatmentSignal"] is True
+    assert d["dexamethasone"]["retreatmentSignal"] is False
