@@ -46,6 +46,10 @@ def polarity(text: str) -> bool | None:
     return None
 
 
+def names_abnormality(text: str) -> bool:
+    return any(pat.search(text) for _, pat in ABNORMALITY_PATTERNS)
+
+
 def findings_in_text(text: str, default: bool | None, *, assume_present: bool = True) -> list[tuple[str, bool]]:
     """(abnormality, present) pairs named in free text, clause by clause.
 

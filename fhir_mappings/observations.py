@@ -18,10 +18,10 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from fhir_mappings.cytogenetics import findings_in_text, polarity
+from fhir_mappings.cytogenetics import findings_in_text, names_abnormality, polarity
 from fhir_mappings.dates import effective_date
 from fhir_mappings.gaps import GapLog
-from fhir_mappings.terminology import normalise_system, tables
+from fhir_mappings.terminology import SYSTEM_ALIASES, normalise_system, tables
 from fhir_mappings.units import human_unit, to_canonical, ucum_of
 from myeloma_model.records import CytogeneticFinding, EcogScore, InvestigationRecord, LabResult
 
@@ -35,6 +35,20 @@ _FISH = _T.fish_by_code
 _FISH_POS = _T.fish_positive
 _FISH_NEG = _T.fish_negative
 _INVESTIGATION = _T.investigation_by_code
+_SYSTEMS = SYSTEM_ALIASES
+_EMPTY: dict = {}
+
+
+def _code_info() -> dict[tuple[str, str], tuple]:
+    """One lookup per coding: (system, code) -> (analyte, is ECOG, is FISH, FISH abnormality,
+    investigation)."""
+    keys = set(_ANALYTE) | set(_ECOG) | set(_FISH) | set(_INVESTIGATION)
+    return {
+        k: (_ANALYTE.get(k), k in _ECOG, k in _FISH, _FISH.get(k), _INVESTIGATION.get(k)) for k in keys
+    }
+
+
+_CODE_INFO = _code_info()
 
 _COMPARATORS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "≤": "<=", "≥": ">="}
 # "<0.1 g/dL", "7.2 g/L", "> 1000 mg/L", "12" (unit-less). Decimal commas are not accepted:
@@ -59,47 +73,53 @@ class ObservationReader:
 
     # -- entry point ---------------------------------------------------------------------
     def add(self, obs: dict) -> None:
-        if obs.get("status") not in USABLE_STATUSES:
-            if obs.get("status") is None:
+        status = obs.get("status")
+        if status not in USABLE_STATUSES:
+            if status is None:
                 self.gaps.add("no-status", f"{_ref(obs)} has no status; not used")
             return
-        code = obs.get("code") or {}
-        keys = _coding_keys(code)
-        analyte = ecog = fish = investigation = None
-        is_fish = False
-        for key in keys:
-            if analyte is None:
-                analyte = _ANALYTE.get(key)
-            if not ecog and key in _ECOG:
-                ecog = True
-            if not is_fish and key in _FISH:
-                is_fish, fish = True, _FISH[key]
-            if investigation is None:
-                investigation = _INVESTIGATION.get(key)
+        code = obs.get("code") or _EMPTY
+        analyte = investigation = fish = None
+        ecog = is_fish = False
+        codings = code.get("coding")
+        if codings:
+            for c in codings:
+                system = c.get("system")
+                info = _CODE_INFO.get((_SYSTEMS.get(system, system), c.get("code")))
+                if info is not None:
+                    a, e, f, fa, inv = info
+                    if analyte is None:
+                        analyte = a
+                    ecog = ecog or e
+                    if f and not is_fish:
+                        is_fish, fish = True, fa
+                    if investigation is None:
+                        investigation = inv
         when = None
-        if analyte or ecog or is_fish or investigation:
+        if analyte is not None or ecog or is_fish or investigation is not None:
             when = effective_date(obs)
             if when is None:
                 self.gaps.add("no-date", f"{_ref(obs)} has no effective date; not used")
                 return
-        if investigation is not None:
-            self.investigations.append(InvestigationRecord(investigation, when, _ref(obs)))
-        if analyte is not None:
-            self._lab(obs, analyte, when, keys)
-        elif ecog:
-            self._ecog(obs, when)
-        elif is_fish:
-            self._fish(obs, fish, when)
-        elif not keys or investigation is None:
+            if investigation is not None:
+                self.investigations.append(InvestigationRecord(investigation, when, _ref(obs)))
+            if analyte is not None:
+                self._lab(obs, analyte, when)
+            elif ecog:
+                self._ecog(obs, when)
+            elif is_fish:
+                self._fish(obs, fish, when)
+        else:
+            # An Observation the tables do not know: its name may still be a cytogenetic test.
             text = code.get("text")
             if text and _CYTO_HINT.search(text):
-                self._fish(obs, None, when or effective_date(obs))
+                self._fish(obs, None, effective_date(obs))
         components = obs.get("component")
         if components:
             self._components(obs, components, when or effective_date(obs))
 
     # -- numeric results -------------------------------------------------------------------
-    def _lab(self, obs: dict, analyte: str, when: date, keys, value_holder: dict | None = None) -> None:
+    def _lab(self, obs: dict, analyte: str, when: date, value_holder: dict | None = None) -> None:
         holder = obs if value_holder is None else value_holder
         parsed = _numeric_value(holder)
         if parsed is None:
@@ -134,7 +154,7 @@ class ObservationReader:
                     if when is None:
                         self.gaps.add("no-date", f"{_ref(obs)} has no effective date; not used")
                         return
-                    self._lab(obs, analyte, when, keys, value_holder=comp)
+                    self._lab(obs, analyte, when, value_holder=comp)
                     break
 
     # -- ECOG --------------------------------------------------------------------------------
@@ -154,10 +174,13 @@ class ObservationReader:
         coded = _coded_polarity(obs)
         value_texts = _value_texts(obs)
         if coded is None:
+            # A bare result ("negative", "Detected in 18% of nuclei") is the value; a narrative
+            # naming abnormalities is read clause by clause below instead.
             for text in value_texts:
-                coded = polarity(text)
-                if coded is not None:
-                    break
+                if not names_abnormality(text):
+                    coded = polarity(text)
+                    if coded is not None:
+                        break
         found: dict[str, bool] = {}
         # Findings written in the value / interpretation / notes: a name alone counts as present.
         for text in value_texts:

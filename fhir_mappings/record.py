@@ -27,6 +27,17 @@ _HANDLED = (
 )
 
 
+# Structurally broken resources (a string where an object belongs, ...) raise one of these
+# deep in the readers; the resource is then reported and skipped, never a 500.
+_MALFORMED = (AttributeError, TypeError, ValueError, KeyError, IndexError)
+
+
+def _malformed(gaps: GapLog, res: dict) -> None:
+    rid = res.get("id")
+    ref = f"{res.get('resourceType')}/{rid}" if isinstance(rid, str) else str(res.get("resourceType"))
+    gaps.add(f"malformed:{res.get('resourceType')}", f"{ref} is malformed (not valid FHIR R4); not used")
+
+
 def _patient_of(res: dict) -> str | None:
     """The patient id a resource's subject / patient reference names, when it names one."""
     ref = res.get("subject") or res.get("patient")
@@ -57,7 +68,7 @@ def build_patient_record(resources: Iterable[dict], *, patient_id: str | None, a
         if bucket is None:
             continue
         rid = res.get("id")
-        if rid is not None:
+        if isinstance(rid, str):
             key = (rtype, rid)
             if key in seen:
                 continue
@@ -70,11 +81,15 @@ def build_patient_record(resources: Iterable[dict], *, patient_id: str | None, a
     record = PatientRecord(patient_id=patient_id or "")
 
     other_patient = 0
+    own_ref = f"Patient/{patient_id}"
 
     def mine(res: dict) -> bool:
         nonlocal other_patient
         if patient_id is None:
             return True
+        subject = res.get("subject")
+        if subject is not None and type(subject) is dict and subject.get("reference") == own_ref:
+            return True  # the common case, without parsing
         pid = _patient_of(res)
         if pid is None or pid == patient_id:
             return True
@@ -95,7 +110,10 @@ def build_patient_record(resources: Iterable[dict], *, patient_id: str | None, a
     for obs in by_type["Observation"]:
         if check and not mine(obs):
             continue
-        add(obs)
+        try:
+            add(obs)
+        except _MALFORMED:
+            _malformed(gaps, obs)
     obs_reader.finish()
     late = 0
     for analyte, series in obs_reader.labs.items():
@@ -122,15 +140,17 @@ def build_patient_record(resources: Iterable[dict], *, patient_id: str | None, a
         if med.get("id"):
             medications[f"Medication/{med['id']}"] = med
     meds = MedicationReader(gaps, medications)
-    for res in by_type["MedicationStatement"]:
-        if mine(res):
-            meds.add_statement(res)
-    for res in by_type["MedicationRequest"]:
-        if mine(res):
-            meds.add_request(res)
-    for res in by_type["MedicationAdministration"]:
-        if mine(res):
-            meds.add_administration(res)
+    for rtype, read in (
+        ("MedicationStatement", meds.add_statement),
+        ("MedicationRequest", meds.add_request),
+        ("MedicationAdministration", meds.add_administration),
+    ):
+        for res in by_type[rtype]:
+            if mine(res):
+                try:
+                    read(res)
+                except _MALFORMED:
+                    _malformed(gaps, res)
     record.exposures = sorted(meds.finish(), key=lambda e: (e.start or e.end or date.min, e.drug))
 
     # Conditions.
@@ -140,11 +160,14 @@ def build_patient_record(resources: Iterable[dict], *, patient_id: str | None, a
     for cond in by_type["Condition"]:
         if not mine(cond):
             continue
-        facts, _excluded = condition_facts(cond)
-        if _excluded is None:
-            t = transplant_from_condition(cond)
-            if t is not None:
-                transplants.append(t)
+        try:
+            facts, _excluded = condition_facts(cond)
+            t = transplant_from_condition(cond) if _excluded is None else None
+        except _MALFORMED:
+            _malformed(gaps, cond)
+            continue
+        if t is not None:
+            transplants.append(t)
         for fact in facts:
             record.conditions.append(fact)
             if fact.kind != "multiple-myeloma":
@@ -172,7 +195,11 @@ def build_patient_record(resources: Iterable[dict], *, patient_id: str | None, a
     for proc in by_type["Procedure"]:
         if not mine(proc):
             continue
-        transplant, investigation, problem = from_procedure(proc)
+        try:
+            transplant, investigation, problem = from_procedure(proc)
+        except _MALFORMED:
+            _malformed(gaps, proc)
+            continue
         if transplant is not None:
             transplants.append(transplant)
         if investigation is not None:
@@ -181,7 +208,11 @@ def build_patient_record(resources: Iterable[dict], *, patient_id: str | None, a
             gaps.add("procedure", problem)
     for report in by_type["DiagnosticReport"]:
         if mine(report):
-            inv = from_report(report)
+            try:
+                inv = from_report(report)
+            except _MALFORMED:
+                _malformed(gaps, report)
+                continue
             if inv is not None:
                 investigations.append(inv)
     record.transplants = sorted(transplants, key=lambda t: t.when)

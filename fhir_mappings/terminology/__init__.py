@@ -39,6 +39,9 @@ _SYSTEM_ALIASES = {
 }
 
 
+SYSTEM_ALIASES = _SYSTEM_ALIASES
+
+
 def normalise_system(system: str | None) -> str | None:
     if system is None:
         return None
