@@ -63,14 +63,14 @@ def new_bone_lesion(source: PatientRecord | MarkerBook, since: date | None, end:
 def crab_features(source: PatientRecord | MarkerBook, line_start: date | None, since: date | None,
                   end: date | None = None) -> list[str]:
     """Contract codes of the CRAB features present in [since, end), in contract order."""
-    record = as_book(source)
+    book = as_book(source)
     out = []
-    if hypercalcaemia(record, since, end):
+    if hypercalcaemia(book, since, end):
         out.append("hypercalcaemia")
-    if anaemia(record, since, end):
+    if anaemia(book, since, end):
         out.append("anaemia")
-    if renal(record, line_start, since, end):
+    if renal(book, line_start, since, end):
         out.append("renal")
-    if new_bone_lesion(record, since, end):
+    if new_bone_lesion(book, since, end):
         out.append("bone-lesion")
     return out
