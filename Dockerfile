@@ -1,4 +1,15 @@
 # myeloma-cds: CDS Hooks service, served by gunicorn as a non-root user.
+
+# The SMART timeline app's JavaScript/CSS (issue 7): npm ci from the lockfile, bundled by esbuild
+# into cds_service/smart_app/static/ (not in git). Only the bundle goes into the image.
+FROM node:20-slim AS timeline-app
+WORKDIR /src/frontend
+COPY frontend/package.json frontend/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY frontend/build.mjs ./
+COPY frontend/src ./src
+RUN npm run build
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -13,6 +24,7 @@ RUN groupadd --system --gid 10001 cds \
 
 COPY pyproject.toml README.md ./
 COPY cds_service ./cds_service
+COPY --from=timeline-app /src/cds_service/smart_app/static ./cds_service/smart_app/static
 COPY fhir_mappings ./fhir_mappings
 COPY myeloma_model ./myeloma_model
 RUN pip install --no-cache-dir .
