@@ -10,7 +10,8 @@ unknown medication is simply not anti-myeloma.
 
 Status semantics (R4):
 - MedicationStatement: active, completed, stopped, on-hold, intended count; not-taken,
-  entered-in-error and unknown do not. Period = effectivePeriod or effectiveDateTime.
+  entered-in-error and unknown do not. Period = effectivePeriod or effectiveDateTime (an
+  active statement with only effectiveDateTime is open from that date), else dateAsserted.
 - MedicationRequest: active, completed, stopped, on-hold count (cancelled = never started,
   entered-in-error, draft, unknown do not); intent plan / order (or its sub-kinds), not
   proposal / option. Period = dosageInstruction[].timing.repeat.boundsPeriod, else
@@ -147,6 +148,8 @@ class MedicationReader:
         if not drugs:
             return
         start, end = _effective(res)
+        if active and "effectiveDateTime" in res:
+            end = None  # "taking it as of this date": open, runs to the as-of date
         if start is None and end is None:
             start = parse_date(res.get("dateAsserted"))
             if start is None:

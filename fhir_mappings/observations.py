@@ -133,6 +133,9 @@ class ObservationReader:
         if problem is not None:
             self.gaps.add(f"unit:{analyte}:{unit}", f"{_ref(obs)}: {analyte} {problem}; value not used")
             return
+        # Round off binary noise of the conversion (1.1 g/dL -> 11.000000000000002 g/L) so the
+        # same result sent in two units is one result and values print as labs wrote them.
+        canonical = round(canonical, 6)
         dedup = (analyte, when, canonical, comparator)
         if dedup in self._seen:
             return

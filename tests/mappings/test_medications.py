@@ -193,3 +193,15 @@ def test_in_progress_infusion_is_open_and_active():
 def test_medication_without_any_date_is_a_gap():
     rec = record(med("MedicationStatement", LEN, status="completed", id="ms-nodate"))
     assert rec.exposures == [] and "MedicationStatement/ms-nodate" in rec.data_gaps[0]
+
+
+def test_active_statement_with_only_a_date_is_open_from_that_date():
+    rec = record(med("MedicationStatement", LEN, status="active", effectiveDateTime="2025-01-01"))
+    assert exposures(rec) == [("lenalidomide", date(2025, 1, 1), None, True, "MedicationStatement")]
+    rec = record(med("MedicationStatement", LEN, status="completed", effectiveDateTime="2025-01-01"))
+    assert exposures(rec) == [("lenalidomide", date(2025, 1, 1), date(2025, 1, 1), False, "MedicationStatement")]
+
+
+def test_statement_with_only_date_asserted():
+    rec = record(med("MedicationStatement", LEN, status="completed", dateAsserted="2024-05-05"))
+    assert exposures(rec)[0][1] == date(2024, 5, 5)

@@ -99,3 +99,7 @@ def test_name_pattern_is_whole_word_and_longest_first():
     assert [m.lower() for m in pat.findall("Darzalex Faspro 1800 mg")] == ["darzalex faspro"]
     assert pat.findall("Revlimidine") == []  # not a whole word
     assert [m.lower() for m in pat.findall("belantamab-mafodotin-blmf")] == ["belantamab-mafodotin"]
+
+
+def test_fbc_request_uses_the_cbc_panel_code():
+    assert t.investigation_coding("fbc")["code"] == "58410-2"

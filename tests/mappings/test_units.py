@@ -110,3 +110,8 @@ def test_every_analyte_converts_its_canonical_unit_by_one():
     for analyte, unit in ANALYTE_UNITS.items():
         value, problem = to_canonical(analyte, 2.5, canonical_spelling.get(unit, unit))
         assert (value, problem) == (2.5, None), analyte
+
+
+def test_converted_values_carry_no_binary_noise_and_dedupe_across_units():
+    rec = record(obs("33358-3", valueQuantity=quantity(1.1, "g/dL")), obs("33358-3", valueQuantity=quantity(11, "g/L")))
+    assert [r.value for r in rec.series("serum_m_protein")] == [11.0]
