@@ -2,7 +2,7 @@
 
 Clinical-rules.md section 1: a myeloma Condition (SNOMED 109989006 or a known subtype,
 ICD-10(-CM) C90.0*) that is active puts the patient in scope. Active means clinicalStatus
-active / recurrence / relapse, or no clinicalStatus; verificationStatus refuted or
+active / recurrence / relapse, or no clinicalStatus and no abatement[x]; verificationStatus refuted or
 entered-in-error removes the Condition altogether. The diagnosis date is the earliest onset
 (onsetDateTime, onsetPeriod.start, recordedDate) of any non-refuted myeloma Condition.
 Other kinds (heart failure, neuropathy, VTE, ...) come from codes, and only when no code is
@@ -103,7 +103,11 @@ def condition_facts(cond: dict) -> tuple[list[ConditionFact], str | None]:
     if not kinds:
         return [], None
     clinical = status_code(cond.get("clinicalStatus"))
-    active = clinical is None or clinical in ACTIVE_CLINICAL
+    if clinical is None:
+        # No clinicalStatus: active unless it has abated (an abatement date means it resolved).
+        active = not any(k.startswith("abatement") for k in cond)
+    else:
+        active = clinical in ACTIVE_CLINICAL
     onset = onset_of(cond)
     rid = cond.get("id")
     ref = f"Condition/{rid}" if rid else "Condition"

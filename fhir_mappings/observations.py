@@ -147,18 +147,25 @@ class ObservationReader:
         series.append(LabResult(analyte, canonical, when, comparator, ref_high, _ref(obs)))
 
     def _components(self, obs: dict, components: list, when: date | None) -> None:
+        """Panel components: numeric analytes (an FLC panel) and FISH probes (a FISH panel)."""
         for comp in components:
             if not isinstance(comp, dict):
                 continue
-            keys = _coding_keys(comp.get("code") or {})
-            for key in keys:
+            for key in _coding_keys(comp.get("code") or _EMPTY):
                 analyte = _ANALYTE.get(key)
+                is_fish = key in _FISH
+                if analyte is None and not is_fish:
+                    continue
+                if when is None:
+                    self.gaps.add("no-date", f"{_ref(obs)} has no effective date; not used")
+                    return
                 if analyte is not None:
-                    if when is None:
-                        self.gaps.add("no-date", f"{_ref(obs)} has no effective date; not used")
-                        return
                     self._lab(obs, analyte, when, value_holder=comp)
-                    break
+                else:
+                    # read the probe like an Observation of its own, cited by the panel's id
+                    probe = dict(comp, resourceType=obs.get("resourceType"), id=obs.get("id"))
+                    self._fish(probe, _FISH[key], when)
+                break
 
     # -- ECOG --------------------------------------------------------------------------------
     def _ecog(self, obs: dict, when: date) -> None:

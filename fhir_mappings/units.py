@@ -6,7 +6,8 @@ table. An unknown unit is never guessed: the caller gets a reason to report as a
 """
 from __future__ import annotations
 
-from fhir_mappings.terminology import UCUM, normalise_system, tables
+from fhir_mappings.terminology import SYSTEM_ALIASES as _SYSTEM_ALIASES
+from fhir_mappings.terminology import UCUM, tables
 
 _T = tables()
 _FACTORS = _T.unit_factors
@@ -17,16 +18,25 @@ _KNOWN = frozenset(_ALIASES.values()) | frozenset(u for f in _FACTORS.values() f
 
 
 def ucum_of(quantity: dict) -> str | None:
-    """The UCUM code a Quantity states: its code when system is UCUM (or absent with a code),
-    else its human `unit` string resolved through the alias table (None when absent)."""
+    """The UCUM code a Quantity states.
+
+    - system UCUM and a code: the code, exactly (UCUM is case-sensitive; never corrected);
+    - no system, a code the tables know: that code;
+    - otherwise the human `unit` string (or, lacking one, a system-less code) through the
+      alias table; None when the Quantity states no unit at all.
+    """
     code = quantity.get("code")
     system = quantity.get("system")
-    if code and (system is None or normalise_system(system) == UCUM):
+    if code is not None and system is not None and _SYSTEM_ALIASES.get(system, system) == UCUM:
+        return code
+    if code is not None and system is None and code in _KNOWN:
         return code
     unit = quantity.get("unit")
-    if unit is None:
-        return code  # a non-UCUM code with no human unit: may still be a known spelling
-    return human_unit(unit)
+    if unit is not None:
+        return human_unit(unit)
+    if code is not None and system is None:
+        return human_unit(code)
+    return code
 
 
 def human_unit(unit: str) -> str:

@@ -193,3 +193,8 @@ def test_labs_with_investigation_and_analyte_codes_feed_both():
     rec = record(obs("718-7", valueQuantity=quantity(11, "g/dL")))
     assert [r.value for r in rec.series("haemoglobin")] == [110.0]
     assert [i.code for i in rec.investigations] == ["fbc"]
+
+
+def test_no_clinical_status_but_abated_is_not_active():
+    rec = record(cond(concept(SNOMED, "84114007"), clinical=None, abatementDateTime="2023-01-01"))
+    assert [c.active for c in rec.conditions] == [False]

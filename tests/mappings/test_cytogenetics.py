@@ -92,3 +92,15 @@ def test_text_findings(text, expected):
 
 def test_preliminary_fish_is_ignored():
     assert record(obs("72824-6", status="preliminary", valueCodeableConcept=DETECTED)).cytogenetics == []
+
+
+def test_fish_panel_components():
+    panel = obs("98014-4", id="panel", valueString="Abnormal")
+    panel["component"] = [
+        {"code": concept(LOINC, "72824-6"), "valueCodeableConcept": NOT_DETECTED},
+        {"code": concept(LOINC, "81752-8"), "valueCodeableConcept": DETECTED},
+        {"code": concept(LOINC, "72726-3"), "valueString": "negative"},
+    ]
+    rec = record(panel)
+    assert findings(rec) == [("del17p", False), ("gain1q", True), ("t(4;14)", False)]
+    assert {c.source_id for c in rec.cytogenetics} == {"Observation/panel"}

@@ -34,6 +34,8 @@ def exposures(rec):
         (concept(RXNORM, "337535"), "lenalidomide"),  # Revlimid brand (product-level) code
         (concept(RXNORM, "2372199"), "daratumumab"),  # daratumumab / hyaluronidase (SC)
         (concept(RXNORM, "1723734"), "ixazomib"),  # ixazomib citrate (PIN)
+        (concept(RXNORM, "2548742"), "selinexor"),  # Xpovio weekly pack (product-level, candidate)
+        (concept(RXNORM, "1369723"), "pomalidomide"),  # Pomalyst pill (product-level, candidate)
         (concept(ATC, "L01XG02"), "carfilzomib"),
         (concept("http://www.whocc.no/atc/", "L01FC02"), "isatuximab"),
         ({"text": "REVLIMID 25 mg capsule"}, "lenalidomide"),  # brand name only, in text

@@ -115,3 +115,10 @@ def test_every_analyte_converts_its_canonical_unit_by_one():
 def test_converted_values_carry_no_binary_noise_and_dedupe_across_units():
     rec = record(obs("33358-3", valueQuantity=quantity(1.1, "g/dL")), obs("33358-3", valueQuantity=quantity(11, "g/L")))
     assert [r.value for r in rec.series("serum_m_protein")] == [11.0]
+
+
+def test_system_less_code_falls_back_to_the_human_unit_but_ucum_system_does_not():
+    lenient = {"value": 0.5, "unit": "g/dl", "code": "g/dl"}  # no system: not declared UCUM
+    strict = {"value": 0.5, "unit": "g/dl", "code": "g/dl", "system": "http://unitsofmeasure.org"}
+    assert values(record(obs("33358-3", valueQuantity=lenient)), "serum_m_protein") == [5.0]
+    assert record(obs("33358-3", valueQuantity=strict)).series("serum_m_protein") == []
