@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from myeloma_model.guidance.investigations import missing_investigations
+from myeloma_model.guidance.investigations import investigation_status, missing_investigations
 from myeloma_model.guidance.options import rank_regimens
 from myeloma_model.guidance.safety import safety_findings
 from myeloma_model.guidance.strategy import advise_strategy
@@ -61,6 +61,7 @@ def advise(assessment: dict, record: PatientRecord, as_of: date) -> dict:
             "intensity": intensity,
             "excludedRegimens": excluded,
             "investigations": investigations,
+            "investigationStatus": investigation_status(record, as_of),
             "safety": [{"code": s["code"], "reason": s["reason"], "drugs": s["drugs"]} for s in safety],
             "assumptions": assumptions,
         },

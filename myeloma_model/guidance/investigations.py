@@ -10,6 +10,7 @@ lab series the mapping already reads (e.g. a haemoglobin result is a full blood 
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from datetime import date
 
@@ -88,6 +89,12 @@ def needed_for(test: Test, drugs: list[str] | tuple[str, ...]) -> list[str]:
     return [d for d in drugs if d in test.drugs or drug_class(d) in test.classes]
 
 
+def _latest_on_or_before(series, as_of: date) -> date | None:
+    """Latest result date <= as_of in a series sorted by date (records.PatientRecord.labs)."""
+    i = bisect.bisect_right(series, as_of, key=lambda r: r.when)
+    return series[i - 1].when if i else None
+
+
 def last_done(test: Test, record: PatientRecord, as_of: date) -> date | None:
     """Date of the most recent evidence for the test on or before as_of (None: never)."""
     dates = [i.when for i in record.investigations if i.code == test.code and i.when and i.when <= as_of]
@@ -98,7 +105,7 @@ def last_done(test: Test, record: PatientRecord, as_of: date) -> date | None:
     if test.analytes:
         group_dates = []
         for group in test.analytes:
-            ds = [r.when for a in group for r in record.series(a) if r.when <= as_of]
+            ds = [d for d in (_latest_on_or_before(record.series(a), as_of) for a in group) if d]
             group_dates.append(max(ds) if ds else None)
         if all(group_dates):
             dates.append(min(group_dates))  # every part must have been done
@@ -161,3 +168,12 @@ def missing_investigations(drugs: list[str], record: PatientRecord, as_of: date,
 def drug_prerequisites(drug: str) -> list[Test]:
     """The drug-specific Table 1 tests (baseline tests excluded) for one drug: the order hooks."""
     return [t for t in TESTS if (t.drugs or t.classes) and needed_for(t, [drug])]
+
+
+def investigation_status(record: PatientRecord, as_of: date) -> dict[str, dict]:
+    """Every Table 1 test: {status: current|missing|stale, lastDone}; the order hooks read this."""
+    out = {}
+    for test in TESTS:
+        status, when = check(test, record, as_of)
+        out[test.code] = {"status": status or "current", "lastDone": when.isoformat() if when else None}
+    return out

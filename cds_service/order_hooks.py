@@ -1,0 +1,80 @@
+"""order-select / order-sign handlers (`myeloma-order-select`, `myeloma-order-sign`).
+
+For each draft medication order in `context.draftOrders` (R4 MedicationRequest, DSTU2
+MedicationOrder, in a Bundle with or without `type`; for order-select only the `selections`
+when they can be matched), the anti-myeloma drugs are recognised with the mapping's drug
+recognition (fhir_mappings.medications). No such drug -> no cards and no patient data fetched.
+Otherwise the patient is assessed by the patient-view pipeline and each ordered drug is checked
+(myeloma_model.guidance.orders). The service only advises; the order is never modified.
+"""
+from __future__ import annotations
+
+from cds_service import pipeline, prefetch
+from cds_service.cards.orders import render_order_findings
+from cds_service.errors import bad_request
+from cds_service.services import ServiceCall
+
+ORDER_TYPES = ("MedicationRequest", "MedicationOrder")
+
+
+def draft_resources(context: dict) -> list[dict]:
+    """Resources of context.draftOrders (a Bundle, `type` optional, as the sandbox sends it)."""
+    bundle = context.get("draftOrders")
+    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
+        raise bad_request("context.draftOrders must be a FHIR Bundle of draft orders.", expression="context.draftOrders")
+    out = []
+    for i, entry in enumerate(bundle.get("entry") or []):
+        res = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str):
+            raise bad_request(f"context.draftOrders.entry[{i}].resource must be a FHIR resource.",
+                              expression=f"context.draftOrders.entry[{i}].resource")
+        out.append(res)
+    return out
+
+
+def selected_orders(body: dict, resources: list[dict]) -> list[dict]:
+    orders = [r for r in resources if r["resourceType"] in ORDER_TYPES]
+    if body.get("hook") != "order-select":
+        return orders
+    selections = set((body.get("context") or {}).get("selections") or [])
+    chosen = [r for r in orders if f"{r['resourceType']}/{r.get('id')}" in selections]
+    return chosen or orders  # selections that match nothing: check every draft order
+
+
+def ordered_drugs(orders: list[dict], resources: list[dict]) -> list[tuple[str, str | None]]:
+    """(contract drug key, "Type/id") for each anti-myeloma drug named by the orders."""
+    from fhir_mappings.gaps import GapLog
+    from fhir_mappings.medications import MedicationReader
+
+    meds = {}
+    for r in resources:
+        if r["resourceType"] == "Medication" and r.get("id"):
+            meds[f"Medication/{r['id']}"] = r
+            meds[r["id"]] = r
+    reader = MedicationReader(GapLog(), meds)
+    out: list[tuple[str, str | None]] = []
+    for order in orders:
+        ref = f"{order['resourceType']}/{order['id']}" if order.get("id") else None
+        for info in reader.drugs_of(order):
+            if (info.key, ref) not in out:
+                out.append((info.key, ref))
+    return out
+
+
+def handle_order_hook(call: ServiceCall) -> dict:
+    from myeloma_model.guidance.orders import order_findings
+
+    body = call.body
+    context = body["context"]
+    resources = draft_resources(context)
+    drugs = ordered_drugs(selected_orders(body, resources), resources)
+    if not drugs:
+        return {"cards": []}
+    data = prefetch.resolve(body, call.service.prefetch, required=call.service.required_prefetch, config=call.config)
+    assessment = pipeline.assess_resources(
+        data.all_resources(), patient_id=context["patientId"], as_of=pipeline.today(), data_gaps=data.data_gaps
+    )
+    if not assessment.get("inScope"):
+        return {"cards": []}
+    findings = [(f, ref) for drug, ref in drugs for f in order_findings(assessment, drug)]
+    return {"cards": render_order_findings(findings, patient_id=context["patientId"])}

@@ -1,0 +1,183 @@
+"""order-select / order-sign services end to end (mappings + model + guidance + cards) on the
+demo patients. "Today" is the examples' as-of date so the demo's dates mean what they say."""
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fhir.resources.R4B.servicerequest import ServiceRequest
+
+from cds_service import pipeline
+from tests.schema_assert import assert_cds_response, assert_operation_outcome
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXPECTED = json.loads((EXAMPLES / "expected.json").read_text())
+AS_OF = date.fromisoformat(EXPECTED["asOf"])
+SIGN = "/cds-services/myeloma-order-sign"
+SELECT = "/cds-services/myeloma-order-select"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+CARFILZOMIB = {"coding": [{"system": RXNORM, "code": "1302966", "display": "carfilzomib"}], "text": "Kyprolis"}
+
+
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch):
+    monkeypatch.setattr(pipeline, "today", lambda: AS_OF)
+
+
+def load(rel: str) -> dict:
+    return json.loads((EXAMPLES / rel).read_text())
+
+
+def med_request(concept: dict, rid: str = "draft-1", patient: str = "p") -> dict:
+    return {"resourceType": "MedicationRequest", "id": rid, "status": "draft", "intent": "proposal",
+            "medicationCodeableConcept": concept, "subject": {"reference": f"Patient/{patient}"},
+            "authoredOn": AS_OF.isoformat()}
+
+
+def med_order_dstu2(concept: dict, rid: str = "order-123", patient: str = "p") -> dict:
+    return {"resourceType": "MedicationOrder", "id": rid, "status": "draft", "dateWritten": AS_OF.isoformat(),
+            "patient": {"reference": f"Patient/{patient}"}, "medicationCodeableConcept": concept}
+
+
+def order_request(patient: str, *orders: dict, hook: str = "order-sign", typed: bool = True,
+                  selections: list[str] | None = None) -> dict:
+    """An order hook request for a demo patient: the patient-view example's prefetch, plus draftOrders."""
+    base = copy.deepcopy(load(f"hooks/patient-view-{patient}.json"))
+    bundle = {"resourceType": "Bundle", "entry": [{"resource": o} for o in orders]}
+    if typed:
+        bundle["type"] = "collection"
+    base["hook"] = hook
+    base["context"]["draftOrders"] = bundle
+    if hook == "order-select":
+        base["context"]["selections"] = selections or [f"{o['resourceType']}/{o['id']}" for o in orders]
+    return base
+
+
+def cards(client, url, body) -> list[dict]:
+    resp = client.post(url, json=body)
+    assert resp.status_code == 200, resp.get_json()
+    out = resp.get_json()
+    assert_cds_response(out)
+    for c in out["cards"]:
+        assert c["source"]["topic"]["code"] and c["source"]["url"].startswith("https://")
+        assert all(o.get("display") for o in c["overrideReasons"])
+    return out["cards"]
+
+
+def about(cards_, word):
+    return [c for c in cards_ if word in (c["summary"] + c.get("detail", "")).lower()]
+
+
+# --- the done-when checks -------------------------------------------------------------------------
+
+def test_discovery_lists_both_order_services(client):
+    services = {s["id"]: s for s in client.get("/cds-services").get_json()["services"]}
+    assert services["myeloma-order-select"]["hook"] == "order-select"
+    assert services["myeloma-order-sign"]["hook"] == "order-sign"
+
+
+def test_carfilzomib_order_sign_on_heart_failure_patient_warns(client):
+    out = cards(client, SIGN, load("hooks/order-sign-carfilzomib-cardiac.json"))
+    cardiac = [c for c in out if c["source"]["topic"]["code"] == "safety"]
+    assert len(cardiac) == 1 and cardiac[0]["indicator"] == "warning"
+    assert "carfilzomib" in cardiac[0]["summary"] and "heart failure" in cardiac[0]["summary"]
+    echo = [c for c in out if c["source"]["topic"]["code"] == "investigations"]
+    assert echo and "Echocardiogram" in echo[0]["summary"]
+
+
+def test_carfilzomib_order_sign_without_cardiac_disease_and_with_recent_echo_gives_no_card(client):
+    assert cards(client, SIGN, load("hooks/order-sign-carfilzomib-len-refractory.json")) == []
+
+
+# --- request shapes: DSTU2 MedicationOrder, Bundle without type, selections ----------------------
+
+def test_sandbox_dstu2_medication_order_in_untyped_bundle_is_checked(client):
+    body = order_request("cardiac", med_order_dstu2(CARFILZOMIB, patient="mm-cardiac"), hook="order-select",
+                         typed=False)
+    out = cards(client, SELECT, body)
+    assert [c["indicator"] for c in out if c["source"]["topic"]["code"] == "safety"] == ["warning"]
+    assert "MedicationOrder/order-123" in out[0]["detail"]
+
+
+def test_r4_medication_request_in_untyped_bundle_on_order_select(client):
+    body = order_request("cardiac", med_request(CARFILZOMIB, patient="mm-cardiac"), hook="order-select", typed=False)
+    assert about(cards(client, SELECT, body), "heart failure")
+
+
+def test_order_select_checks_only_the_selected_orders(client):
+    statin = med_request({"coding": [{"system": RXNORM, "code": "83367", "display": "atorvastatin"}]}, rid="statin")
+    carf = med_request(CARFILZOMIB, rid="carf", patient="mm-cardiac")
+    body = order_request("cardiac", statin, carf, hook="order-select", selections=["MedicationRequest/statin"])
+    assert cards(client, SELECT, body) == []
+    body = order_request("cardiac", statin, carf, hook="order-select", selections=["MedicationRequest/carf"])
+    assert about(cards(client, SELECT, body), "heart failure")
+
+
+def test_non_myeloma_drug_gives_no_cards_and_needs_no_patient_data(client):
+    statin = med_request({"coding": [{"system": RXNORM, "code": "83367", "display": "atorvastatin"}],
+                          "text": "atorvastatin 20 mg"})
+    body = order_request("cardiac", statin)
+    del body["prefetch"]
+    del body["fhirServer"]  # fetching would be impossible: a 412 if the service tried
+    assert cards(client, SIGN, body) == []
+
+
+def test_patient_without_myeloma_gets_no_cards(client):
+    body = order_request("no-myeloma", med_request(CARFILZOMIB, patient="mm-no-myeloma"))
+    assert cards(client, SIGN, body) == []
+
+
+def test_draft_orders_that_are_not_a_bundle_are_a_400(client):
+    body = order_request("cardiac", med_request(CARFILZOMIB))
+    body["context"]["draftOrders"] = {"resourceType": "MedicationRequest"}
+    resp = client.post(SIGN, json=body)
+    assert resp.status_code == 400
+    assert_operation_outcome(resp.get_json())
+
+
+# --- refractoriness ----------------------------------------------------------------------------------
+
+def test_same_class_drug_on_lenalidomide_refractory_patient_warns(client):
+    pom = med_request({"coding": [{"system": RXNORM, "code": "1369713", "display": "pomalidomide"}]},
+                      patient="mm-len-refractory")
+    out = about(cards(client, SIGN, order_request("len-refractory", pom)), "refractory to lenalidomide")
+    assert out and out[0]["indicator"] == "warning" and out[0]["source"]["topic"]["code"] == "treatment-options"
+
+
+def test_refractory_drug_card_follows_the_retreatment_signal(client):
+    from cds_service.pipeline import assess_resources
+    from fhir_mappings import resources_from_hook_request
+
+    body = order_request("triple-class", med_request({"text": "Revlimid 25 mg"}, patient="mm-triple-class"))
+    a = assess_resources(resources_from_hook_request(body), patient_id="mm-triple-class", as_of=AS_OF)
+    info = a["drugs"]["lenalidomide"]
+    assert info["refractory"]
+    out = about(cards(client, SIGN, body), "refractory to lenalidomide")
+    assert out and out[0]["indicator"] == ("info" if info["retreatmentSignal"] else "warning")
+
+
+def test_drug_without_refractoriness_gets_no_refractory_card(client):
+    dara = med_request({"coding": [{"system": RXNORM, "code": "1721947", "display": "daratumumab"}]},
+                       patient="mm-vignette")
+    out = cards(client, SIGN, order_request("vignette", dara))
+    assert not about(out, "refractory")
+
+
+# --- Table 1 prerequisites ------------------------------------------------------------------------
+
+def test_anti_cd38_order_without_blood_group_suggests_draft_service_requests(client):
+    dara = med_request({"coding": [{"system": RXNORM, "code": "1721947", "display": "daratumumab"}]},
+                       patient="mm-vignette")
+    out = [c for c in cards(client, SIGN, order_request("vignette", dara))
+           if c["source"]["topic"]["code"] == "investigations"]
+    assert len(out) == 1 and out[0]["indicator"] == "warning" and out[0]["selectionBehavior"] == "any"
+    labels = " ".join(s["label"] for s in out[0]["suggestions"])
+    assert "Blood group" in labels
+    for s in out[0]["suggestions"]:
+        res = s["actions"][0]["resource"]
+        ServiceRequest.model_validate(res)
+        assert res["status"] == "draft" and res["intent"] == "proposal"
+        assert res["subject"] == {"reference": "Patient/mm-vignette"}
