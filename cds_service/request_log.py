@@ -3,7 +3,8 @@
 The line holds: method, path (service ids only, no query), service, hook, status,
 duration_ms, iss (verified caller), hookInstance. It never holds the JWT, the FHIR access
 token, the request body or patient identifiers. `SecretRedactingFilter` is defence in
-depth on the handler: JWT-shaped strings and `Bearer ...` values are masked in any record.
+depth on this handler: JWT-shaped strings and `Bearer ...` values are masked. The real rule
+is that no code logs them (tests/test_logs_no_secrets.py checks the raw records).
 """
 from __future__ import annotations
 
@@ -79,11 +80,6 @@ def configure_logging(app: Flask) -> None:
         handler.addFilter(SecretRedactingFilter())
         logger.addHandler(handler)
     logger.setLevel(logging.INFO)
-    # Redact in every other project logger's records too (they propagate to root).
-    for name in ("cds_service", "fhir_mappings", "myeloma_model"):
-        lg = logging.getLogger(name)
-        if not any(isinstance(f, SecretRedactingFilter) for f in lg.filters):
-            lg.addFilter(SecretRedactingFilter())
 
 
 def install_request_log(app: Flask) -> None:

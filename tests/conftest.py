@@ -23,3 +23,11 @@ def app(config):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+def pytest_configure(config):
+    """Whole-suite check that no token or JWT is ever logged (tests/log_secrets.py)."""
+    from tests.log_secrets import LogSecretsPlugin
+
+    if not config.pluginmanager.has_plugin("myeloma-log-secrets"):
+        config.pluginmanager.register(LogSecretsPlugin(), "myeloma-log-secrets")

@@ -21,12 +21,3 @@ def hook_body(fhir_server: str | None, *, token: str | None = ACCESS_TOKEN,
         body["prefetch"] = prefetch
     return body
 
-
-def needs_pipeline():
-    """Skip while fhir_mappings.build_patient_record (another issue's work) is not in the tree."""
-    import pytest
-
-    try:
-        from fhir_mappings import build_patient_record  # noqa: F401
-    except ImportError:
-        pytest.skip("fhir_mappings.build_patient_record not available yet")

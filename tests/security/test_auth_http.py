@@ -12,7 +12,7 @@ from cds_service import create_app
 from cds_service.config import Config
 from cds_service.security import AuthConfigError
 from tests.faults.fake_fhir import FakeFhirServer, patient_and_empty_searches
-from tests.security.hook_bodies import ACCESS_TOKEN, PATIENT_ID, hook_body, needs_pipeline
+from tests.security.hook_bodies import ACCESS_TOKEN, PATIENT_ID, hook_body
 from tests.security.jwt_clients import PUBLIC_BASE, SERVICE_URL
 from tests.security.test_jwt_matrix import REJECTED
 
@@ -39,7 +39,6 @@ def assert_bare_401(resp):
 
 
 def test_valid_token_gets_cards_and_the_token_goes_only_to_the_fhir_server(jwt_app, es_client, fhir):
-    needs_pipeline()
     client = jwt_app([fhir.base_url]).test_client()
     resp = client.post(SERVICE_PATH, json=hook_body(fhir.base_url),
                        headers=auth(es_client.token(SERVICE_URL)))
@@ -79,7 +78,6 @@ def test_no_token_gets_401_on_discovery_service_and_feedback(jwt_app, fhir):
 
 
 def test_replayed_token_gets_401_the_second_time(jwt_app, es_client, fhir):
-    needs_pipeline()
     client = jwt_app([fhir.base_url]).test_client()
     headers = auth(es_client.token(SERVICE_URL))
     assert client.post(SERVICE_PATH, json=hook_body(fhir.base_url), headers=headers).status_code == 200

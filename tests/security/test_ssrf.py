@@ -14,7 +14,7 @@ from cds_service.security.url_policy import (
 )
 from tests.faults.fake_fhir import FakeFhirServer, Reply, patient_and_empty_searches
 from tests.schema_assert import assert_operation_outcome
-from tests.security.hook_bodies import ACCESS_TOKEN, PATIENT_ID, hook_body, needs_pipeline
+from tests.security.hook_bodies import ACCESS_TOKEN, PATIENT_ID, hook_body
 from tests.security.jwt_clients import SERVICE_URL
 
 SERVICE_PATH = "/cds-services/myeloma-relapse"
@@ -111,7 +111,6 @@ def test_next_link_to_another_host_is_refused(jwt_app, es_client, allowed, unlis
 
 def test_next_link_of_a_prefetched_bundle_to_another_host_is_not_followed(
         jwt_app, es_client, allowed, unlisted):
-    needs_pipeline()
     prefetch = {"conditions": {"resourceType": "Bundle", "type": "searchset", "link": [
         {"relation": "next", "url": unlisted.base_url + "/Condition?page=2"}]}}
     resp = call(jwt_app([allowed.base_url]), es_client,
