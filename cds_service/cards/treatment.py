@@ -64,12 +64,13 @@ def timing_card(assessment: dict) -> dict | None:
     elif status == "clinical":
         summary = "Clinical relapse: start relapse treatment now"
     elif g.get("surveillance") == "unsafe":
-        summary = f"Biochemical relapse: treat now; surveillance unsafe ({', '.join(features)})"
+        named = ", ".join(f.replace("-", " ") for f in features)
+        summary = f"Biochemical relapse: treat now; surveillance unsafe ({named})"
     else:
         summary = "Biochemical relapse: start treatment now (default); close surveillance if the patient prefers"
     parts = [f"**Timing: {timing}**", md_list(g.get("reasons") or [])]
     if features:
-        parts.append("**High-risk relapse features:** " + ", ".join(features))
+        parts.append("**High-risk relapse features:** " + ", ".join(f.replace("-", " ") for f in features))
     block = _assumption_block(assessment)
     if block:
         parts.append(block)

@@ -181,3 +181,12 @@ def test_anti_cd38_order_without_blood_group_suggests_draft_service_requests(cli
         ServiceRequest.model_validate(res)
         assert res["status"] == "draft" and res["intent"] == "proposal"
         assert res["subject"] == {"reference": "Patient/mm-vignette"}
+
+
+def test_medication_reference_to_a_medication_in_draft_orders_is_recognised(client):
+    med = {"resourceType": "Medication", "id": "kyp", "code": CARFILZOMIB}
+    order = med_request(CARFILZOMIB, patient="mm-cardiac")
+    del order["medicationCodeableConcept"]
+    order["medicationReference"] = {"reference": "Medication/kyp"}
+    body = order_request("cardiac", order, med)
+    assert about(cards(client, SIGN, body), "heart failure")
