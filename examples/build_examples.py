@@ -604,6 +604,8 @@ PREFETCH_KEYS = {  # prefetch key -> resource type (the service's discovery decl
     "medicationStatements": "MedicationStatement",
     "medicationRequests": "MedicationRequest",
     "medicationAdministrations": "MedicationAdministration",
+    "procedures": "Procedure",
+    "diagnosticReports": "DiagnosticReport",
 }
 
 

@@ -116,8 +116,7 @@ def test_prefetch_has_every_declared_key_with_valid_resources(path):
 
 def test_prefetch_equals_the_patient_bundle():
     bundle, hook = load(EXAMPLES / "patients" / "vignette.json"), load(EXAMPLES / "hooks" / "patient-view-vignette.json")
-    in_bundle = {(r["resourceType"], r["id"]) for r in resources_of(bundle)
-                 if r["resourceType"] not in ("Procedure", "DiagnosticReport")}
+    in_bundle = {(r["resourceType"], r["id"]) for r in resources_of(bundle)}
     prefetch = hook["prefetch"]
     in_prefetch = {("Patient", prefetch["patient"]["id"])} | {
         (r["resourceType"], r["id"]) for k, v in prefetch.items() if k != "patient" for r in resources_of(v)}

@@ -126,3 +126,31 @@ def test_patient_without_myeloma_gets_no_cards(cds_client, fhir_server):
     resp = call(cds_client, sandbox_request("mm-no-myeloma", fhir_server))
     assert resp.status_code == 200
     assert resp.get_json() == {"cards": []}
+
+
+@pytest.fixture(scope="module")
+def secured_fhir_server():
+    """A second sekmet that demands a bearer token, holding the demo patients."""
+    from tests.integration.fhir_server import load_demo_bundles, start_fhir_server, stop_fhir_server
+
+    server = start_fhir_server(tokens=["hook-test-access-token"])
+    try:
+        load_demo_bundles(server)
+        yield server
+    finally:
+        stop_fhir_server(server)
+
+
+def test_fhir_authorization_token_is_sent_to_a_secured_server(cds_client, secured_fhir_server):
+    body = sandbox_request("mm-vignette", secured_fhir_server.base_url)
+    body["fhirAuthorization"] = {"access_token": "hook-test-access-token", "token_type": "Bearer",
+                                 "expires_in": 300, "scope": "patient/*.read", "subject": "myeloma-cds"}
+    resp = call(cds_client, body)
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:2000]
+    assert "relapse-status" in [c["source"]["topic"]["code"] for c in resp.get_json()["cards"]]
+
+
+def test_secured_server_without_a_token_gives_412_not_500(cds_client, secured_fhir_server):
+    resp = call(cds_client, sandbox_request("mm-vignette", secured_fhir_server.base_url))
+    assert resp.status_code == 412
+    assert resp.get_json()["resourceType"] == "OperationOutcome"
