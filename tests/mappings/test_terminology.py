@@ -103,3 +103,18 @@ def test_name_pattern_is_whole_word_and_longest_first():
 
 def test_fbc_request_uses_the_cbc_panel_code():
     assert t.investigation_coding("fbc")["code"] == "58410-2"
+
+
+def test_draft_requests_only_emit_verified_or_sourced_codes():
+    data = json.loads((DATA / "investigations.json").read_text())["investigations"]
+    emitted = 0
+    for key, entry in data.items():
+        coding = t.investigation_coding(key)
+        if coding is None:
+            continue
+        emitted += 1
+        (source,) = [c for c in entry["codes"] if (c["system"], c["code"]) == (coding["system"], coding["code"])]
+        assert source["status"] in {"verified", "sourced"}, key
+    assert emitted >= 8
+    assert t.investigation_coding("blood-group")["code"] == "882-1"
+    assert t.investigation_coding("coagulation")["code"] == "5902-2"
