@@ -30,6 +30,7 @@ def test_discovery_lists_relapse_service_and_validates(client):
     assert set(svc["prefetch"]) == {
         "patient", "conditions", "observations",
         "medicationStatements", "medicationRequests", "medicationAdministrations",
+        "procedures", "diagnosticReports",
     }
     assert svc["prefetch"]["patient"] == "Patient/{{context.patientId}}"
     assert svc["prefetch"]["conditions"].startswith("Condition?patient={{context.patientId}}")

@@ -38,6 +38,7 @@ def relapse_card(cards: list[dict]) -> dict:
     return card
 
 
+@responses.activate  # no real network: a key missing from an example fails fast as a data gap
 @pytest.mark.parametrize("name", sorted(EXPECTED["patients"]))
 def test_patient_view_with_prefetch(client, name):
     expected = EXPECTED["patients"][name]
@@ -175,3 +176,32 @@ def test_installed_console_script_assesses_from_any_directory(tmp_path):
                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
     assert json.loads(out.stdout)["relapse"]["status"] == EXPECTED["patients"]["vignette"]["relapse.status"]
+
+
+@pytest.mark.parametrize("name", [n for n, e in sorted(EXPECTED["patients"].items()) if e["inScope"]])
+def test_data_fetched_through_the_prefetch_templates_gives_the_bundle_assessment(name):
+    """Every resource type the mappings read is covered by a prefetch key: fetching the
+    patient's Bundle through the templates gives the same assessment as the Bundle itself
+    (lines of therapy need the transplant Procedure, investigations need reports)."""
+    from cds_service import prefetch as prefetch_mod
+    from cds_service.config import Config
+    from cds_service.services import REQUIRED_PATIENT_DATA, patient_data_prefetch
+
+    bundle = load(f"patients/{name}.json")
+    base = "https://fhir.example.org/r4"
+    hook = {"hook": "patient-view", "hookInstance": "x", "fhirServer": base,
+            "context": {"patientId": EXPECTED["patients"][name]["patientId"]}}
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        by_type: dict[str, list[dict]] = defaultdict(list)
+        for entry in bundle["entry"]:
+            by_type[entry["resource"]["resourceType"]].append(entry["resource"])
+        rsps.get(f"{base}/Patient/{by_type['Patient'][0]['id']}", json=by_type["Patient"][0])
+        for template in patient_data_prefetch().values():
+            rtype = template.split("?")[0]
+            if "/" not in rtype:
+                rsps.get(f"{base}/{rtype}", json=searchset(by_type.get(rtype, []), self_url="s"))
+        data = prefetch_mod.resolve(hook, patient_data_prefetch(), required=REQUIRED_PATIENT_DATA, config=Config())
+    assert data.data_gaps == []
+    via_templates = pipeline.assess_resources(data.all_resources(), patient_id=hook["context"]["patientId"], as_of=AS_OF)
+    via_bundle = pipeline.assess_bundle(bundle, as_of=AS_OF)
+    assert via_templates == via_bundle

@@ -65,6 +65,8 @@ def mock_server(rsps, *, obs_pages=3, per_page=2, med_status=200):
         rsps.get(f"{BASE}/MedicationStatement", status=med_status, json={"resourceType": "OperationOutcome"})
     rsps.get(f"{BASE}/MedicationRequest", json=searchset([], self_url="r"))
     rsps.get(f"{BASE}/MedicationAdministration", json=searchset([], self_url="a"))
+    rsps.get(f"{BASE}/Procedure", json=searchset([resource("Procedure", PID, status="completed")], self_url="p"))
+    rsps.get(f"{BASE}/DiagnosticReport", json=searchset([], self_url="d"))
     return observations
 
 
@@ -107,6 +109,8 @@ def test_present_keys_are_used_and_null_means_no_data():
         "medicationStatements": None,
         "medicationRequests": searchset([], self_url="r"),
         "medicationAdministrations": None,
+        "procedures": None,
+        "diagnosticReports": None,
     }
     result = resolve(hook_request(supplied))
     assert len(responses.calls) == 0
@@ -164,8 +168,8 @@ def test_missing_medication_keys_without_server_are_gaps():
                 "conditions": searchset([], self_url="c"), "observations": searchset([], self_url="o")}
     result = resolve(hook_request(supplied, server=None, token=None))
     assert {k for k, v in result.sources.items() if v == "unavailable"} == {
-        "medicationStatements", "medicationRequests", "medicationAdministrations"}
-    assert len(result.data_gaps) == 3
+        "medicationStatements", "medicationRequests", "medicationAdministrations", "procedures", "diagnosticReports"}
+    assert len(result.data_gaps) == 5
 
 
 def test_required_keys_without_prefetch_or_server_are_412():
