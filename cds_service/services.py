@@ -97,6 +97,12 @@ def _relapse_handler(call: ServiceCall) -> dict:
     return handle_patient_view(call)
 
 
+def _order_handler(call: ServiceCall) -> dict:
+    from cds_service.order_hooks import handle_order_hook
+
+    return handle_order_hook(call)
+
+
 SERVICES: list[Service] = [
     Service(
         id="myeloma-relapse",
@@ -108,6 +114,33 @@ SERVICES: list[Service] = [
             "and advises on timing and on switching drug class versus retreatment. Advisory only."
         ),
         handler=_relapse_handler,
+        prefetch=patient_data_prefetch(),
+        required_prefetch=REQUIRED_PATIENT_DATA,
+    ),
+    Service(
+        id="myeloma-order-select",
+        hook="order-select",
+        title="Relapsed multiple myeloma: checks on a selected anti-myeloma drug",
+        description=(
+            "When an anti-myeloma drug is selected (MedicationRequest, or DSTU2 MedicationOrder), warns if the "
+            "disease is refractory to the drug or its class without the retreatment signal, if a comorbidity "
+            "caution applies, or if a baseline test the drug needs (Table 1) is missing. Advisory only."
+        ),
+        handler=_order_handler,
+        prefetch=patient_data_prefetch(),
+        required_prefetch=REQUIRED_PATIENT_DATA,
+    ),
+    Service(
+        id="myeloma-order-sign",
+        hook="order-sign",
+        title="Relapsed multiple myeloma: checks before signing an anti-myeloma drug order",
+        description=(
+            "Before an anti-myeloma drug order is signed, warns if the disease is refractory to the drug or its "
+            "class without the retreatment signal, if a comorbidity caution applies (carfilzomib and heart "
+            "failure, bortezomib and neuropathy, lenalidomide and eGFR < 30), or if a baseline test the drug "
+            "needs (Table 1) is missing. Advisory only."
+        ),
+        handler=_order_handler,
         prefetch=patient_data_prefetch(),
         required_prefetch=REQUIRED_PATIENT_DATA,
     ),
