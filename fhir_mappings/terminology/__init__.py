@@ -199,10 +199,11 @@ def prefetch_observation_codes() -> list[str]:
 
 
 def investigation_observation_codes() -> list[str]:
-    """`system|code` tokens of Observation codes that evidence Table 1 investigations
-    (blood group, coagulation, serologies, ...), for a search that wants them too."""
+    """`system|code` tokens of the codes that evidence Table 1 investigations (blood group,
+    coagulation, serologies, ...; LOINC, and the few SNOMED codes some senders put on an
+    Observation), for an Observation search that wants them too."""
     t = tables()
-    return [f"{s}|{c}" for (s, c) in t.investigation_by_code if s == LOINC]
+    return [f"{s}|{c}" for (s, c) in t.investigation_by_code]
 
 
 def investigation_coding(code: str) -> dict | None:
