@@ -37,14 +37,17 @@ Rule = Callable[[float, float], bool]  # (current lower bound, nadir) -> holds
 # --- IMWG progressive disease, one rule per marker ---------------------------------------------
 
 def serum_m_protein_progression(current: float, nadir: float) -> bool:
-    """Rise >= 25 % above nadir AND >= 5 g/L (>= 10 g/L when the nadir was >= 50 g/L).
+    """Rise >= 25 % above nadir AND >= 5 g/L; when the nadir was >= 50 g/L, a rise >= 10 g/L.
 
-    As clinical-rules.md states it (both conditions), the 10 g/L floor never binds: at a nadir
-    >= 50 g/L, 25 % is already >= 12.5 g/L. (IMWG 2016 reads it as "a 10 g/L rise suffices when
-    the starting M-protein is >= 50 g/L"; the rules file wins here.)"""
-    needed = PD_SERUM_ABSOLUTE_RISE_HIGH_NADIR_G_L if nadir >= PD_SERUM_HIGH_NADIR_G_L - EPS else PD_SERUM_ABSOLUTE_RISE_G_L
+    clinical-rules.md writes the high-nadir case as a parenthesis on the absolute floor. Read
+    as "25 % AND 10 g/L" that floor could never bind (25 % of 50 g/L is already 12.5 g/L), so
+    the clause would be dead; the rules cite IMWG 2016 (Kumar et al.), whose wording is that
+    "increases of >= 1 g/dL are sufficient to define relapse if the starting M component is
+    >= 5 g/dL". We implement that: at a high nadir the 10 g/L rise alone suffices."""
     rise = current - nadir
-    return rise >= needed - EPS and rise >= PD_RELATIVE_RISE * nadir - EPS
+    if nadir >= PD_SERUM_HIGH_NADIR_G_L - EPS:
+        return rise >= PD_SERUM_ABSOLUTE_RISE_HIGH_NADIR_G_L - EPS
+    return rise >= PD_SERUM_ABSOLUTE_RISE_G_L - EPS and rise >= PD_RELATIVE_RISE * nadir - EPS
 
 
 def urine_m_protein_progression(current: float, nadir: float) -> bool:

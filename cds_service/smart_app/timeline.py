@@ -38,7 +38,7 @@ CRITERION_TEXT = {
 }
 # Serum criterion when the nadir was high (clinical-rules.md section 3).
 SERUM_HIGH_NADIR_TEXT = (
-    f"serum M-protein ≥ {_PCT} and ≥ {PD_SERUM_ABSOLUTE_RISE_HIGH_NADIR_G_L:g} g/L above a nadir "
+    f"serum M-protein ≥ {PD_SERUM_ABSOLUTE_RISE_HIGH_NADIR_G_L:g} g/L above a nadir "
     f"≥ {PD_SERUM_HIGH_NADIR_G_L:g} g/L"
 )
 # Which charted series a criterion is read on (relapse.markers uses the same names).

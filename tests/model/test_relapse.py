@@ -56,15 +56,17 @@ def test_serum_rise_of_5_g_l_but_under_25_percent_is_not_progression():
     assert relapse(serum(nadir, nadir * (1 + PD_RELATIVE_RISE), nadir * (1 + PD_RELATIVE_RISE)))["status"] == "biochemical"
 
 
-def test_serum_nadir_of_50_needs_the_larger_absolute_rise():
+def test_serum_nadir_of_50_needs_a_10_g_l_rise_which_alone_suffices():
     below = PD_SERUM_HIGH_NADIR_G_L - 0.1
     high = PD_SERUM_HIGH_NADIR_G_L
-    # Just below 50 g/L the 5 g/L floor applies (the 25 % bar decides); at 50 g/L the 10 g/L floor.
-    assert serum_m_protein_progression(below + max(PD_SERUM_ABSOLUTE_RISE_G_L, below * PD_RELATIVE_RISE), below)
+    # Just below 50 g/L: 25 % AND 5 g/L (here the 25 % bar decides).
+    needed_below = max(PD_SERUM_ABSOLUTE_RISE_G_L, below * PD_RELATIVE_RISE)
+    assert serum_m_protein_progression(below + needed_below, below)
+    assert not serum_m_protein_progression(below + needed_below - 0.1, below)
+    # At a nadir of 50 g/L and above: a 10 g/L rise is enough (IMWG), even though it is < 25 %.
+    assert serum_m_protein_progression(high + PD_SERUM_ABSOLUTE_RISE_HIGH_NADIR_G_L, high)
     assert not serum_m_protein_progression(high + PD_SERUM_ABSOLUTE_RISE_HIGH_NADIR_G_L - 0.1, high)
-    needed = max(PD_SERUM_ABSOLUTE_RISE_HIGH_NADIR_G_L, high * PD_RELATIVE_RISE)
-    assert serum_m_protein_progression(high + needed, high)
-    assert not serum_m_protein_progression(high + needed - 0.1, high)
+    assert serum_m_protein_progression(80 + PD_SERUM_ABSOLUTE_RISE_HIGH_NADIR_G_L, 80.0)  # 12.5 %
 
 
 # --- urine M-protein: >= 25 % AND >= 200 mg/24h -----------------------------------------------------
