@@ -134,6 +134,16 @@ class PatientBuilder:
             obs["referenceRange"] = [{"high": {"value": ref_high, "unit": UNITS[unit], "system": UCUM, "code": unit}}]
         return self.add(obs)
 
+    def lab_without_unit(self, key: str, when: str, value: float) -> dict:
+        """A numeric result whose sender forgot the unit: must become a data gap, never a guess."""
+        code, display = LAB[key]
+        return self.add({
+            "resourceType": "Observation", "id": self._id(key), "status": "final",
+            "category": [{"coding": [{"system": OBS_CAT, "code": "laboratory", "display": "Laboratory"}]}],
+            "code": {"coding": [{"system": LOINC, "code": code, "display": display}]},
+            "subject": self.ref, "effectiveDateTime": when, "valueQuantity": {"value": value},
+        })
+
     def lab_string(self, key: str, when: str, text: str) -> dict:
         """A result reported as text, e.g. '<0.1 g/dL' (below the assay's limit)."""
         code, display = LAB[key]
@@ -407,6 +417,7 @@ def triple_class() -> PatientBuilder:
     p.lab("plt", "2025-05-12", 142, "10*3/uL")
     p.lab("anc", "2025-05-12", 1.9, "10*3/uL")
     p.lab("igg", "2025-05-12", 1480, "mg/dL")
+    p.lab_without_unit("igg", "2025-03-17", 14.6)  # no unit: reported as a data gap
     p.ecog("2025-05-12", 1)
     # Line 1
     p.med_request("lenalidomide", "2017-02-06", "2017-04-30", "completed", dosage="25 mg PO days 1-14")
@@ -448,6 +459,8 @@ def stable_remission() -> PatientBuilder:
     p.series("spep", "g/L", [("2023-07-03", 1.2), ("2023-10-02", 1.1), ("2024-01-08", 1.0),
                              ("2024-04-08", 1.1), ("2024-07-08", 1.0), ("2024-10-07", 1.1),
                              ("2025-01-06", 1.0), ("2025-04-07", 1.1), ("2025-06-16", 1.0)])
+    # A mis-keyed result, withdrawn by the lab: it would look like progression if it were read.
+    p.lab("spep", "2025-03-10", 11.0, "g/L", status="entered-in-error")
     p.series("kappa", "mg/L", [("2022-09-01", 250.0), ("2024-07-08", 16.0), ("2025-06-16", 15.0)])
     p.series("lambda", "mg/L", [("2022-09-01", 9.0), ("2024-07-08", 12.0), ("2025-06-16", 12.0)])
     p.lab("b2m", "2022-09-01", 2.8, "mg/L")
@@ -493,6 +506,7 @@ def cardiac() -> PatientBuilder:
                              ("2024-12-02", 6.8),
                              ("2025-03-03", 9.6),  # first result meeting PD (nadir 4.0)
                              ("2025-05-19", 10.9)])  # confirmed, still on lenalidomide
+    p.lab("spep", "2025-05-19", 1.09, "g/dL")  # the same result again from a second feed (duplicate)
     p.series("kappa", "mg/L", [("2020-02-27", 390.0), ("2021-06-07", 28.0), ("2025-05-19", 110.0)])
     p.series("lambda", "mg/L", [("2020-02-27", 7.0), ("2021-06-07", 10.0), ("2025-05-19", 9.0)])
     p.lab("b2m", "2020-02-27", 3.9, "mg/L")
@@ -521,8 +535,9 @@ PATIENTS = {
 }
 
 # Key verdicts of the assessment (../shared/assessment-contract.md) as of AS_OF, by the rules of
-# ../shared/clinical-rules.md. `regimensInclude` lists codes that must appear; `regimensFirst`
-# the set one of which must be ranked first.
+# ../shared/clinical-rules.md. A list value means "contains these"; `regimensInclude` lists
+# codes that must appear; `regimensFirst` the set one of which must be ranked first;
+# `dataGapsMention` words that some dataGaps entry must mention.
 EXPECTED = {
     "vignette": {
         "patientId": "mm-vignette", "inScope": True, "relapse.status": "biochemical",
@@ -551,6 +566,7 @@ EXPECTED = {
         "refractoryCategory": "triple-class", "tripleClassExposed": True, "priorLines": 3,
         "risk.iss": "III", "risk.riss": "III", "risk.highRiskCytogenetics": ["t(4;14)"],
         "fitness.frailty": "fit", "timing": "treat-now", "strategy": "novel-mechanism",
+        "dataGapsMention": ["igg"],  # the IgG result without a unit
     },
     "stable-remission": {
         "patientId": "mm-stable-remission", "inScope": True, "relapse.status": "none",

@@ -43,7 +43,8 @@ def resources_of(bundle: dict) -> list[dict]:
 
 
 def spep_series_g_l(bundle: dict) -> list[tuple[str, float]]:
-    """Final serum M-protein results in g/L (the two units the examples use), by date."""
+    """Final serum M-protein results in g/L (the two units the examples use), by date;
+    the same result reported twice (two feeds) counts once."""
     factor = {"g/L": 1.0, "g/dL": 10.0}
     out = []
     for r in resources_of(bundle):
@@ -51,7 +52,7 @@ def spep_series_g_l(bundle: dict) -> list[tuple[str, float]]:
                 and r["code"]["coding"][0]["code"] == SPEP and "valueQuantity" in r):
             q = r["valueQuantity"]
             out.append((r["effectiveDateTime"], round(q["value"] * factor[q["code"]], 6)))
-    return sorted(out)
+    return sorted(set(out))
 
 
 def test_all_required_demo_patients_exist():
@@ -219,3 +220,12 @@ def test_lenalidomide_stopped_long_enough_before_the_vignette_relapse():
             and r["medicationCodeableConcept"]["coding"][0]["code"] == "342369"]
     gap = (date(2025, 4, 28) - date.fromisoformat(max(ends))).days
     assert gap > T.REFRACTORY_WINDOW_DAYS
+
+
+def test_stable_remission_withdrawn_result_would_look_like_progression():
+    """The entered-in-error result is a real trap: read as valid, it would meet IMWG PD."""
+    resources = resources_of(load(EXAMPLES / "patients" / "stable-remission.json"))
+    (withdrawn,) = [r for r in resources if r["resourceType"] == "Observation" and r["status"] == "entered-in-error"]
+    nadir, _ = _first_pd(spep_series_g_l(load(EXAMPLES / "patients" / "stable-remission.json")), "2022-09-01")
+    value = withdrawn["valueQuantity"]["value"]
+    assert value - nadir >= T.PD_SERUM_ABSOLUTE_RISE_G_L and value >= nadir * (1 + T.PD_RELATIVE_RISE)
