@@ -24,7 +24,7 @@ pytestmark = pytest.mark.integration
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SERVICE_URL = "/cds-services/myeloma-relapse"
-SMALL_PAGE = 4  # forces several pages for every resource type of the vignette
+SMALL_PAGE = 3  # forces several pages (every demo patient has more than 3 Observations)
 AS_OF = date.fromisoformat(json.loads((EXAMPLES / "expected.json").read_text(encoding="utf-8"))["asOf"])
 
 
@@ -100,15 +100,18 @@ def test_sandbox_style_call_fetches_from_the_server_and_returns_a_relapse_card(c
     assert fetched_urls and all(u.startswith(fhir_server + "/") for u in fetched_urls)
 
 
-def test_small_pages_give_the_same_cards_as_full_prefetch(cds_client, fhir_server, fetched_urls, monkeypatch):
+@pytest.mark.parametrize("patient", ["vignette", "len-refractory", "triple-class", "stable-remission",
+                                     "cardiac", "no-myeloma"])
+def test_small_pages_give_the_same_cards_as_full_prefetch(cds_client, fhir_server, fetched_urls, monkeypatch,
+                                                          patient):
+    full = json.loads((EXAMPLES / "hooks" / f"patient-view-{patient}.json").read_text(encoding="utf-8"))
     small = [replace(s, prefetch={k: v.replace(f"_count={services.PREFETCH_COUNT}", f"_count={SMALL_PAGE}")
                                   for k, v in s.prefetch.items()}) for s in services.SERVICES]
     monkeypatch.setattr(services, "SERVICES", small)
-    paged = call(cds_client, sandbox_request("mm-vignette", fhir_server))
+    paged = call(cds_client, sandbox_request(full["context"]["patientId"], fhir_server))
     assert paged.status_code == 200, paged.get_data(as_text=True)[:2000]
     assert any("_offset=" in u for u in fetched_urls), "the service never followed a next link"
 
-    full = json.loads((EXAMPLES / "hooks" / "patient-view-vignette.json").read_text(encoding="utf-8"))
     prefetched = call(cds_client, full)
     assert prefetched.status_code == 200, prefetched.get_data(as_text=True)[:2000]
     assert without_uuids(paged.get_json()["cards"]) == without_uuids(prefetched.get_json()["cards"])
