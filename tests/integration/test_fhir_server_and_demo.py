@@ -101,3 +101,21 @@ def test_bearer_token_server_demands_the_token():
         stop_fhir_server(server)
     with pytest.raises(requests.ConnectionError):
         requests.get(url, timeout=2)
+
+
+def test_server_understands_every_search_parameter_of_the_prefetch_templates(fhir_server_instance):
+    """sekmet ignores unknown parameters unless asked to be strict; an ignored `patient` or
+    `code` filter would silently widen the fetch, so ask strictly."""
+    from cds_service.prefetch import Template
+    from cds_service.services import patient_data_prefetch
+
+    session = fhir_server_instance.session()
+    for key, text in patient_data_prefetch().items():
+        relative = Template.parse(key, text).render({"patientId": "mm-vignette"})
+        resp = session.get(f"{fhir_server_instance.base_url}/{relative}", headers={"Prefer": "handling=strict"},
+                           timeout=10)
+        assert resp.status_code == 200, (key, resp.text[:500])
+        body = resp.json()
+        if body["resourceType"] == "Bundle":
+            assert body["entry"], key
+            assert all(e["resource"]["subject"]["reference"] == "Patient/mm-vignette" for e in body["entry"]), key
