@@ -9,11 +9,15 @@ from datetime import date
 from functools import lru_cache
 
 
-@lru_cache(maxsize=65536)
 def parse_date(value: object) -> date | None:
     """The date part of a FHIR date/dateTime/instant, or None when unreadable."""
-    if not isinstance(value, str):
+    if type(value) is not str:
         return None
+    return _parse(value)
+
+
+@lru_cache(maxsize=65536)
+def _parse(value: str) -> date | None:
     s = value.strip()
     try:
         if len(s) >= 10:

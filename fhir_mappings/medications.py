@@ -52,6 +52,7 @@ REQUEST_STATUSES = {"active": True, "completed": False, "stopped": False, "on-ho
 REQUEST_INTENTS = frozenset({"plan", "order", "original-order", "reflex-order", "filler-order", "instance-order"})
 ADMINISTRATION_STATUSES = frozenset({"completed", "in-progress", "on-hold", "stopped"})
 
+MAX_SUPPLY_DAYS = 3650
 _DURATION_DAYS = {"d": 1, "day": 1, "days": 1, "wk": 7, "week": 7, "weeks": 7, "mo": 30, "month": 30,
                   "months": 30, "a": 365, "year": 365, "h": 1 / 24, "hour": 1 / 24, "min": 1 / 1440}
 
@@ -265,5 +266,8 @@ def _supply_days(dispense: dict) -> int | None:
         return None
     repeats = dispense.get("numberOfRepeatsAllowed")
     fills = 1 + (repeats if isinstance(repeats, int) and repeats > 0 else 0)
-    days = int(round(dur["value"] * per * fills))
-    return days if days > 0 else None
+    days = dur["value"] * per * fills
+    # A supply beyond ten years is not a supply (a unit mix-up): no end rather than a wrong one.
+    if not 0 < days <= MAX_SUPPLY_DAYS:
+        return None
+    return int(round(days))

@@ -37,6 +37,7 @@ _FISH_NEG = _T.fish_negative
 _INVESTIGATION = _T.investigation_by_code
 _SYSTEMS = SYSTEM_ALIASES
 _EMPTY: dict = {}
+_INF = float("inf")
 
 
 def _code_info() -> dict[tuple[str, str], tuple]:
@@ -129,6 +130,9 @@ class ObservationReader:
                 )
             return
         value, comparator, unit = parsed
+        if not (0.0 <= value < _INF):  # NaN, infinite or negative: no analyte here can be
+            self.gaps.add(f"unreadable:{analyte}", f"{_ref(obs)}: value of {analyte} is not plausible; not used")
+            return
         canonical, problem = to_canonical(analyte, value, unit)
         if problem is not None:
             self.gaps.add(f"unit:{analyte}:{unit}", f"{_ref(obs)}: {analyte} {problem}; value not used")

@@ -29,7 +29,7 @@ _HANDLED = (
 
 # Structurally broken resources (a string where an object belongs, ...) raise one of these
 # deep in the readers; the resource is then reported and skipped, never a 500.
-_MALFORMED = (AttributeError, TypeError, ValueError, KeyError, IndexError)
+_MALFORMED = (AttributeError, TypeError, ValueError, KeyError, IndexError, OverflowError)
 
 
 def _malformed(gaps: GapLog, res: dict) -> None:
@@ -64,6 +64,8 @@ def build_patient_record(resources: Iterable[dict], *, patient_id: str | None, a
         if not isinstance(res, dict):
             continue
         rtype = res.get("resourceType")
+        if type(rtype) is not str:
+            continue
         bucket = by_type.get(rtype)
         if bucket is None:
             continue
@@ -76,8 +78,8 @@ def build_patient_record(resources: Iterable[dict], *, patient_id: str | None, a
         bucket.append(res)
 
     patients = by_type["Patient"]
-    if patient_id is None and len(patients) == 1:
-        patient_id = patients[0].get("id")
+    if patient_id is None and len(patients) == 1 and type(patients[0].get("id")) is str:
+        patient_id = patients[0]["id"]
     record = PatientRecord(patient_id=patient_id or "")
 
     other_patient = 0

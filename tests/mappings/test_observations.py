@@ -182,3 +182,9 @@ def test_ecog_out_of_range_or_unreadable_is_a_gap(value):
 def test_latest_ecog_is_last():
     rec = record(obs(ECOG, when="2025-05-01", valueInteger=1), obs(ECOG, when="2024-01-01", valueInteger=3))
     assert [e.score for e in rec.ecog] == [3, 1]
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -1.0])
+def test_implausible_numbers_are_not_used(value):
+    rec = record(obs(SPEP, id="weird", valueQuantity=quantity(value, "g/L")))
+    assert rec.series("serum_m_protein") == [] and "Observation/weird" in rec.data_gaps[0]
