@@ -29,10 +29,16 @@ COPY fhir_mappings ./fhir_mappings
 COPY myeloma_model ./myeloma_model
 RUN pip install --no-cache-dir .
 
+# Writable home of the default SQLite database (jti replay store, feedback); mount a volume
+# here to keep feedback, or set CDS_DATABASE_URL=postgresql://... (README "Security model").
+RUN mkdir -p /app/data && chown 10001:10001 /app/data
+
 # Production defaults: JWT auth on, bind all interfaces inside the container.
+# CDS_AUTH=jwt refuses to start without CDS_TRUSTED_CLIENTS and CDS_PUBLIC_BASE_URL.
 ENV CDS_AUTH=jwt \
     CDS_HOST=0.0.0.0 \
-    CDS_PORT=8080
+    CDS_PORT=8080 \
+    CDS_DATABASE_URL=sqlite:////app/data/myeloma-cds.sqlite
 
 USER 10001:10001
 EXPOSE 8080

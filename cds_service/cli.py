@@ -6,6 +6,8 @@
   for a FHIR Bundle or a CDS Hooks request; `--fetch` lets it read missing prefetch keys from
   the request's fhirServer. `-` reads stdin.
 - `load-demo --fhir-server URL`: post the demo patients as transaction Bundles.
+- `feedback-report [--json]`: accept/override rates per card topic and override reasons, from
+  the feedback store (CDS_DATABASE_URL; see README "Security model").
 """
 from __future__ import annotations
 
@@ -61,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("load-demo", help="load the demo patients into a FHIR server")
     demo.add_argument("--fhir-server", required=True, help="FHIR base URL, e.g. http://127.0.0.1:8081/fhir")
+    report = sub.add_parser("feedback-report", help="accept/override rates per card topic, override reasons")
+    report.add_argument("--json", action="store_true", help="print JSON instead of text")
     return parser
 
 
@@ -69,7 +73,12 @@ def run_server(config: Config) -> None:
 
     if config.auth == "off":
         print(AUTH_OFF_WARNING, file=sys.stderr, flush=True)
-    app = create_app(config)
+    from cds_service.security import AuthConfigError
+
+    try:
+        app = create_app(config)
+    except AuthConfigError as exc:
+        raise SystemExit(f"myeloma-cds refuses to start: {exc}") from None
     app.run(host=config.host, port=config.port, threaded=True, use_reloader=False)
 
 
@@ -114,7 +123,14 @@ def cmd_load_demo(args) -> int:
     return 0
 
 
-COMMANDS = {"serve": cmd_serve, "assess": cmd_assess, "load-demo": cmd_load_demo}
+def cmd_feedback_report(args) -> int:
+    from cds_service.feedback import run_feedback_report
+
+    return run_feedback_report(Config.from_env(), as_json=args.json)
+
+
+COMMANDS = {"serve": cmd_serve, "assess": cmd_assess, "load-demo": cmd_load_demo,
+            "feedback-report": cmd_feedback_report}
 
 
 def main(argv: list[str] | None = None) -> int:

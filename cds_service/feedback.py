@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from .db import feedback as feedback_table
-from .db import insert_ignoring_duplicates, issued_card
+from .db import insert_ignoring_duplicates, insert_many_ignoring_duplicates, issued_card
 
 log = logging.getLogger(__name__)
 
@@ -177,20 +177,23 @@ def card_topic(card: dict) -> tuple[str, str | None]:
 def record_issued_cards(engine: Engine, service_id: str, cards: list[dict]) -> None:
     """Remember card uuid -> topic for every card with a uuid (feedback report input).
 
-    Best effort: a database problem is logged and never fails the hook response.
+    One transaction per response. Best effort: a database problem is logged and never fails
+    the hook response.
     """
     now = datetime.now(timezone.utc)
+    rows = []
+    for card in cards:
+        uuid = card.get("uuid") if isinstance(card, dict) else None
+        if not isinstance(uuid, str) or not uuid:
+            continue
+        code, display = card_topic(card)
+        rows.append({"card_uuid": uuid[:MAX_ID_LEN], "service_id": service_id,
+                     "topic_code": code[:MAX_ID_LEN],
+                     "topic_display": display[:512] if display else None, "issued_at": now})
+    if not rows:
+        return
     try:
-        for card in cards:
-            uuid = card.get("uuid") if isinstance(card, dict) else None
-            if not isinstance(uuid, str) or not uuid:
-                continue
-            code, display = card_topic(card)
-            insert_ignoring_duplicates(engine, issued_card, {
-                "card_uuid": uuid[:MAX_ID_LEN], "service_id": service_id,
-                "topic_code": code[:MAX_ID_LEN],
-                "topic_display": display[:512] if display else None, "issued_at": now,
-            })
+        insert_many_ignoring_duplicates(engine, issued_card, rows)
     except Exception as exc:  # noqa: BLE001 - never fail a hook call for bookkeeping
         log.warning("could not record issued cards: %s", type(exc).__name__)
 
@@ -284,3 +287,25 @@ def _blueprint():
 
 
 bp = _blueprint()
+
+
+# -- CLI: myeloma-cds feedback-report --------------------------------------------------------
+
+def run_feedback_report(config, *, as_json: bool = False, out=None) -> int:
+    """Print the report for the configured database (CDS_DATABASE_URL, else the instance
+    SQLite file the service uses)."""
+    import sys
+
+    from flask import Flask
+
+    from .db import default_database_url, make_engine
+
+    out = out or sys.stdout
+    url = getattr(config, "database_url", None) or default_database_url(
+        Flask("cds_service").instance_path)
+    report = feedback_report(make_engine(url))
+    if as_json:
+        out.write(json.dumps(report, indent=2, default=str) + "\n")
+    else:
+        out.write(format_feedback_report(report) + "\n")
+    return 0

@@ -4,10 +4,12 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from cds_service import get_config
+from cds_service.db import engine_for_app
 from cds_service.errors import CdsError, Issue, not_found
+from cds_service.feedback import record_issued_cards
 from cds_service.services import ServiceCall, discovery_document, find_service
 from cds_service.validation import parse_json_object, validate_hook_request
 
@@ -44,6 +46,8 @@ def call_service(service_id: str):
     validate_hook_request(body)
     started = time.monotonic()
     response = service.handler(ServiceCall(service=service, body=body, config=get_config()))
+    # card uuid -> topic, so feedback (uuid only) can be reported per topic (feedback.py)
+    record_issued_cards(engine_for_app(current_app), service.id, response.get("cards", []))
     log.info(
         "service %s answered %d card(s) in %.0f ms",
         service.id,

@@ -3,6 +3,7 @@ services, idempotent storage (also under concurrent posts, on a SQLite file and 
 PostgreSQL server), and the per-topic report."""
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 
@@ -283,3 +284,34 @@ def test_report_gives_rates_per_topic_and_override_reasons(sqlite_url):
 
 def test_empty_report(sqlite_url):
     assert format_feedback_report(feedback_report(make_engine(sqlite_url))) == "No feedback stored yet."
+
+
+# -- end to end: cards issued by the service, feedback on them, the CLI report -------------
+
+def test_feedback_on_issued_cards_is_reported_per_topic_by_the_cli(app, sqlite_url, monkeypatch,
+                                                                   capsys):
+    from pathlib import Path
+
+    from cds_service.cli import main
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "hooks" / "patient-view-len-refractory.json"
+    body = json.loads(example.read_text())
+    client = app.test_client()
+    cards = client.post(f"/cds-services/{SERVICE}", json=body).get_json()["cards"]
+    assert cards, "the example patient should get cards"
+    first, second = cards[0], cards[-1]
+    assert client.post(URL, json={"feedback": [
+        overridden(first["uuid"]), overridden(second["uuid"], ts="2026-11-23T10:07:00Z")]}
+    ).status_code == 200
+
+    monkeypatch.setenv("CDS_DATABASE_URL", sqlite_url)
+    assert main(["feedback-report"]) == 0
+    text = capsys.readouterr().out
+    for card in (first, second):
+        assert card["source"]["topic"]["code"] in text
+    assert "overridden 1 (100%)" in text and "Patient declined" in text
+
+    assert main(["feedback-report", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    topics = {r["topic"] for r in rows}
+    assert topics == {first["source"]["topic"]["code"], second["source"]["topic"]["code"]}
