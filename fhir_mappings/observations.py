@@ -26,6 +26,9 @@ from fhir_mappings.units import human_unit, to_canonical, ucum_of
 from myeloma_model.records import CytogeneticFinding, EcogScore, InvestigationRecord, LabResult
 
 USABLE_STATUSES = frozenset({"final", "amended", "corrected"})
+# A paraprotein reported as "not detected" / "none" / a negative answer code is a measured
+# zero (no monoclonal band), not a missing value: the nadir after a complete response.
+ZERO_WHEN_NOT_DETECTED = frozenset({"serum_m_protein", "urine_m_protein"})
 
 _T = tables()
 _ANALYTE = _T.analyte_by_code
@@ -123,6 +126,11 @@ class ObservationReader:
     def _lab(self, obs: dict, analyte: str, when: date, value_holder: dict | None = None) -> None:
         holder = obs if value_holder is None else value_holder
         parsed = _numeric_value(holder)
+        if parsed is None and analyte in ZERO_WHEN_NOT_DETECTED and _says_not_detected(holder):
+            parsed = (0.0, None, None)
+            unit_free = True
+        else:
+            unit_free = False
         if parsed is None:
             if "dataAbsentReason" not in holder and _has_value(holder):
                 self.gaps.add(
@@ -133,7 +141,7 @@ class ObservationReader:
         if not (0.0 <= value < _INF):  # NaN, infinite or negative: no analyte here can be
             self.gaps.add(f"unreadable:{analyte}", f"{_ref(obs)}: value of {analyte} is not plausible; not used")
             return
-        canonical, problem = to_canonical(analyte, value, unit)
+        canonical, problem = (0.0, None) if unit_free else to_canonical(analyte, value, unit)
         if problem is not None:
             self.gaps.add(f"unit:{analyte}:{unit}", f"{_ref(obs)}: {analyte} {problem}; value not used")
             return
@@ -293,6 +301,26 @@ def _numeric_value(holder: dict) -> tuple[float, str | None, str | None] | None:
         if isinstance(num, (int, float)) and isinstance(den, (int, float)) and den:
             return num / den, None, None
     return None
+
+
+_NOT_DETECTED_TEXT = re.compile(
+    r"^\s*(no\s+(monoclonal\s+|m[- ]?)?(protein|band|spike|paraprotein|component)s?\s+(is\s+)?(detected|seen|identified|present)"
+    r"|none(\s+detected|\s+seen)?|not\s+detected|undetectable|negative|absent|no\s+m[- ]?spike)\s*\.?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _says_not_detected(holder: dict) -> bool:
+    """A qualitative "no paraprotein" result: a negative answer code or plain words to that effect."""
+    concept = holder.get("valueCodeableConcept")
+    if isinstance(concept, dict):
+        if any(k in _FISH_NEG for k in _coding_keys(concept)):
+            return True
+        text = concept.get("text")
+        if isinstance(text, str) and _NOT_DETECTED_TEXT.match(text):
+            return True
+    s = holder.get("valueString")
+    return isinstance(s, str) and _NOT_DETECTED_TEXT.match(s) is not None
 
 
 def _ref_high(holder: dict, analyte: str) -> float | None:

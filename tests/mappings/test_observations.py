@@ -188,3 +188,25 @@ def test_latest_ecog_is_last():
 def test_implausible_numbers_are_not_used(value):
     rec = record(obs(SPEP, id="weird", valueQuantity=quantity(value, "g/L")))
     assert rec.series("serum_m_protein") == [] and "Observation/weird" in rec.data_gaps[0]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{"valueString": "No monoclonal protein detected"}, {"valueString": "None detected"}, {"valueString": "negative"},
+     {"valueCodeableConcept": concept(LOINC, "LA11883-8", "Not detected")},
+     {"valueCodeableConcept": {"text": "Not detected"}}],
+)
+def test_paraprotein_not_detected_is_a_measured_zero(value):
+    rec = record(obs(SPEP, **value))
+    assert [(r.value, r.comparator) for r in rec.series("serum_m_protein")] == [(0.0, None)]
+    assert rec.data_gaps == []
+
+
+def test_not_detected_is_only_zero_for_paraproteins():
+    rec = record(obs("36916-5", id="flc", valueString="not detected"))
+    assert rec.series("kappa_flc") == [] and "Observation/flc" in rec.data_gaps[0]
+
+
+def test_detected_band_without_a_number_is_not_zero():
+    rec = record(obs(SPEP, id="band", valueString="Monoclonal band detected, too small to quantify"))
+    assert rec.series("serum_m_protein") == [] and "Observation/band" in rec.data_gaps[0]
