@@ -31,8 +31,10 @@ def assess_resources(
 
     record = build_patient_record(list(resources), patient_id=patient_id, as_of=as_of)
     assessment = assess(record, as_of)
-    extra = [g for g in data_gaps if g not in assessment.get("dataGaps", [])]
-    assessment["dataGaps"] = list(assessment.get("dataGaps") or []) + extra
+    # Whole data categories that could not be had come first: they matter more than one
+    # unreadable value.
+    model_gaps = list(assessment.get("dataGaps") or [])
+    assessment["dataGaps"] = [g for g in data_gaps if g not in model_gaps] + model_gaps
     return assessment
 
 

@@ -205,3 +205,20 @@ def test_data_fetched_through_the_prefetch_templates_gives_the_bundle_assessment
     via_templates = pipeline.assess_resources(data.all_resources(), patient_id=hook["context"]["patientId"], as_of=AS_OF)
     via_bundle = pipeline.assess_bundle(bundle, as_of=AS_OF)
     assert via_templates == via_bundle
+
+
+@responses.activate
+def test_cli_assess_fetch_reads_the_fhir_server(tmp_path, capsys):
+    hook = load("hooks/patient-view-vignette-no-prefetch.json")
+    hapi_server(responses, load("patients/vignette.json"), hook["fhirServer"].rstrip("/"))
+    for rtype in ("Procedure", "DiagnosticReport"):
+        responses.get(f"{hook['fhirServer'].rstrip('/')}/{rtype}", json=searchset([], self_url="s"))
+    path = tmp_path / "hook.json"
+    path.write_text(json.dumps(hook))
+    assert cli.main(["assess", str(path), "--as-of", str(AS_OF)]) == cli.EXIT_NO_DATA  # no --fetch: no data
+    assert not responses.calls
+    capsys.readouterr()
+    assert cli.main(["assess", str(path), "--as-of", str(AS_OF), "--fetch"]) == 0
+    a = json.loads(capsys.readouterr().out)
+    assert a["relapse"]["status"] == EXPECTED["patients"]["vignette"]["relapse.status"]
+    assert responses.calls
