@@ -20,12 +20,15 @@ Behaviour of sekmet 0.1.1 worth knowing (read from its source, checked against t
 """
 from __future__ import annotations
 
+import atexit
+import ctypes
 import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -99,6 +102,15 @@ def _settings_yaml(port: int, data_dir: Path, tokens: list[str] | None) -> str:
     return json.dumps(settings, indent=2)  # JSON is valid YAML
 
 
+def _die_with_parent() -> None:
+    """Runs in the child before exec (Linux): the kernel sends SIGTERM to sekmet when the test
+    process dies, however it dies (timeout, SIGKILL), so no server outlives its test run."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _wait_ready(server: FhirServer, proc: subprocess.Popen, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     url = f"{server.base_url}/metadata"
@@ -135,8 +147,9 @@ def start_fhir_server(*, tokens: list[str] | None = None, timeout: float = START
             proc = subprocess.Popen(
                 [str(binary), "serve", "-c", str(settings), "--host", "127.0.0.1", "--port", str(port)],
                 cwd=workdir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                start_new_session=True)
+                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
         server = FhirServer(f"http://127.0.0.1:{port}/fhir", proc.pid, workdir, list(tokens or []), proc)
+        _RUNNING[server.pid] = server
         try:
             _wait_ready(server, proc, timeout)
             return server
@@ -158,7 +171,18 @@ def stop_fhir_server(server: FhirServer, *, grace: float = 5.0) -> None:
             proc.wait(timeout=grace)
         except ProcessLookupError:
             pass
+    _RUNNING.pop(server.pid, None)
     shutil.rmtree(server.workdir, ignore_errors=True)
+
+
+_RUNNING: dict[int, FhirServer] = {}  # started here and not yet stopped
+
+
+@atexit.register
+def _stop_leftovers() -> None:
+    """Safety net: a server whose fixture never reached its teardown is stopped at exit."""
+    for server in list(_RUNNING.values()):
+        stop_fhir_server(server, grace=2.0)
 
 
 def demo_bundle_paths() -> list[Path]:
