@@ -30,6 +30,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,6 +112,11 @@ def _die_with_parent() -> None:
         pass
 
 
+def _death_signal_is_safe() -> bool:
+    """PR_SET_PDEATHSIG fires when the forking *thread* ends: only use it from the main thread."""
+    return sys.platform.startswith("linux") and threading.current_thread() is threading.main_thread()
+
+
 def _wait_ready(server: FhirServer, proc: subprocess.Popen, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     url = f"{server.base_url}/metadata"
@@ -147,7 +153,7 @@ def start_fhir_server(*, tokens: list[str] | None = None, timeout: float = START
             proc = subprocess.Popen(
                 [str(binary), "serve", "-c", str(settings), "--host", "127.0.0.1", "--port", str(port)],
                 cwd=workdir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+                preexec_fn=_die_with_parent if _death_signal_is_safe() else None)
         server = FhirServer(f"http://127.0.0.1:{port}/fhir", proc.pid, workdir, list(tokens or []), proc)
         _RUNNING[server.pid] = server
         try:
