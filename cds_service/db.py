@@ -164,21 +164,19 @@ def insert_many_ignoring_duplicates(engine: Engine, table: Table, rows: list[dic
 def insert_ignoring_duplicates(engine: Engine, table: Table, row: dict) -> bool:
     """INSERT that is a no-op on a unique-key conflict. True if the row was inserted.
 
-    Uses the dialect's ON CONFLICT DO NOTHING so concurrent writers never see an error.
+    Uses the dialect's ON CONFLICT DO NOTHING so concurrent writers never see an error, and
+    RETURNING to learn whether this call inserted: `rowcount` is not reliable here (psycopg 3
+    reports -1), and the jti replay check depends on this answer.
     """
-    dialect = engine.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    else:  # pragma: no cover - other engines: rely on the constraint
+    insert = _dialect_insert(engine)
+    if insert is None:  # pragma: no cover - other engines: rely on the constraint
         try:
             with engine.begin() as conn:
                 conn.execute(table.insert().values(**row))
             return True
         except IntegrityError:
             return False
-    stmt = dialect_insert(table).values(**row).on_conflict_do_nothing()
+    key = list(table.primary_key.columns)[0]
+    stmt = insert(table).values(**row).on_conflict_do_nothing().returning(key)
     with engine.begin() as conn:
-        result = conn.execute(stmt)
-        return bool(result.rowcount)
+        return conn.execute(stmt).first() is not None

@@ -315,3 +315,36 @@ def test_feedback_on_issued_cards_is_reported_per_topic_by_the_cli(app, sqlite_u
     rows = json.loads(capsys.readouterr().out)
     topics = {r["topic"] for r in rows}
     assert topics == {first["source"]["topic"]["code"], second["source"]["topic"]["code"]}
+
+
+@pytest.mark.postgres
+def test_jti_replay_store_is_shared_through_postgresql(postgres_url):
+    """Two workers on one PostgreSQL database: a token accepted by one is a replay for the
+    other, even when both see it at the same instant."""
+    import time
+
+    from cds_service.security.replay import ReplayStore
+
+    stores = [ReplayStore(make_engine(postgres_url)) for _ in range(8)]
+    jti = str(uuid.uuid4())
+    barrier = threading.Barrier(len(stores))
+    results = []
+
+    def worker(store):
+        barrier.wait()
+        results.append(store.first_use("https://ehr.example.test", jti, time.time() + 300))
+
+    pool = [threading.Thread(target=worker, args=(s,)) for s in stores]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join(timeout=60)
+    assert sorted(results) == [False] * 7 + [True]
+
+
+@pytest.mark.postgres
+def test_store_reports_new_items_only_once_on_postgresql(postgres_url):
+    engine = make_engine(postgres_url)
+    items = validate_feedback({"feedback": [accepted(f"pg-{uuid.uuid4()}")]})
+    assert store_feedback(engine, SERVICE, items) == 1
+    assert store_feedback(engine, SERVICE, items) == 0
