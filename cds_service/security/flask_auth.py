@@ -3,7 +3,8 @@
 `install_auth(app)`:
 - `CDS_AUTH=jwt`: loads `CDS_TRUSTED_CLIENTS` (refusing to start without it or without
   `CDS_PUBLIC_BASE_URL`), and verifies the Bearer JWT before every discovery, service and
-  feedback call (`/cds-services...`, except CORS preflight). Failure: bare 401.
+  feedback call (`/cds-services...`) and `/assessment`, except CORS preflight. Failure: bare
+  401.
   The verified caller is `flask.g.cds_client` (a VerifiedClient).
 - `CDS_AUTH=off` (development only): no verification, a loud warning at start.
 
@@ -28,7 +29,8 @@ from .url_policy import FhirBase, UrlPolicyError, fhir_server_allowed, parse_fhi
 log = logging.getLogger(__name__)
 
 AUTH_MODES = ("jwt", "off")
-PROTECTED_PREFIX = "/cds-services"
+# CDS Hooks endpoints, plus POST /assessment (it can fetch a request's fhirServer too).
+PROTECTED_PREFIXES = ("/cds-services", "/assessment")
 
 
 class AuthConfigError(RuntimeError):
@@ -80,8 +82,8 @@ def install_auth(app: Flask) -> None:
 
     @app.before_request
     def _verify_client():
-        if request.method == "OPTIONS" or not (
-            request.path == PROTECTED_PREFIX or request.path.startswith(PROTECTED_PREFIX + "/")
+        if request.method == "OPTIONS" or not any(
+            request.path == p or request.path.startswith(p + "/") for p in PROTECTED_PREFIXES
         ):
             return None
         try:

@@ -179,3 +179,32 @@ def test_drip_is_cut_at_the_deadline(fhir):
         client.search("Condition?patient=x")
     assert err.value.reason == "deadline"
     assert time.monotonic() - started < 1.5
+
+
+@pytest.mark.parametrize("fault", ["HTTP 503", "HTTP 403", "garbage instead of JSON",
+                                   "next-link loop", "slow headers (beyond the deadline)"])
+def test_optional_data_unavailable_gives_cards_that_say_so(app, fhir, fault):
+    """Required data prefetched, optional medication data fetched from a failing server:
+    200 with cards whose detail names the unavailable data, within the deadline."""
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "hooks" / "patient-view-len-refractory.json"
+    body = json.loads(example.read_text())
+    for key in ("medicationStatements", "medicationRequests", "medicationAdministrations"):
+        body["prefetch"].pop(key, None)
+    body["fhirServer"] = fhir.base_url
+    make = FAULTS[fault]
+    if fault == "next-link loop":  # loop on the MedicationStatement search itself
+        make = None
+
+    def respond(path):
+        if "MedicationStatement" not in path:
+            return Reply.json(searchset())
+        return make(fhir.origin) if make else Reply.json(searchset(next_url=fhir.origin + path))
+
+    fhir.respond = respond
+    resp, elapsed = timed_call(app, body)
+    assert resp.status_code == 200, resp.data
+    details = " ".join(c.get("detail", "") for c in resp.get_json()["cards"])
+    assert "medicationStatements: MedicationStatement data unavailable" in details
+    assert elapsed < DEADLINE_S + SLACK_S

@@ -126,3 +126,14 @@ def test_wsgi_entry_point_exits_with_a_clear_message_without_trusted_clients(tmp
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode != 0
     assert "refuses to start" in proc.stderr and "CDS_TRUSTED_CLIENTS" in proc.stderr
+
+
+def test_assessment_endpoint_also_needs_a_token_in_jwt_mode(jwt_app, es_client, fhir):
+    client = jwt_app([fhir.base_url]).test_client()
+    body = hook_body(fhir.base_url)
+    assert_bare_401(client.post("/assessment", json=body))
+    assert fhir.seen == []
+    ok = client.post("/assessment", json=body,
+                     headers=auth(es_client.token(PUBLIC_BASE + "/assessment")))
+    assert ok.status_code == 200, ok.data
+    assert fhir.seen
