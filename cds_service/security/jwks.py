@@ -7,6 +7,7 @@ Fetches use short timeouts, no redirects and a size cap. Only asymmetric signing
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -39,6 +40,15 @@ def usable_keys(jwk_set: object) -> dict[str, dict]:
     return keys
 
 
+@functools.lru_cache(maxsize=256)
+def _key_from_jwk(jwk_json: str, alg: str):
+    """Parse a JWK once (keyed by its canonical JSON): key objects are immutable."""
+    try:
+        return jwt.PyJWK(json.loads(jwk_json), algorithm=alg).key
+    except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError):
+        return None
+
+
 class JwksCache:
     """Resolve (client, kid, alg) to a verification key."""
 
@@ -61,11 +71,10 @@ class JwksCache:
             return None
         if "alg" in jwk and jwk["alg"] != alg:
             return None
-        try:
-            return jwt.PyJWK(jwk, algorithm=alg).key
-        except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError):
+        key = _key_from_jwk(json.dumps(jwk, sort_keys=True), alg)
+        if key is None:
             log.warning("unusable JWK for client %s (kid %s)", client.iss, kid)
-            return None
+        return key
 
     def _find(self, client: TrustedClient, kid: str) -> dict | None:
         if client.jwks is not None:
