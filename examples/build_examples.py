@@ -535,9 +535,9 @@ PATIENTS = {
 }
 
 # Key verdicts of the assessment (../shared/assessment-contract.md) as of AS_OF, by the rules of
-# ../shared/clinical-rules.md. A list value means "contains these"; `regimensInclude` lists
-# codes that must appear; `regimensFirst` the set one of which must be ranked first;
-# `dataGapsMention` words that some dataGaps entry must mention.
+# ../shared/clinical-rules.md. Keys are dotted paths into the assessment (tests/model compares
+# them literally), except `regimensInclude` (codes that must appear) and `regimensFirst` (the
+# set one of which must be ranked first).
 EXPECTED = {
     "vignette": {
         "patientId": "mm-vignette", "inScope": True, "relapse.status": "biochemical",
@@ -566,7 +566,6 @@ EXPECTED = {
         "refractoryCategory": "triple-class", "tripleClassExposed": True, "priorLines": 3,
         "risk.iss": "III", "risk.riss": "III", "risk.highRiskCytogenetics": ["t(4;14)"],
         "fitness.frailty": "fit", "timing": "treat-now", "strategy": "novel-mechanism",
-        "dataGapsMention": ["igg"],  # the IgG result without a unit
     },
     "stable-remission": {
         "patientId": "mm-stable-remission", "inScope": True, "relapse.status": "none",
@@ -585,6 +584,9 @@ EXPECTED = {
         "timing": "treat-now", "strategy": "switch-class",
     },
 }
+
+# Words some `dataGaps` entry must mention (free text, so not a dotted-path verdict).
+DATA_GAPS_MENTION = {"triple-class": ["igg"]}  # the IgG result without a unit
 
 # =================================================================================================
 # Serialisation
@@ -693,7 +695,7 @@ def build(out_dir: Path = HERE) -> list[Path]:
         dump(path, order_sign(name, built[name].pid, built[name].resources))
         written.append(path)
     path = out_dir / "expected.json"
-    dump(path, {"asOf": AS_OF, "patients": EXPECTED,
+    dump(path, {"asOf": AS_OF, "patients": EXPECTED, "dataGapsMention": DATA_GAPS_MENTION,
                 "orderSign": {"order-sign-carfilzomib-cardiac": "warning card about carfilzomib (heart failure)",
                               "order-sign-carfilzomib-len-refractory": "no card about carfilzomib (recent echo, no cardiac disease)"}})
     written.append(path)
