@@ -22,7 +22,9 @@ Status semantics (R4):
   effectivePeriod.
 
 Administration merge rule: administrations of one drug whose dates are no more than
-LINE_GROUPING_DAYS (30) apart join one exposure period [first, last administration]. Why:
+LINE_GROUPING_DAYS (30) apart join one exposure period [first, last administration]; the
+latest period is open and active when its last dose is no more than that gap before the
+as-of date (the patient is between two doses of a running course). Why:
 cycle gaps of every myeloma schedule are <= 28 days (weekly, 2-weekly, 3-weekly and 4-weekly
 dosing), so one treatment course becomes one period whose end is the true last dose, which
 the refractoriness window (60 days after the last dose) needs; a pause longer than a cycle
@@ -197,20 +199,30 @@ class MedicationReader:
         names = ", ".join(d.key for d in drugs)
         self.gaps.add(f"med-no-date:{res.get('resourceType')}", f"{_ref(res)}: {names} has no date; not counted")
 
-    def finish(self) -> list[DrugExposure]:
-        """Exposures, with each drug's administrations merged into periods (module docstring)."""
+    def finish(self, as_of: date) -> list[DrugExposure]:
+        """Exposures, with each drug's administrations merged into periods (module docstring).
+
+        Administrations dated after `as_of` are not known "today" and are left out. A course
+        whose last dose is no more than one cycle gap before `as_of` is still running: open
+        and active (it runs to the as-of date), as a patient between two doses is on the drug.
+        """
         gap = timedelta(days=LINE_GROUPING_DAYS)
         for drug, doses in self._administrations.items():
-            doses.sort(key=lambda d: d[0])
-            start, last, ongoing, first_ref = doses[0][0], doses[0][1] or doses[0][0], doses[0][2], doses[0][3]
-            for s, e, o, _ in doses[1:]:
-                if s <= last + gap:
-                    last = max(last, e or s)
-                    ongoing = o
+            doses = sorted((d for d in doses if d[0] <= as_of), key=lambda d: d[0])
+            if not doses:
+                continue
+            periods: list[list] = []
+            for s, e, ongoing, ref in doses:
+                last = e or s
+                if periods and s <= periods[-1][1] + gap:
+                    cur = periods[-1]
+                    cur[1], cur[2] = max(cur[1], last), ongoing
                 else:
-                    self.exposures.append(_administered(drug, start, last, ongoing, first_ref))
-                    start, last, ongoing, first_ref = s, e or s, o, _
-            self.exposures.append(_administered(drug, start, last, ongoing, first_ref))
+                    periods.append([s, last, ongoing, ref])
+            if as_of - periods[-1][1] <= gap:
+                periods[-1][2] = True
+            for start, last, ongoing, ref in periods:
+                self.exposures.append(_administered(drug, start, last, ongoing, ref))
         return self.exposures
 
 

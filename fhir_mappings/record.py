@@ -153,7 +153,7 @@ def build_patient_record(resources: Iterable[dict], *, patient_id: str | None, a
                     read(res)
                 except _MALFORMED:
                     _malformed(gaps, res)
-    record.exposures = sorted(meds.finish(), key=lambda e: (e.start or e.end or date.min, e.drug))
+    record.exposures = sorted(meds.finish(as_of), key=lambda e: (e.start or e.end or date.min, e.drug))
 
     # Conditions.
     light_chains: set[str] = set()

@@ -207,3 +207,16 @@ def test_active_statement_with_only_a_date_is_open_from_that_date():
 def test_statement_with_only_date_asserted():
     rec = record(med("MedicationStatement", LEN, status="completed", dateAsserted="2024-05-05"))
     assert exposures(rec)[0][1] == date(2024, 5, 5)
+
+
+def test_course_with_a_recent_last_dose_is_still_running():
+    as_of = date(2025, 6, 30)
+    recent = record(_dara("2025-05-05"), _dara("2025-06-02"), as_of=as_of)
+    assert exposures(recent) == [("daratumumab", date(2025, 5, 5), None, True, "MedicationAdministration")]
+    stopped = record(_dara("2025-04-07"), _dara("2025-05-05"), as_of=as_of)  # last dose 56 days ago
+    assert exposures(stopped) == [("daratumumab", date(2025, 4, 7), date(2025, 5, 5), False, "MedicationAdministration")]
+
+
+def test_administrations_after_the_as_of_date_are_left_out():
+    rec = record(_dara("2025-01-06"), _dara("2025-08-04"), as_of=date(2025, 6, 30))
+    assert exposures(rec) == [("daratumumab", date(2025, 1, 6), date(2025, 1, 6), False, "MedicationAdministration")]
