@@ -191,11 +191,16 @@ def prefetch_observation_codes() -> list[str]:
     Markers, renal, blood, risk (b2m, albumin, LDH), ECOG, FISH, IgG and marrow codes:
     everything the relapse model reads. Stable order (as in the data files), no duplicates.
     """
+    return list(_prefetch_tokens())
+
+
+@lru_cache(maxsize=1)
+def _prefetch_tokens() -> tuple[str, ...]:
     obs = _load("observations.json")
     seen: dict[str, None] = {}
     for e in obs["analytes"] + obs["ecog"]["codes"] + obs["fish"]["codes"]:
         seen[f"{e['system']}|{e['code']}"] = None
-    return list(seen)
+    return tuple(seen)
 
 
 def investigation_observation_codes() -> list[str]:

@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from tests.mappings.fhir import ICD10CM, LOINC, PID, SNOMED, concept, obs, quantity, record
+from tests.mappings.fhir import ICD10CM, PID, SNOMED, concept, obs, quantity, record
 
 CLIN = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 VER = "http://terminology.hl7.org/CodeSystem/condition-ver-status"

@@ -5,7 +5,7 @@ import pytest
 
 from fhir_mappings.units import to_canonical
 from myeloma_model.records import ANALYTE_UNITS
-from tests.mappings.fhir import LOINC, obs, quantity, record, values
+from tests.mappings.fhir import obs, quantity, record, values
 
 
 @pytest.mark.parametrize(
