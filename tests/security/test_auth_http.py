@@ -137,3 +137,13 @@ def test_assessment_endpoint_also_needs_a_token_in_jwt_mode(jwt_app, es_client, 
                      headers=auth(es_client.token(PUBLIC_BASE + "/assessment")))
     assert ok.status_code == 200, ok.data
     assert fhir.seen
+
+
+def test_serve_refuses_to_start_in_jwt_mode_without_trusted_clients(monkeypatch):
+    from cds_service.cli import main
+
+    for name in ("CDS_TRUSTED_CLIENTS", "CDS_PUBLIC_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CDS_AUTH", "jwt")
+    with pytest.raises(SystemExit, match="refuses to start.*CDS_TRUSTED_CLIENTS"):
+        main(["serve", "--port", "8099"])

@@ -30,6 +30,7 @@ SHARED_SANDBOX_JWKS = REPO.parent / "shared" / "data" / "sandbox-jwks.json"
 SANDBOX_ISS = "https://sandbox.cds-hooks.org"
 SANDBOX_KID = "44823f3d-0b01-4a6c-a80e-b9d3e8a7226f"
 SANDBOX_JKU = "https://sandbox.cds-hooks.org/.well-known/jwks.json"
+PUBLIC_OTHER = "https://cds.example.test/cds-services/another-service"
 
 
 def b64(data: bytes) -> str:
@@ -133,8 +134,6 @@ def _signed_by_untrusted_key(c):
     impostor = SigningClient("ES384", iss=c.iss, kid=c.kid)  # same iss and kid, other key
     return impostor.token(SERVICE_URL)
 
-
-PUBLIC_OTHER = "https://cds.example.test/cds-services/another-service"
 
 REJECTED = {
     "expired": _expired,
