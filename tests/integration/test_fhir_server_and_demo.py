@@ -119,3 +119,15 @@ def test_server_understands_every_search_parameter_of_the_prefetch_templates(fhi
         if body["resourceType"] == "Bundle":
             assert body["entry"], key
             assert all(e["resource"]["subject"]["reference"] == "Patient/mm-vignette" for e in body["entry"]), key
+
+
+def test_load_demo_names_the_bundle_the_server_rejected(fhir_server_instance, tmp_path, monkeypatch):
+    bad = {"resourceType": "Bundle", "type": "transaction", "entry": [{
+        "fullUrl": "urn:uuid:0b7e8a52-2f6e-4f57-9a0e-5b1b2c3d4e5f",
+        "resource": {"resourceType": "Observation", "id": "bad-1", "status": "not-a-status"},
+        "request": {"method": "PUT", "url": "Observation/bad-1"}}]}
+    (tmp_path / "patients").mkdir()
+    (tmp_path / "patients" / "broken.json").write_text(json.dumps(bad))
+    monkeypatch.setenv("MYELOMA_CDS_EXAMPLES", str(tmp_path))
+    with pytest.raises(DemoLoadError, match=r"broken\.json: FHIR server answered HTTP 400"):
+        load_demo(fhir_server_instance.base_url)
