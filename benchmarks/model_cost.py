@@ -7,7 +7,7 @@ In-process (median of repeated runs, same Bundle):
   - fhir.resources 8 R4B: Bundle.model_validate(parsed dict), Bundle.model_validate_json(bytes)
     and Observation.model_validate for each entry's resource.
 Over HTTP (unless --no-http): two minimal Flask endpoints under gunicorn (2 workers, as the
-benchmark runs the service), one only parsing the JSON body (benchmarks.floor_app), one also
+benchmark runs the service, with the Dockerfile's gunicorn options), one only parsing the JSON body (benchmarks.floor_app), one also
 validating every prefetch Bundle with the R4B models (BENCH_FLOOR_MODELS=1); throughput at
 the benchmark's concurrency with the N = 1,000 hook request.
 
@@ -80,6 +80,7 @@ def in_process(repeat: int, n: int = 1000) -> dict:
 
 
 def over_http(requests: int, concurrency: int) -> dict:
+    from .run import production_gunicorn_args
     from .servers import Gunicorn
 
     resources = heavy_patient(1000)
@@ -88,7 +89,7 @@ def over_http(requests: int, concurrency: int) -> dict:
         f.write(body)
     out = {}
     for label, env in (("json_only", {}), ("models_validate", {"BENCH_FLOOR_MODELS": "1"})):
-        with Gunicorn("benchmarks.floor_app:app", env=env) as g:
+        with Gunicorn("benchmarks.floor_app:app", env=env, extra_args=production_gunicorn_args()) as g:
             reqs = requests if label == "json_only" else max(20, requests // 10)
             proc = subprocess.run([sys.executable, "-m", "benchmarks.loadgen", "--port", str(g.port),
                                    "--path", "/cds-services/myeloma-relapse", "--body", f.name,

@@ -44,6 +44,7 @@ SERVICE_ID = "myeloma-relapse"
 HOOK_PATH = f"/cds-services/{SERVICE_ID}"
 SIZES = (100, 1000, 5000, 20000)
 SEKMET_MAX_COUNT = 1000  # sekmet.fhir.search.MAX_COUNT: the largest page it serves
+HTTP_ROUNDS = 3  # hook and floor alternate this many times per N
 
 # Repetitions per N: (in-process runs, HTTP requests per app, fallback requests)
 FULL = {100: (200, 400, 20), 1000: (100, 300, 15), 5000: (30, 120, 10), 20000: (12, 60, 6)}
@@ -165,34 +166,65 @@ def post_once(port: int, raw: bytes, timeout: float = 120) -> tuple[int, dict | 
     return resp.status, parsed, dt
 
 
-def load(port: int, body_file: Path, requests: int, concurrency: int) -> dict:
+def load(port: int, body_file: Path, requests: int, concurrency: int, warmup: int) -> dict:
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.loadgen", "--port", str(port), "--path", HOOK_PATH,
          "--body", str(body_file), "--concurrency", str(concurrency), "--requests", str(requests),
-         "--warmup", str(2 * concurrency)],
+         "--warmup", str(warmup)],
         capture_output=True, text=True, cwd=REPO, check=True)
-    res = json.loads(proc.stdout)
-    lat = res.pop("latencies_ms")
-    res["p50_ms"] = percentile(lat, 50)
-    res["p99_ms"] = percentile(lat, 99)
-    return res
+    return json.loads(proc.stdout)
 
 
-def http_phase(app: str, env: dict, body_file: Path, raw: bytes, requests: int, concurrency: int,
-               workers: int, log_dir: Path) -> dict:
-    with Gunicorn(app, workers=workers, env=env, extra_args=production_gunicorn_args(), log_dir=log_dir) as g:
-        status, parsed, first_ms = post_once(g.port, raw)
-        res = load(g.port, body_file, requests, concurrency)
-        peaks = g.worker_peak_rss_kb()
-    res["probe_status"] = status
-    res["probe_ms"] = first_ms
-    cards = (parsed or {}).get("cards") if isinstance(parsed, dict) else None
-    res["cards"] = len(cards) if isinstance(cards, list) else None
-    res["first_card_summary"] = cards[0].get("summary") if cards else None
+def describe_probe(status: int, parsed, ms: float) -> dict:
+    cards = parsed.get("cards") if isinstance(parsed, dict) else None
+    out = {"probe_status": status, "probe_ms": ms, "cards": len(cards) if isinstance(cards, list) else None,
+           "card_summaries": [c.get("summary") for c in cards] if cards else []}
     if status != 200:
-        res["probe_body"] = json.dumps(parsed)[:400] if parsed is not None else None
-    res["worker_peak_rss_mb"] = max((v for v in peaks.values() if v), default=0) / 1024
-    return res
+        out["probe_body"] = json.dumps(parsed)[:400] if parsed is not None else None
+    return out
+
+
+def peak_mb(server: Gunicorn) -> float:
+    return max((v for v in server.worker_peak_rss_kb().values() if v), default=0) / 1024
+
+
+def http_phase(body_file: Path, raw: bytes, requests: int, concurrency: int, workers: int, env: dict,
+               log_dir: Path, rounds: int = HTTP_ROUNDS) -> dict[str, dict]:
+    """Hook and floor, both up at once, measured in alternating rounds so that background load
+    on a shared machine weighs on both alike. Worker memory is read twice: after sequential
+    single requests (one request in a worker at a time) and after the concurrent load."""
+    apps = {"hook": ("cds_service.wsgi:app", env), "floor": ("benchmarks.floor_app:app", {})}
+    out: dict[str, dict] = {}
+    with Gunicorn(apps["hook"][0], workers=workers, env=apps["hook"][1], extra_args=production_gunicorn_args(),
+                  log_dir=log_dir) as hook, \
+            Gunicorn(apps["floor"][0], workers=workers, env=apps["floor"][1],
+                     extra_args=production_gunicorn_args(), log_dir=log_dir) as floor:
+        servers = {"hook": hook, "floor": floor}
+        for label, server in servers.items():
+            probes = [post_once(server.port, raw) for _ in range(2 * workers)]  # every worker sees one
+            out[label] = describe_probe(*probes[0])
+            out[label]["single_request_peak_rss_mb"] = peak_mb(server)
+            out[label].update(latencies=[], statuses={}, wall_s=0.0, completed=0)
+        per_round = max(concurrency, math.ceil(requests / rounds))
+        for _ in range(rounds):
+            for label, server in servers.items():
+                res = load(server.port, body_file, per_round, concurrency, warmup=concurrency)
+                o = out[label]
+                o["latencies"] += res["latencies_ms"]
+                for k, v in res["statuses"].items():
+                    o["statuses"][k] = o["statuses"].get(k, 0) + v
+                o["wall_s"] += res["wall_s"]
+                o["completed"] += res["throughput_rps"] * res["wall_s"]
+                if res["errors"]:
+                    o.setdefault("errors", {}).update(res["errors"])
+        for label, server in servers.items():
+            o = out[label]
+            o["worker_peak_rss_mb"] = peak_mb(server)
+            lat = o.pop("latencies")
+            o.update(requests=len(lat), concurrency=concurrency, rounds=rounds,
+                     p50_ms=percentile(lat, 50), p99_ms=percentile(lat, 99),
+                     throughput_rps=o.pop("completed") / o["wall_s"] if o["wall_s"] else None)
+    return out
 
 
 # --------------------------------------------------------------------------- fallback
@@ -296,6 +328,22 @@ def machine() -> dict:
             "platform": platform.platform(), "git_commit": commit, "loadavg_start": os.getloadavg()}
 
 
+def cpu_times() -> list[int]:
+    """Aggregate /proc/stat cpu line: user nice system idle iowait irq softirq steal."""
+    try:
+        return [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    except (OSError, ValueError):
+        return []
+
+
+def steal_share(start: list[int], end: list[int]) -> float | None:
+    """Share of CPU time the hypervisor gave to others during the run (noise indicator)."""
+    if len(start) < 8 or len(end) < 8:
+        return None
+    delta = [b - a for a, b in zip(start, end)]
+    return delta[7] / sum(delta) if sum(delta) else None
+
+
 def fmt(v, spec=".0f", dash="-"):
     return dash if v is None else format(v, spec)
 
@@ -303,7 +351,7 @@ def fmt(v, spec=".0f", dash="-"):
 def table(res: dict) -> str:
     head = ["N obs", "body MB", "assess p50/p99 ms", "handler p50/p99 ms", "hook p50/p99 ms",
             "floor p50/p99 ms", "ratio p50/p99", "hook rps", "floor rps", "rps %",
-            "fallback p50/p99 ms", "trips (needed)", "worker MB"]
+            "fallback p50/p99 ms", "trips (needed)", "worker MB 1/load"]
     rows = []
     for n, r in res["sizes"].items():
         ip, hk, fl, fb = r.get("in_process", {}), r.get("hook", {}), r.get("floor", {}), r.get("fallback", {})
@@ -320,7 +368,7 @@ def table(res: dict) -> str:
             fmt(r.get("throughput_share") and 100 * r["throughput_share"]),
             f"{fmt(fb.get('p50_ms'))}/{fmt(fb.get('p99_ms'))}" + ("" if fb.get("ok", True) else " ERR"),
             f"{fmt(fb.get('round_trips'))} ({fmt(fb.get('pages_needed_at_max_page'))})",
-            fmt(hk.get("worker_peak_rss_mb"), ".0f"),
+            f"{fmt(hk.get('single_request_peak_rss_mb'))}/{fmt(hk.get('worker_peak_rss_mb'))}",
         ])
     widths = [max(len(head[i]), *(len(row[i]) for row in rows)) for i in range(len(head))]
     line = lambda cells: " | ".join(c.rjust(w) for c, w in zip(cells, widths))
@@ -354,9 +402,15 @@ def evaluate(res: dict) -> dict:
     check("fallback p50 at N=5,000 (ms)", get(5000, "fallback", "p50_ms"), TARGETS["fallback_p50_n5000_max_ms"],
           valid=good(5000, "fallback"))
     rt, need = get(5000, "fallback", "round_trips"), get(5000, "fallback", "pages_needed_at_max_page")
-    checks["fallback round trips at N=5,000 = pages needed"] = {
+    checks["fallback round trips at N=5,000 = pages needed (largest pages)"] = {
         "value": rt, "limit": need, "ok": None if rt is None or need is None else rt <= need}
-    check("worker peak RSS at N=20,000 (MB)", get(20000, "hook", "worker_peak_rss_mb"),
+    if not good(5000, "fallback") and rt is not None:
+        checks["fallback round trips at N=5,000 = pages needed (largest pages)"].update(
+            ok=False, note="requests failed (non-200); see the table")
+    check("worker peak RSS at N=20,000, one request at a time (MB)",
+          get(20000, "hook", "single_request_peak_rss_mb"), TARGETS["worker_peak_mb_n20000_max"],
+          valid=good(20000, "hook"))
+    check("worker peak RSS at N=20,000 under the concurrent load (MB)", get(20000, "hook", "worker_peak_rss_mb"),
           TARGETS["worker_peak_mb_n20000_max"], valid=good(20000, "hook"))
     return checks
 
@@ -392,6 +446,7 @@ def main(argv: list[str] | None = None) -> int:
                              "gunicorn_args": production_gunicorn_args(), "reps": {n: reps[n] for n in sizes}},
                  "targets": TARGETS, "sizes": {}}
     log_dir = Path(tempfile.mkdtemp(prefix="bench-logs-"))
+    cpu_start = cpu_times()
     templates = discovery_prefetch()
     res["prefetch_templates"] = templates
     patients = {n: heavy_patient(n, seed=a.seed, end=as_of) for n in sizes}
@@ -419,18 +474,20 @@ def main(argv: list[str] | None = None) -> int:
                 r["in_process"] = {"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()[-2000:]}
                 print(f"  in-process FAILED: {exc}", flush=True)
         if "http" not in skip:
-            for label, app, app_env in (("hook", "cds_service.wsgi:app", env),
-                                        ("floor", "benchmarks.floor_app:app", {})):
-                try:
-                    r[label] = http_phase(app, app_env, bodies[n], raw, reps[n][1], a.concurrency, a.workers,
-                                          log_dir)
-                    r[label]["ok"] = r[label]["probe_status"] == 200 and set(r[label]["statuses"]) == {"200"}
-                    print(f"  {label:<5} p50 {r[label]['p50_ms']:.0f} ms p99 {r[label]['p99_ms']:.0f} ms "
-                          f"{r[label]['throughput_rps']:.1f} req/s, statuses {r[label]['statuses']}, "
-                          f"worker peak {r[label]['worker_peak_rss_mb']:.0f} MB", flush=True)
-                except Exception as exc:
-                    r[label] = {"error": f"{type(exc).__name__}: {exc}", "ok": False}
-                    print(f"  {label} FAILED: {exc}", flush=True)
+            try:
+                r.update(http_phase(bodies[n], raw, reps[n][1], a.concurrency, a.workers, env, log_dir))
+            except Exception as exc:
+                r["hook"] = {"error": f"{type(exc).__name__}: {exc}", "ok": False}
+                print(f"  HTTP phase FAILED: {exc}", flush=True)
+            for label in ("hook", "floor"):
+                x = r.get(label, {})
+                if "error" in x:
+                    continue
+                x["ok"] = x["probe_status"] == 200 and set(x["statuses"]) == {"200"}
+                print(f"  {label:<5} p50 {fmt(x['p50_ms'])} ms p99 {fmt(x['p99_ms'])} ms "
+                      f"{fmt(x['throughput_rps'], '.1f')} req/s, statuses {x['statuses']}, worker peak "
+                      f"{x['single_request_peak_rss_mb']:.0f} MB single, {x['worker_peak_rss_mb']:.0f} MB loaded",
+                      flush=True)
             hk, fl = r.get("hook", {}), r.get("floor", {})
             r["ratio_p50"] = ratio(hk.get("p50_ms"), fl.get("p50_ms"))
             r["ratio_p99"] = ratio(hk.get("p99_ms"), fl.get("p99_ms"))
@@ -450,6 +507,7 @@ def main(argv: list[str] | None = None) -> int:
             res["fallback_error"] = f"{type(exc).__name__}: {exc}"
             print(f"fallback FAILED: {exc}\n{traceback.format_exc()}", flush=True)
     res["machine"]["loadavg_end"] = os.getloadavg()
+    res["machine"]["cpu_steal_share"] = steal_share(cpu_start, cpu_times())
     res["checks"] = evaluate(res)
     res["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     out = Path(a.out)
@@ -457,7 +515,8 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(res, indent=2))
     print()
     print(f"myeloma-cds benchmark, {res['machine']['cpus']} CPUs ({res['machine']['cpu_model']}), "
-          f"gunicorn {a.workers} workers, concurrency {a.concurrency}, {'quick' if a.quick else 'full'} run")
+          f"gunicorn {a.workers} workers {' '.join(production_gunicorn_args())}, concurrency {a.concurrency}, "
+          f"{'quick' if a.quick else 'full'} run, load average {res['machine']['loadavg_start'][0]:.1f} at start")
     print(table(res))
     print()
     for name, c in res["checks"].items():

@@ -126,43 +126,28 @@ class Gunicorn:
         self.stop()
 
 
-def sekmet_bin() -> str:
-    return os.environ.get("SEKMET_BIN") or str(REPO / ".venv-sekmet" / "bin" / "sekmet")
-
-
 class Sekmet:
     """The real FHIR R4 server sekmet-fhir on a free loopback port with a throw-away data dir.
 
-    Its uvicorn access log (one line per HTTP request) goes to `self.log_path`;
-    `requests_since(mark)` counts the FHIR requests logged after a mark, which is how the
-    benchmark counts the round trips of the fallback path.
+    Started and stopped (by PID) with the integration tests' launcher,
+    tests/integration/fhir_server.py. Its uvicorn access log (one line per HTTP request) is
+    `self.log_path`; `requests_since(mark)` lists the FHIR requests logged after a mark, which
+    is how the benchmark counts the round trips of the fallback path.
     """
 
     def __init__(self) -> None:
-        self.port = free_port()
-        self.dir = Path(tempfile.mkdtemp(prefix="bench-sekmet-"))
-        self.base_url = f"http://127.0.0.1:{self.port}/fhir"
-        self.log_path = self.dir / "sekmet.log"
-        self.proc: subprocess.Popen | None = None
+        self.server = None
+        self.port = 0
+        self.base_url = ""
+        self.log_path = Path()
 
     def __enter__(self) -> "Sekmet":
-        settings = self.dir / "settings.yaml"
-        # JSON is valid YAML; traffic logging off as sekmet recommends for load runs.
-        settings.write_text(json.dumps({
-            "base_url": self.base_url, "host": "127.0.0.1", "port": self.port,
-            "data_dir": str(self.dir / "data"), "simulator": {"enabled": False},
-            "log_inbound": False, "validation": {"inbound": "off"},
-        }))
-        log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([sekmet_bin(), "serve", "-c", str(settings), "--host", "127.0.0.1",
-                                      "--port", str(self.port)], cwd=self.dir, stdout=log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
-        log.close()
-        try:
-            wait_http(self.port, "/fhir/metadata", 60, self.proc)
-        except Exception:
-            self.stop()
-            raise
+        from tests.integration.fhir_server import start_fhir_server
+
+        self.server = start_fhir_server()
+        self.base_url = self.server.base_url
+        self.port = int(self.base_url.split(":")[2].split("/")[0])
+        self.log_path = self.server.workdir / "sekmet.log"
         return self
 
     def post_json(self, path: str, body: dict, timeout: float = 600) -> dict:
@@ -191,14 +176,15 @@ class Sekmet:
         return out
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.server is not None:
+            from tests.integration.fhir_server import stop_fhir_server
+
+            # keep the access log for the report; the launcher deletes the work dir
+            keep = Path(tempfile.mkdtemp(prefix="bench-sekmet-")) / "sekmet.log"
+            if self.log_path.exists():
+                shutil.copyfile(self.log_path, keep)
+            stop_fhir_server(self.server)
+            self.server, self.log_path = None, keep
 
     def __exit__(self, *exc) -> None:
         self.stop()
-        shutil.rmtree(self.dir / "data", ignore_errors=True)  # keep only the access log
