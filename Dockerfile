@@ -27,18 +27,23 @@ COPY cds_service ./cds_service
 COPY --from=timeline-app /src/cds_service/smart_app/static ./cds_service/smart_app/static
 COPY fhir_mappings ./fhir_mappings
 COPY myeloma_model ./myeloma_model
+# Demo patients for `myeloma-cds load-demo` inside the container (synthetic data only).
+COPY examples/patients ./examples/patients
 RUN pip install --no-cache-dir .
 
 # Writable home of the default SQLite database (jti replay store, feedback); mount a volume
 # here to keep feedback, or set CDS_DATABASE_URL=postgresql://... (README "Security model").
 RUN mkdir -p /app/data && chown 10001:10001 /app/data
 
+# No gunicorn access log: it would print query strings (SMART authorization codes, launch
+# ids); the service writes one structured JSON line per request without them.
 # Production defaults: JWT auth on, bind all interfaces inside the container.
 # CDS_AUTH=jwt refuses to start without CDS_TRUSTED_CLIENTS and CDS_PUBLIC_BASE_URL.
 ENV CDS_AUTH=jwt \
     CDS_HOST=0.0.0.0 \
     CDS_PORT=8080 \
-    CDS_DATABASE_URL=sqlite:////app/data/myeloma-cds.sqlite
+    CDS_DATABASE_URL=sqlite:////app/data/myeloma-cds.sqlite \
+    MYELOMA_CDS_EXAMPLES=/app/examples
 
 USER 10001:10001
 EXPOSE 8080
@@ -46,4 +51,4 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4).status == 200 else 1)"]
 
-CMD ["gunicorn", "--bind", "0.0.0.0:8080", "--workers", "2", "--threads", "4", "--timeout", "30", "--access-logfile", "-", "cds_service.wsgi:app"]
+CMD ["gunicorn", "--bind", "0.0.0.0:8080", "--workers", "2", "--threads", "4", "--timeout", "30", "cds_service.wsgi:app"]

@@ -114,9 +114,13 @@ def cmd_assess(args) -> int:
 
 
 def cmd_load_demo(args) -> int:
-    from cds_service.demo import load_demo  # written by the examples helper
+    from cds_service.demo import DemoLoadError, load_demo
 
-    result = load_demo(args.fhir_server)
+    try:
+        result = load_demo(args.fhir_server)
+    except DemoLoadError as exc:  # unreachable server, refused transaction: say so, no traceback
+        print(f"myeloma-cds load-demo: {exc}", file=sys.stderr)
+        return EXIT_NO_DATA
     if result is not None:
         json.dump(result, sys.stdout, indent=2, default=str)
         print()

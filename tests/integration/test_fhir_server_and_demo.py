@@ -89,6 +89,15 @@ def test_load_demo_names_the_failure_when_the_server_is_unreachable():
         load_demo(f"http://127.0.0.1:{free_port()}/fhir")
 
 
+def test_load_demo_cli_reports_an_unreachable_server_without_a_traceback():
+    script = Path(sys.executable).with_name("myeloma-cds")
+    proc = subprocess.run([str(script), "load-demo", "--fhir-server", f"http://127.0.0.1:{free_port()}/fhir"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 3
+    assert "cannot reach FHIR server" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
 def test_bearer_token_server_demands_the_token():
     server = start_fhir_server(tokens=["integration-test-token"])
     try:
