@@ -42,11 +42,12 @@ def test_active_clinical_statuses(clinical):
 
 
 @pytest.mark.parametrize("clinical", ["inactive", "remission", "resolved"])
-def test_inactive_myeloma_is_not_in_scope_and_is_reported(clinical):
+def test_myeloma_in_remission_or_inactive_stays_in_scope(clinical):
+    """Section 1: only refuted / entered-in-error Conditions leave scope; remission is watched."""
     rec = record(cond(MM, clinical=clinical, id="mm1", onsetDateTime="2020-01-01"))
-    assert rec.in_scope is False
+    assert rec.in_scope is True
     assert rec.diagnosis_date == date(2020, 1, 1)
-    assert any("Condition/mm1" in g and clinical in g for g in rec.data_gaps)
+    assert [c.active for c in rec.conditions if c.kind == "multiple-myeloma"] == [False]
 
 
 @pytest.mark.parametrize("verification", ["refuted", "entered-in-error"])
