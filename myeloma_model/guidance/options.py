@@ -4,7 +4,8 @@ clinical-rules.md section it implements.
 Order of application (`rank_regimens`):
 1. strategy_pool            section 7 (Figure 2): the strategy's options, best first
 2. bring_forward_high_risk  section 7: high-risk cytogenetics or R-ISS III -> anti-CD38 triplets
-                            first, then novel mechanisms whose trial line setting fits
+                            first; novel mechanisms whose trial setting fits the patient are
+                            added to the options (offered at this earlier line)
 3. frail_intensity          sections 6-7: frail (ECOG > 2 or age > 80) -> doublets first with
                             refractory drugs excluded, triplets after with a reduced-intensity
                             warning, never CAR-T or a bispecific

@@ -190,3 +190,38 @@ def test_medication_reference_to_a_medication_in_draft_orders_is_recognised(clie
     order["medicationReference"] = {"reference": "Medication/kyp"}
     body = order_request("cardiac", order, med)
     assert about(cards(client, SIGN, body), "heart failure")
+
+
+# --- garbage in draftOrders: a 4xx or cards, never a 5xx --------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                     lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=6), c, max_size=3),
+                     max_leaves=8)
+_concept = st.fixed_dictionaries({}, optional={
+    "coding": st.lists(st.fixed_dictionaries({}, optional={
+        "system": st.sampled_from([RXNORM, "http://www.whocc.no/atc", ""]) | _json,
+        "code": st.sampled_from(["1302966", "L01XG02", "342369", "x"]) | _json,
+        "display": st.sampled_from(["carfilzomib", "Revlimid", ""]) | _json}), max_size=2) | _json,
+    "text": st.sampled_from(["Kyprolis", "velcade 1.3 mg/m2", "paracetamol"]) | _json})
+_order = st.fixed_dictionaries({"resourceType": st.sampled_from(["MedicationRequest", "MedicationOrder"])}, optional={
+    "id": st.text(max_size=5) | _json, "medicationCodeableConcept": _concept | _json,
+    "medicationReference": _json, "status": st.sampled_from(["draft", "active"]) | _json})
+_draft = st.fixed_dictionaries({"resourceType": st.just("Bundle")}, optional={
+    "type": st.sampled_from(["collection", "batch"]) | _json,
+    "entry": st.lists(st.fixed_dictionaries({}, optional={"resource": _order | _json}), max_size=3) | _json})
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(draft=_draft | _json, hook=st.sampled_from(["order-sign", "order-select"]))
+def test_generated_draft_orders_never_give_5xx(client, draft, hook):
+    body = order_request("cardiac", med_request(CARFILZOMIB, patient="mm-cardiac"), hook=hook)
+    body["context"]["draftOrders"] = draft
+    resp = client.post(SELECT if hook == "order-select" else SIGN, json=body)
+    assert resp.status_code < 500, resp.get_json()
+    if resp.status_code == 200:
+        assert_cds_response(resp.get_json())
+    else:
+        assert_operation_outcome(resp.get_json())
