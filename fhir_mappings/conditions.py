@@ -1,9 +1,11 @@
 """Condition -> ConditionFact (and scope / diagnosis date / light chain / transplant history).
 
 Clinical-rules.md section 1: a myeloma Condition (SNOMED 109989006 or a known subtype,
-ICD-10(-CM) C90.0*) that is active puts the patient in scope. Active means clinicalStatus
-active / recurrence / relapse, or no clinicalStatus and no abatement[x]; verificationStatus refuted or
-entered-in-error removes the Condition altogether. The diagnosis date is the earliest onset
+ICD-10(-CM) C90.0*) that is not refuted and not entered in error puts the patient in scope,
+whatever its clinicalStatus (a myeloma in remission is the patient relapse surveillance is for);
+verificationStatus refuted or entered-in-error removes the Condition altogether. For the other
+kinds `ConditionFact.active` matters: clinicalStatus active / recurrence / relapse, or no
+clinicalStatus and no abatement[x]. The diagnosis date is the earliest onset
 (onsetDateTime, onsetPeriod.start, recordedDate) of any non-refuted myeloma Condition.
 Other kinds (heart failure, neuropathy, VTE, ...) come from codes, and only when no code is
 recognised from the Condition's text (never for myeloma: scope needs a code).

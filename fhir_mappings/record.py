@@ -157,7 +157,6 @@ def build_patient_record(resources: Iterable[dict], *, patient_id: str | None, a
 
     # Conditions.
     light_chains: set[str] = set()
-    inactive_myeloma: list[str] = []
     transplants = []
     for cond in by_type["Condition"]:
         if not mine(cond):
@@ -178,20 +177,14 @@ def build_patient_record(resources: Iterable[dict], *, patient_id: str | None, a
                 record.diagnosis_date = fact.onset
             if fact.light_chain:
                 light_chains.add(fact.light_chain)
-            if fact.active:
-                record.in_scope = True
-            else:
-                inactive_myeloma.append(
-                    f"{fact.source_id}: multiple myeloma with clinicalStatus "
-                    f"'{status_code(cond.get('clinicalStatus'))}' is not active"
-                )
+            # Scope (clinical-rules.md s1): "active" there means not refuted / not entered in
+            # error (those never become facts). Myeloma is incurable: a Condition in remission
+            # or inactive is exactly the patient whose relapse this service watches for.
+            record.in_scope = True
     if len(light_chains) == 1:
         record.light_chain = next(iter(light_chains))
     elif len(light_chains) > 1:
         gaps.add("light-chain", "Conditions name both kappa and lambda light-chain myeloma; isotype not used")
-    if not record.in_scope:
-        for note in inactive_myeloma:
-            gaps.add("inactive-myeloma", note)
 
     # Procedures and reports.
     for proc in by_type["Procedure"]:
