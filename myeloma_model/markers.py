@@ -157,12 +157,13 @@ def as_book(source: "PatientRecord | MarkerBook") -> MarkerBook:
 
 def involved_chain(record: PatientRecord) -> str | None:
     """The involved light chain: from the record (Condition isotype) if known, else the chain
-    that is larger on most same-day kappa/lambda pairs (ties: the larger single value)."""
+    that is larger on most same-day kappa/lambda pairs (ties: the larger single value).
+    Conditions that name both chains say nothing: the data decide (never the first one seen)."""
     if record.light_chain:
         return record.light_chain
-    for c in record.conditions:
-        if c.kind == "multiple-myeloma" and c.light_chain:
-            return c.light_chain
+    named = {c.light_chain for c in record.conditions if c.kind == "multiple-myeloma" and c.light_chain}
+    if len(named) == 1:
+        return named.pop()
     kappa = {r.when: r.value for r in record.series("kappa_flc")}
     lam = {r.when: r.value for r in record.series("lambda_flc")}
     votes = 0

@@ -19,7 +19,7 @@ from myeloma_model.thresholds import (
     MEASURABLE_SERUM_M_PROTEIN_G_L,
     MEASURABLE_URINE_M_PROTEIN_MG_24H,
 )
-from tests.model.builders import day, labs, record
+from tests.model.builders import condition, day, labs, record
 
 
 def test_nadir_is_lowest_since_line_start_else_lowest_on_record():
@@ -55,6 +55,15 @@ def test_involved_chain_from_record_else_larger_chain():
     assert involved_chain(r) == "lambda"
     r.light_chain = "kappa"
     assert involved_chain(r) == "kappa"
+
+
+def test_involved_chain_from_conditions_only_when_they_agree():
+    r = labs(record(), "kappa_flc", (0, 10), (30, 12))
+    labs(r, "lambda_flc", (0, 300), (30, 250))
+    condition(r, "multiple-myeloma", 0, light_chain="kappa")
+    assert involved_chain(r) == "kappa"
+    condition(r, "multiple-myeloma", 0, light_chain="lambda")  # conflicting isotypes: the data decide
+    assert involved_chain(r) == "lambda"
 
 
 def test_dflc_is_involved_minus_uninvolved_same_day():
