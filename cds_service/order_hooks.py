@@ -3,7 +3,8 @@
 For each draft medication order in `context.draftOrders` (R4 MedicationRequest, DSTU2
 MedicationOrder, in a Bundle with or without `type`; for order-select only the `selections`
 when they can be matched), the anti-myeloma drugs are recognised with the mapping's drug
-recognition (fhir_mappings.medications). No such drug -> no cards and no patient data fetched.
+recognition (fhir_mappings.medications). No such drug (or only a corticosteroid) -> no cards and
+no patient data fetched.
 Otherwise the patient is assessed by the patient-view pipeline and each ordered drug is checked
 (myeloma_model.guidance.orders). The service only advises; the order is never modified.
 """
@@ -56,6 +57,8 @@ def ordered_drugs(orders: list[dict], resources: list[dict]) -> list[tuple[str, 
     for order in orders:
         ref = f"{order['resourceType']}/{order['id']}" if order.get("id") else None
         for info in reader.drugs_of(order):
+            if info.drug_class == "corticosteroid":
+                continue  # no refractoriness, caution or Table 1 prerequisite applies to a steroid
             if (info.key, ref) not in out:
                 out.append((info.key, ref))
     return out

@@ -125,6 +125,14 @@ def test_non_myeloma_drug_gives_no_cards_and_needs_no_patient_data(client):
     assert cards(client, SIGN, body) == []
 
 
+def test_steroid_only_order_gives_no_cards_and_needs_no_patient_data(client):
+    dex = med_request({"coding": [{"system": RXNORM, "code": "3264", "display": "dexamethasone"}]})
+    body = order_request("cardiac", dex)
+    del body["prefetch"]
+    del body["fhirServer"]
+    assert cards(client, SIGN, body) == []
+
+
 def test_patient_without_myeloma_gets_no_cards(client):
     body = order_request("no-myeloma", med_request(CARFILZOMIB, patient="mm-no-myeloma"))
     assert cards(client, SIGN, body) == []
