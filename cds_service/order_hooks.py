@@ -55,8 +55,15 @@ def ordered_drugs(orders: list[dict], resources: list[dict]) -> list[tuple[str, 
     reader = MedicationReader(GapLog(), meds)
     out: list[tuple[str, str | None]] = []
     for order in orders:
-        ref = f"{order['resourceType']}/{order['id']}" if order.get("id") else None
-        for info in reader.drugs_of(order):
+        ref = f"{order['resourceType']}/{order['id']}" if isinstance(order.get("id"), str) and order["id"] else None
+        try:
+            named = reader.drugs_of(order)
+        except (TypeError, AttributeError, ValueError):
+            # Malformed coding (e.g. a non-string system) in an order the client built: a 400.
+            raise bad_request(f"context.draftOrders: the medication of {ref or 'a draft ' + order['resourceType']} "
+                              "is not a valid CodeableConcept or reference.",
+                              expression="context.draftOrders") from None
+        for info in named:
             if info.drug_class == "corticosteroid":
                 continue  # no refractoriness, caution or Table 1 prerequisite applies to a steroid
             if (info.key, ref) not in out:

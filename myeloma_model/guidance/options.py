@@ -6,6 +6,8 @@ Order of application (`rank_regimens`):
 2. bring_forward_high_risk  section 7: high-risk cytogenetics or R-ISS III -> anti-CD38 triplets
                             first; novel mechanisms whose trial setting fits the patient are
                             added to the options (offered at this earlier line)
+2b. rising_b2m_favours_switch section 7: retreatment chosen but beta-2 microglobulin rising
+                            without the retreatment signal -> switch-class options move ahead
 3. frail_intensity          sections 6-7: frail (ECOG > 2 or age > 80) -> doublets first with
                             refractory drugs excluded, triplets after with a reduced-intensity
                             warning, never CAR-T or a bispecific
@@ -146,6 +148,21 @@ def bring_forward_high_risk(options: list[Option], assessment: dict) -> list[Opt
     return cd38 + rest + novel
 
 
+# --- 2b. section 7: rising beta-2 microglobulin favours switching class -------------------------
+
+def rising_b2m_favours_switch(options: list[Option], assessment: dict, strategy: str) -> list[Option]:
+    """Retreatment chosen, but b2m is rising and the lenalidomide retreatment signal does not hold:
+    the switch-class options (no lenalidomide) move ahead of the lenalidomide regimens."""
+    risk = assessment.get("risk") or {}
+    signal = ((assessment.get("drugs") or {}).get("lenalidomide") or {}).get("retreatmentSignal")
+    if strategy != "retreat-same-class" or risk.get("b2mTrend") != "rising" or signal:
+        return options
+    switch = [o for o in options if "lenalidomide" not in o.regimen.drugs]
+    for o in switch:
+        o.rationale.append("rising beta-2 microglobulin favours switching class")
+    return switch + [o for o in options if o not in switch]
+
+
 # --- 3. sections 6-7: frailty ---------------------------------------------------------------------
 
 def frail_intensity(options: list[Option], assessment: dict, excluded: list[dict]) -> list[Option]:
@@ -267,6 +284,7 @@ def rank_regimens(assessment: dict, strategy: str) -> tuple[list[dict], list[dic
     if not options:
         return [], [], {"reduced": False, "reason": None}
     options = bring_forward_high_risk(options, assessment)
+    options = rising_b2m_favours_switch(options, assessment, strategy)
     options = frail_intensity(options, assessment, excluded)
     options = refractory_drug_filter(options, assessment, excluded)
     options = refractory_class_warning(options, assessment)

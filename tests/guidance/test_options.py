@@ -203,3 +203,21 @@ def test_regimen_json_carries_the_contract_fields_and_evidence():
 def test_every_pool_code_is_a_known_regimen():
     for pool in STRATEGY_OPTIONS.values():
         assert set(pool) <= set(REGIMENS)
+
+
+# --- section 7: beta-2 microglobulin trend ---------------------------------------------------------
+
+def test_rising_b2m_moves_switch_options_ahead_of_lenalidomide_retreatment():
+    c = codes(ranked(len_durable(b2m="rising"))[0])
+    assert c[:3] == ["DVd", "DKd", "IsaKd"] and {"DRd", "KRd", "IRd"} <= set(c)
+
+
+@pytest.mark.parametrize("trend", ["stable", "unknown"])
+def test_stable_or_unknown_b2m_keeps_lenalidomide_retreatment_first(trend):
+    assert codes(ranked(len_durable(b2m=trend))[0])[:3] == ["DRd", "KRd", "IRd"]
+
+
+def test_rising_b2m_does_not_override_the_retreatment_signal():
+    a = assessment(drug("lenalidomide", on=40.0, off=13.0, last="2023-04-28"), drug("bortezomib"), b2m="rising")
+    assert a["drugs"]["lenalidomide"]["retreatmentSignal"]
+    assert codes(ranked(a)[0])[:3] == ["DRd", "KRd", "IRd"]

@@ -233,3 +233,10 @@ def test_generated_draft_orders_never_give_5xx(client, draft, hook):
         assert_cds_response(resp.get_json())
     else:
         assert_operation_outcome(resp.get_json())
+
+
+def test_non_string_coding_system_in_a_draft_order_is_a_400(client):
+    bad = med_request({"coding": [{"system": [None], "code": "1302966"}]}, patient="mm-cardiac")
+    resp = client.post(SIGN, json=order_request("cardiac", bad))
+    assert resp.status_code == 400
+    assert_operation_outcome(resp.get_json(), expression="context.draftOrders")
