@@ -42,8 +42,9 @@ _SYSTEM_ALIASES = {
 SYSTEM_ALIASES = _SYSTEM_ALIASES
 
 
-def normalise_system(system: str | None) -> str | None:
-    if system is None:
+def normalise_system(system: object) -> str | None:
+    """Canonical system URI; anything that is not a string (malformed FHIR) is no system."""
+    if not isinstance(system, str):
         return None
     return _SYSTEM_ALIASES.get(system, system)
 

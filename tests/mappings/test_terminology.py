@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+
+import pytest
 from typing import get_args
 
 from fhir_mappings import terminology as t
@@ -118,3 +120,16 @@ def test_draft_requests_only_emit_verified_or_sourced_codes():
     assert emitted >= 8
     assert t.investigation_coding("blood-group")["code"] == "882-1"
     assert t.investigation_coding("coagulation")["code"] == "5902-2"
+
+
+
+@pytest.mark.parametrize("bad_system", [["http://www.nlm.nih.gov/research/umls/rxnorm"], {"x": 1}, 7])
+def test_a_non_string_coding_system_is_no_system_not_a_crash(bad_system):
+    from fhir_mappings.gaps import GapLog
+    from fhir_mappings.medications import MedicationReader
+
+    assert t.normalise_system(bad_system) is None
+    order = {"resourceType": "MedicationRequest", "id": "m1", "status": "draft",
+             "medicationCodeableConcept": {"coding": [{"system": bad_system, "code": "1302966"}], "text": "Kyprolis"}}
+    # The code cannot be read without its system; the brand name in text still names the drug.
+    assert [d.key for d in MedicationReader(GapLog(), {}).drugs_of(order)] == ["carfilzomib"]
