@@ -42,6 +42,21 @@ def selected_orders(body: dict, resources: list[dict]) -> list[dict]:
     return chosen or orders  # selections that match nothing: check every draft order
 
 
+def _well_formed_medication(order: dict) -> bool:
+    """medication[x] (R4 medicationCodeableConcept / medicationReference, DSTU2 the same) has
+    FHIR's shape: codings are objects whose system, code and display are strings."""
+    concept = order.get("medicationCodeableConcept")
+    if concept is not None:
+        if not isinstance(concept, dict) or not isinstance(concept.get("text", ""), str):
+            return False
+        codings = concept.get("coding", [])
+        return isinstance(codings, list) and all(
+            isinstance(c, dict) and all(isinstance(c.get(k, ""), str) for k in ("system", "code", "display"))
+            for c in codings)
+    reference = order.get("medicationReference")
+    return reference is None or (isinstance(reference, dict) and isinstance(reference.get("reference", ""), str))
+
+
 def ordered_drugs(orders: list[dict], resources: list[dict]) -> list[tuple[str, str | None]]:
     """(contract drug key, "Type/id") for each anti-myeloma drug named by the orders."""
     from fhir_mappings.gaps import GapLog
@@ -56,13 +71,13 @@ def ordered_drugs(orders: list[dict], resources: list[dict]) -> list[tuple[str, 
     out: list[tuple[str, str | None]] = []
     for order in orders:
         ref = f"{order['resourceType']}/{order['id']}" if isinstance(order.get("id"), str) and order["id"] else None
-        try:
-            named = reader.drugs_of(order)
-        except (TypeError, AttributeError, ValueError):
-            # Malformed coding (e.g. a non-string system) in an order the client built: a 400.
+        if not _well_formed_medication(order):
+            # The order is the hook's subject: a malformed one is the client's error (400),
+            # not something to skip silently as a data gap.
             raise bad_request(f"context.draftOrders: the medication of {ref or 'a draft ' + order['resourceType']} "
                               "is not a valid CodeableConcept or reference.",
-                              expression="context.draftOrders") from None
+                              expression="context.draftOrders")
+        named = reader.drugs_of(order)
         for info in named:
             if info.drug_class == "corticosteroid":
                 continue  # no refractoriness, caution or Table 1 prerequisite applies to a steroid

@@ -41,7 +41,8 @@ def _guidance(assessment: dict) -> dict:
     return assessment.get("guidance") or {}
 
 
-def _assumption_block(assessment: dict) -> str | None:
+def _closing(assessment: dict, source: str, advisory: str) -> list[str]:
+    """The tail both guidance cards share: what was assumed, unusable data, source, advisory."""
     assumed = list(_guidance(assessment).get("assumptions") or [])
     gaps = assessment.get("dataGaps") or []
     parts = []
@@ -49,7 +50,7 @@ def _assumption_block(assessment: dict) -> str | None:
         parts.append("**Assumed where data were missing:**\n" + md_list(assumed))
     if gaps:
         parts.append("**Data that could not be used:**\n" + md_list(gaps, limit=6))
-    return "\n\n".join(parts) if parts else None
+    return parts + [f"Source: {source}", f"_{advisory}_"]
 
 
 def timing_card(assessment: dict) -> dict | None:
@@ -71,11 +72,8 @@ def timing_card(assessment: dict) -> dict | None:
     parts = [f"**Timing: {timing}**", md_list(g.get("reasons") or [])]
     if features:
         parts.append("**High-risk relapse features:** " + ", ".join(f.replace("-", " ") for f in features))
-    block = _assumption_block(assessment)
-    if block:
-        parts.append(block)
-    parts.append(f"Source: {REVIEW_2025}, 'When should this patient begin treatment' and key recommendations 1 and 4.")
-    parts.append("_Advisory only: the service does not order treatment._")
+    parts += _closing(assessment, f"{REVIEW_2025}, 'When should this patient begin treatment' and key "
+                      "recommendations 1 and 4.", "Advisory only: the service does not order treatment.")
     return make_card(
         summary=summary,
         indicator=TIMING_INDICATOR.get(status, "info"),
@@ -134,11 +132,9 @@ def options_card(assessment: dict) -> dict | None:
     excluded = g.get("excludedRegimens") or []
     if excluded:
         parts.append("**Not offered:**\n" + md_list([f"{e['code']}: {e['reason']}" for e in excluded]))
-    block = _assumption_block(assessment)
-    if block:
-        parts.append(block)
-    parts.append(f"Source: {REVIEW_2025} (Figure 2, key recommendations 2 and 3, trial results as reported there).")
-    parts.append("_Advisory only: choose with the patient and the myeloma MDT; the service does not order._")
+    parts += _closing(assessment, f"{REVIEW_2025} (Figure 2, key recommendations 2 and 3, trial results as "
+                      "reported there).", "Advisory only: choose with the patient and the myeloma MDT; the "
+                      "service does not order.")
     return make_card(
         summary=summary,
         indicator="warning" if warned_first else "info",
