@@ -142,9 +142,29 @@ def in_process(raw: bytes, patient_id: str, as_of: date, reps: int) -> dict:
         stages["handler"].append((t[6] - t[0]) * 1000)
     out = {name: {"p50_ms": percentile(v, 50), "p99_ms": percentile(v, 99)} for name, v in stages.items()}
     out["reps"] = reps
+    out["json_loads_gc_on_vs_off_ms"] = parse_cost_by_gc(raw, max(3, min(reps, 20)))
     out["cards"] = len(cards or [])
     out["relapse_status"] = (assessment or {}).get("relapse", {}).get("status")
     out["data_gaps"] = len((assessment or {}).get("dataGaps") or [])
+    return out
+
+
+def parse_cost_by_gc(raw: bytes, reps: int) -> dict:
+    """json.loads of the body with the cyclic GC running (what the floor does) and paused."""
+    import gc
+
+    out = {}
+    for label in ("gc_on", "gc_off"):
+        samples = []
+        for _ in range(reps):
+            if label == "gc_off":
+                gc.disable()
+            t0 = time.perf_counter()
+            body = json.loads(raw)
+            samples.append((time.perf_counter() - t0) * 1000)
+            gc.enable()
+            del body
+        out[label] = percentile(samples, 50)
     return out
 
 
@@ -468,8 +488,11 @@ def main(argv: list[str] | None = None) -> int:
         if "inprocess" not in skip:
             try:
                 r["in_process"] = in_process(raw, pid, as_of, reps[n][0])
-                print(f"  in-process assessment p50 {r['in_process']['assessment']['p50_ms']:.1f} ms, "
-                      f"handler p50 {r['in_process']['handler']['p50_ms']:.1f} ms", flush=True)
+                ip = r["in_process"]
+                print(f"  in-process assessment p50 {ip['assessment']['p50_ms']:.1f} ms, handler p50 "
+                      f"{ip['handler']['p50_ms']:.1f} ms; relapse status {ip['relapse_status']}, {ip['cards']} cards; "
+                      f"json.loads gc on/off {ip['json_loads_gc_on_vs_off_ms']['gc_on']:.1f}/"
+                      f"{ip['json_loads_gc_on_vs_off_ms']['gc_off']:.1f} ms", flush=True)
             except Exception as exc:  # report and go on: the other phases still tell something
                 r["in_process"] = {"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()[-2000:]}
                 print(f"  in-process FAILED: {exc}", flush=True)
