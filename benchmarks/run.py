@@ -143,7 +143,7 @@ def in_process(raw: bytes, patient_id: str, as_of: date, reps: int) -> dict:
     out = {name: {"p50_ms": percentile(v, 50), "p99_ms": percentile(v, 99)} for name, v in stages.items()}
     out["reps"] = reps
     out["json_loads_gc_on_vs_off_ms"] = parse_cost_by_gc(raw, max(3, min(reps, 20)))
-    out["cards"] = len(cards or [])
+    out["card_count"] = len(cards or [])
     out["relapse_status"] = (assessment or {}).get("relapse", {}).get("status")
     out["data_gaps"] = len((assessment or {}).get("dataGaps") or [])
     return out
@@ -490,7 +490,7 @@ def main(argv: list[str] | None = None) -> int:
                 r["in_process"] = in_process(raw, pid, as_of, reps[n][0])
                 ip = r["in_process"]
                 print(f"  in-process assessment p50 {ip['assessment']['p50_ms']:.1f} ms, handler p50 "
-                      f"{ip['handler']['p50_ms']:.1f} ms; relapse status {ip['relapse_status']}, {ip['cards']} cards; "
+                      f"{ip['handler']['p50_ms']:.1f} ms; relapse status {ip['relapse_status']}, {ip['card_count']} cards; "
                       f"json.loads gc on/off {ip['json_loads_gc_on_vs_off_ms']['gc_on']:.1f}/"
                       f"{ip['json_loads_gc_on_vs_off_ms']['gc_off']:.1f} ms", flush=True)
             except Exception as exc:  # report and go on: the other phases still tell something
