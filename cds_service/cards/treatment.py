@@ -119,7 +119,11 @@ def options_card(assessment: dict) -> dict | None:
     top = [r["code"] for r in regimens[:3]]
     label = STRATEGY_LABEL[strategy]
     if top:
-        summary = f"{label}: consider {', '.join(top[:-1]) + ' or ' + top[-1] if len(top) > 1 else top[0]}"
+        listed = ", ".join(top[:-1]) + " or " + top[-1] if len(top) > 1 else top[0]
+        # The ranking may put other-class regimens first (high-risk disease: anti-CD38 triplets,
+        # section 7); say why, so the strategy and the list never read as a contradiction.
+        high_risk = any("high-risk" in " ".join(r.get("rationale") or []) for r in regimens[:3])
+        summary = f"{label}; top options: {listed}" + (" (anti-CD38 first: high-risk disease)" if high_risk else "")
     else:
         summary = f"{label}: no listed regimen fits this patient; review options with the myeloma team"
     warned_first = bool(regimens) and bool(regimens[0].get("warning"))

@@ -51,13 +51,22 @@ def test_cards_validate_and_each_has_topic_source_url_and_override_reasons(make)
 def test_options_card_shows_strategy_reasons_regimens_evidence_and_exclusions():
     a = full(len_refractory(cautions=["carfilzomib-cardiac"]))
     card = by_topic(render_patient_view(a))["treatment-options"][0]
-    assert card["summary"].startswith("Switch drug class: consider DVd")
+    assert card["summary"].startswith("Switch drug class; top options: DVd")
+    assert "high-risk" not in card["summary"]
     d = card["detail"]
     assert "Refractory to: lenalidomide" in d
     assert "CASTOR: ORR 84% vs 63% (Vd)" in d
     assert "CANDOR (no figures in the review)" in d
     assert "carfilzomib-cardiac" in d
     assert "DRd: refractory to lenalidomide" in d  # not offered, with the reason
+
+
+def test_options_card_summary_says_why_other_class_regimens_lead_a_retreatment_for_high_risk():
+    standard = by_topic(cards_for(len_durable(riss="II")))["treatment-options"][0]["summary"]
+    high_risk = by_topic(cards_for(len_durable(hrc=["gain1q"])))["treatment-options"][0]["summary"]
+    assert standard.startswith("Retreat within the same drug class; top options: DRd")
+    assert "high-risk" not in standard
+    assert high_risk.endswith("(anti-CD38 first: high-risk disease)")
 
 
 def test_options_card_is_a_warning_when_the_best_option_carries_a_warning():
