@@ -4,12 +4,13 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
 from cds_service import get_config
 from cds_service.db import engine_for_app
 from cds_service.errors import CdsError, Issue, not_found
 from cds_service.feedback import record_issued_cards
+from cds_service.gc_pause import gc_paused
 from cds_service.services import ServiceCall, discovery_document, find_service
 from cds_service.validation import parse_json_object, validate_hook_request
 
@@ -25,10 +26,19 @@ def discovery():
 
 @bp.post("/cds-services/<service_id>")
 def call_service(service_id: str):
+    # The request's large JSON tree is built and freed with the cyclic GC paused
+    # (cds_service/gc_pause.py); it is released when _call_service returns.
+    with gc_paused():
+        return _call_service(service_id)
+
+
+def _call_service(service_id: str):
     service = find_service(service_id)
     if service is None:
         raise not_found(f"No CDS service with id '{service_id}'; see GET /cds-services.")
     body = parse_json_object(request.get_data(cache=True))
+    # For the request log (request_log.py), which would otherwise parse the body again.
+    g.cds_body_fields = {"hook": body.get("hook"), "hookInstance": body.get("hookInstance")}
     hook = body.get("hook")
     if isinstance(hook, str) and hook:
         service = find_service(service_id, hook)

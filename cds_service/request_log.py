@@ -96,7 +96,9 @@ def install_request_log(app: Flask) -> None:
         started = getattr(g, "_cds_started", None)
         duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
         try:
-            body = request.get_json(silent=True, cache=True) if request.is_json else None
+            body = g.get("cds_body_fields")  # set by the hook endpoint, which parsed the body once
+            if body is None:
+                body = request.get_json(silent=True, cache=True) if request.is_json else None
         except Exception:  # noqa: BLE001 - e.g. body too large: log without it
             body = None
         body = body if isinstance(body, dict) else {}

@@ -14,7 +14,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from cds_service.config import Config
 
 # Page size asked for in templates and fetches; the client still follows Bundle.link[next].
-PREFETCH_COUNT = 200
+# Large pages: each page is a sequential round trip (sekmet serves up to 1000 per page,
+# servers with a lower maximum such as HAPI's default clamp the value silently); see the
+# README's Performance section for the fallback latency this buys.
+PREFETCH_COUNT = 1000
 
 
 @dataclass(frozen=True)

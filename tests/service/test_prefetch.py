@@ -14,7 +14,7 @@ from cds_service import prefetch
 from cds_service.config import Config
 from cds_service.errors import CdsError
 from cds_service.fhir_client import Deadline, FetchPolicy, FhirClient, FhirFetchError
-from cds_service.services import REQUIRED_PATIENT_DATA, patient_data_prefetch
+from cds_service.services import PREFETCH_COUNT, REQUIRED_PATIENT_DATA, patient_data_prefetch
 from tests.schema_assert import assert_operation_outcome
 from tests.service.hapi_bundles import BASE, getpages_url, observation, offset_url, resource, searchset
 
@@ -58,7 +58,7 @@ def mock_server(rsps, *, obs_pages=3, per_page=2, med_status=200):
         meds = [resource("MedicationStatement", PID, status="active") for _ in range(3)]
         rsps.get(f"{BASE}/MedicationStatement",
                  json=searchset(meds[:2], self_url="s", next_url=offset_url("MedicationStatement", PID, 2, 2)),
-                 match=[responses.matchers.query_param_matcher({"patient": PID, "_count": "200"})])
+                 match=[responses.matchers.query_param_matcher({"patient": PID, "_count": str(PREFETCH_COUNT)})])
         rsps.get(f"{BASE}/MedicationStatement", json=searchset(meds[2:], self_url="s2"),
                  match=[responses.matchers.query_param_matcher({"patient": PID, "_count": "2", "_offset": "2"})])
     else:
@@ -90,7 +90,7 @@ def test_observation_search_sends_the_template_codes():
     resolve(hook_request())
     obs_call = next(c for c in responses.calls if "/Observation" in c.request.url)
     query = requests.utils.unquote(obs_call.request.url)
-    assert f"patient={PID}" in query and "http://loinc.org|33358-3" in query and "_count=200" in query
+    assert f"patient={PID}" in query and "http://loinc.org|33358-3" in query and f"_count={PREFETCH_COUNT}" in query
 
 
 @responses.activate
