@@ -1,6 +1,6 @@
 """The performance benchmark of issue 6, in one run on one machine.
 
-    .venv/bin/python -m benchmarks.run            # full run (about 8 minutes on 2 cores)
+    .venv/bin/python -m benchmarks.run            # full run (2-6 minutes on 2 cores)
     .venv/bin/python -m benchmarks.run --quick    # fewer repetitions, for a smoke check
 
 For synthetic heavy patients with N = 100, 1,000, 5,000 and 20,000 Observations
