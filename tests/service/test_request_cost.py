@@ -140,3 +140,23 @@ def test_gc_disabled_by_the_embedder_stays_disabled():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_load_that_never_drains_still_collects_cycles_periodically(monkeypatch):
+    """One request always in flight keeps the collector paused; every COLLECT_EVERY requests
+    that end meanwhile run one explicit collection, so cyclic garbage cannot pile up."""
+    from cds_service import gc_pause
+
+    monkeypatch.setattr(gc_pause, "COLLECT_EVERY", 5)
+    collections = []
+    monkeypatch.setattr(gc_pause.gc, "collect", lambda *a: collections.append(a) or 0)
+    with gc_paused():  # the long-running request
+        for _ in range(4):
+            with gc_paused():
+                pass
+        assert collections == []
+        with gc_paused():
+            pass
+        assert len(collections) == 1
+        assert not gc.isenabled()
+    assert gc.isenabled()
