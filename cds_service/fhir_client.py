@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -58,8 +57,8 @@ class Deadline:
 class FetchPolicy:
     """Limits and URL rules for outgoing FHIR requests (defaults: permissive but bounded)."""
 
-    max_pages: int = 100  # pages followed per search (per prefetch key: see SearchBudget)
-    max_entries: int = 50_000  # entries accepted per search (per prefetch key)
+    max_pages: int = 100  # pages followed per search
+    max_entries: int = 50_000  # entries accepted per search
     max_bytes: int = 32 * 1024 * 1024  # bytes accepted per response
     max_retries: int = 2  # GET retries on connection errors, 429 and 5xx, within the deadline
     backoff_s: float = 0.05  # first retry pause; doubles each retry
@@ -69,38 +68,6 @@ class FetchPolicy:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise FhirFetchError("policy", "refused a FHIR URL that is not absolute http(s)")
-
-
-class SearchBudget:
-    """Pages and entries spent by one search, or by the concurrent searches that together
-    fetch one prefetch key (thread-safe). `stop()` makes the remaining searches give up at
-    their next page, once one of them has failed and the key is lost anyway."""
-
-    def __init__(self, policy: FetchPolicy, pages: int = 0):
-        self._policy = policy
-        self._lock = threading.Lock()
-        self.pages = pages
-        self.entries = 0
-        self._stopped = False
-
-    def take_page(self) -> None:
-        """Count a page about to be requested; refuse it past the page cap."""
-        with self._lock:
-            if self._stopped:
-                raise FhirFetchError("stopped", "another part of the search failed")
-            if self.pages >= self._policy.max_pages:
-                raise FhirFetchError("too-many-pages", "the search has more pages than the service follows")
-            self.pages += 1
-
-    def add_entries(self, count: int) -> None:
-        with self._lock:
-            self.entries += count
-            if self.entries > self._policy.max_entries:
-                raise FhirFetchError("too-many-entries", "the search returned more entries than the service accepts")
-
-    def stop(self) -> None:
-        with self._lock:
-            self._stopped = True
 
 
 def bundle_next_url(bundle: dict) -> str | None:
@@ -151,33 +118,29 @@ class FhirClient:
             )
         return resource
 
-    def search(self, relative: str, budget: "SearchBudget | None" = None) -> list[dict]:
-        """All resources of a search, following every Bundle.link[next]. Pass one `budget`
-        to several searches that together make one prefetch key, so the page and entry caps
-        apply to the key as a whole."""
-        budget = budget or SearchBudget(self.policy)
-        budget.take_page()
+    def search(self, relative: str) -> list[dict]:
+        """All resources of a search, following every Bundle.link[next]."""
         first = self._get_bundle(self.url_for(relative))
-        return self._collect(first, budget)
+        return self._collect(first)
 
     def follow_next(self, bundle: dict) -> list[dict]:
         """Resources of the pages after `bundle` (which the caller already holds)."""
         url = bundle_next_url(bundle)
         if url is None:
             return []
-        budget = SearchBudget(self.policy, pages=1)  # the caller's page counts
-        budget.take_page()
         page = self._get_bundle(self._resolve_link(url))
-        return self._collect(page, budget)
+        return self._collect(page, pages_before=1)
 
     # -- internals --------------------------------------------------------------------------
-    def _collect(self, bundle: dict, budget: "SearchBudget") -> list[dict]:
+    def _collect(self, bundle: dict, pages_before: int = 0) -> list[dict]:
         out: list[dict] = []
         seen: set[str] = set()
+        pages = pages_before
         while True:
-            resources = _bundle_resources(bundle)
-            budget.add_entries(len(resources))
-            out.extend(resources)
+            pages += 1
+            out.extend(_bundle_resources(bundle))
+            if len(out) > self.policy.max_entries:
+                raise FhirFetchError("too-many-entries", "the search returned more entries than the service accepts")
             url = bundle_next_url(bundle)
             if url is None:
                 return out
@@ -185,7 +148,8 @@ class FhirClient:
             if url in seen:
                 raise FhirFetchError("paging-loop", "the FHIR server's next links loop")
             seen.add(url)
-            budget.take_page()
+            if pages >= self.policy.max_pages:
+                raise FhirFetchError("too-many-pages", "the search has more pages than the service follows")
             bundle = self._get_bundle(url)
 
     def _resolve_link(self, url: str) -> str:

@@ -3,9 +3,7 @@
 Per key (cds-hooks.md section 3): present -> use it (and follow its Bundle.link[next]);
 `null` -> the client found nothing; absent or an OperationOutcome -> fetch it from
 `fhirServer`. Every supplied value is checked first (type, entries, patient) so bad input is
-a 400 before any network call. Fetches of different keys run concurrently under one deadline;
-a fetched Observation search is itself split into concurrent code-family searches
-(`split_code_search`), one key for caps, merging and errors.
+a 400 before any network call. Fetches of different keys run concurrently under one deadline.
 A required key that can be had neither way -> 412; an optional one -> a data gap.
 """
 from __future__ import annotations
@@ -13,13 +11,13 @@ from __future__ import annotations
 import logging
 import re
 import time
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Callable
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from cds_service.errors import Issue, bad_request, precondition_failed
-from cds_service.fhir_client import Deadline, FetchPolicy, FhirClient, FhirFetchError, SearchBudget, bundle_next_url
+from cds_service.fhir_client import Deadline, FetchPolicy, FhirClient, FhirFetchError, bundle_next_url
 
 log = logging.getLogger(__name__)
 
@@ -208,9 +206,6 @@ def _fetch_all(server, body, context, to_fetch, to_continue, result, config, pol
                 raise FhirFetchError("template", f"the template token {exc} has no value in the context") from exc
             if tpl.is_read:
                 return [client.read(relative, tpl.resource_type)]
-            groups = split_code_search(relative)
-            if len(groups) > 1:
-                return _search_groups(groups, make_client, deadline, client.policy)
             return client.search(relative)
         finally:
             client.close()
@@ -254,89 +249,6 @@ def _fetch_all(server, body, context, to_fetch, to_continue, result, config, pol
     for key, err in failures.items():
         log.info("prefetch key %s unavailable: %s", key, err.reason)
     return failures
-
-
-# -- one Observation search as concurrent code groups ---------------------------------------
-# Observation families fetched as separate searches, by analyte name of
-# fhir_mappings/terminology/observations.json. Any other code (risk: b2m, albumin, LDH; ECOG;
-# FISH; Table 1 investigations; codes added later) goes to one last group.
-OBSERVATION_FETCH_FAMILIES: tuple[frozenset[str], ...] = (
-    frozenset({"serum_m_protein", "urine_m_protein", "kappa_flc", "lambda_flc", "flc_ratio"}),
-    frozenset({"creatinine", "egfr", "calcium"}),
-    frozenset({"haemoglobin", "platelets", "igg", "marrow_plasma_cells", "circulating_plasma_cells"}),
-)
-
-
-def split_code_search(relative: str) -> list[str]:
-    """The rendered Observation search `relative` as one search per code family.
-
-    Why: a FHIR server pages one search strictly in sequence (each next link needs the page
-    before it), so a patient with 20,000 Observations costs ~20 round trips one after
-    another and overruns the hook deadline; the same codes as 4 searches page in parallel.
-    The code list is the template's own: split, never extended. Anything but an Observation
-    search with codes of more than one family comes back unchanged (one search).
-    """
-    from fhir_mappings.terminology import normalise_system, tables
-
-    path, sep, query = relative.partition("?")
-    if path != "Observation" or not sep:
-        return [relative]
-    params = query.split("&")
-    code_at = [i for i, p in enumerate(params) if p.startswith("code=")]
-    if len(code_at) != 1:
-        return [relative]
-    analyte_by_code = tables().analyte_by_code
-    groups: list[list[str]] = [[] for _ in range(len(OBSERVATION_FETCH_FAMILIES) + 1)]
-    for token in params[code_at[0]][len("code="):].split(","):
-        system, _, code = unquote(token).rpartition("|")
-        analyte = analyte_by_code.get((normalise_system(system), code))
-        family = next((i for i, f in enumerate(OBSERVATION_FETCH_FAMILIES) if analyte in f), -1)
-        groups[family].append(token)
-    groups = [g for g in groups if g]
-    if len(groups) < 2:
-        return [relative]
-    return [
-        path + "?" + "&".join("code=" + ",".join(g) if i == code_at[0] else p for i, p in enumerate(params))
-        for g in groups
-    ]
-
-
-def _search_groups(searches: list[str], make_client, deadline: Deadline, policy: FetchPolicy) -> list[dict]:
-    """Run the searches of one key concurrently (each follows its own next links) under the
-    call's deadline and one shared page/entry budget; merge them, de-duplicated by resource
-    id. One search failing fails the key (the others stop at their next page)."""
-    budget = SearchBudget(policy)
-
-    def run(relative: str) -> list[dict]:
-        client = make_client()
-        try:
-            return client.search(relative, budget)
-        finally:
-            client.close()
-
-    pool = ThreadPoolExecutor(max_workers=len(searches), thread_name_prefix="fhir-group")
-    try:
-        futures = [pool.submit(run, relative) for relative in searches]
-        done, pending = wait(futures, timeout=max(deadline.remaining(), 0.0), return_when=FIRST_EXCEPTION)
-        failed = [f for f in futures if f in done and f.exception() is not None]
-        if failed or pending:
-            budget.stop()
-            if failed:
-                raise failed[0].exception()
-            raise FhirFetchError("deadline", "the FHIR server did not answer within the request deadline")
-        merged: list[dict] = []
-        seen: set[tuple[str, str]] = set()
-        for fut in futures:
-            for res in fut.result():
-                rid = res.get("id")
-                if isinstance(rid, str) and rid:
-                    if (res["resourceType"], rid) in seen:
-                        continue
-                    seen.add((res["resourceType"], rid))
-                merged.append(res)
-        return merged
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
 
 
 # -- checks on supplied prefetch values -----------------------------------------------------

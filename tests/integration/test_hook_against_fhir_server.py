@@ -25,9 +25,6 @@ pytestmark = pytest.mark.integration
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SERVICE_URL = "/cds-services/myeloma-relapse"
 SMALL_PAGE = 3  # forces several pages (every demo patient has more than 3 Observations)
-# Observations are fetched as one search per code family (prefetch.split_code_search); the
-# smallest demo patient has 2 per family, so only pages of 1 make every patient page.
-OBS_SMALL_PAGE = 1
 AS_OF = date.fromisoformat(json.loads((EXAMPLES / "expected.json").read_text(encoding="utf-8"))["asOf"])
 
 
@@ -108,8 +105,7 @@ def test_sandbox_style_call_fetches_from_the_server_and_returns_a_relapse_card(c
 def test_small_pages_give_the_same_cards_as_full_prefetch(cds_client, fhir_server, fetched_urls, monkeypatch,
                                                           patient):
     full = json.loads((EXAMPLES / "hooks" / f"patient-view-{patient}.json").read_text(encoding="utf-8"))
-    small = [replace(s, prefetch={k: v.replace(f"_count={services.PREFETCH_COUNT}",
-                                               f"_count={OBS_SMALL_PAGE if k == 'observations' else SMALL_PAGE}")
+    small = [replace(s, prefetch={k: v.replace(f"_count={services.PREFETCH_COUNT}", f"_count={SMALL_PAGE}")
                                   for k, v in s.prefetch.items()}) for s in services.SERVICES]
     monkeypatch.setattr(services, "SERVICES", small)
     paged = call(cds_client, sandbox_request(full["context"]["patientId"], fhir_server))
