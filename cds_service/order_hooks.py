@@ -10,7 +10,7 @@ Otherwise the patient is assessed by the patient-view pipeline and each ordered 
 """
 from __future__ import annotations
 
-from cds_service import pipeline, prefetch
+from cds_service import pipeline
 from cds_service.cards.orders import render_order_findings
 from cds_service.errors import bad_request
 from cds_service.services import ServiceCall
@@ -95,10 +95,7 @@ def handle_order_hook(call: ServiceCall) -> dict:
     drugs = ordered_drugs(selected_orders(body, resources), resources)
     if not drugs:
         return {"cards": []}
-    data = prefetch.resolve(body, call.service.prefetch, required=call.service.required_prefetch, config=call.config)
-    assessment = pipeline.assess_resources(
-        data.all_resources(), patient_id=context["patientId"], as_of=pipeline.today(), data_gaps=data.data_gaps
-    )
+    assessment = pipeline.assess_call(call)
     if not assessment.get("inScope"):
         return {"cards": []}
     findings = [(f, ref) for drug, ref in drugs for f in order_findings(assessment, drug)]

@@ -38,17 +38,26 @@ def assess_resources(
     return assessment
 
 
+def assess_hook_request(body: dict, templates: dict, *, required, config, as_of: date, fetch: bool = True) -> dict:
+    """Prefetch-or-fetch the request's data, then assess the context's patient (every hook
+    handler, POST /assessment and the CLI take this one path)."""
+    data = prefetch.resolve(body, templates, required=required, config=config, fetch=fetch)
+    return assess_resources(
+        data.all_resources(), patient_id=body["context"]["patientId"], as_of=as_of, data_gaps=data.data_gaps
+    )
+
+
+def assess_call(call: ServiceCall) -> dict:
+    """The assessment for a service call, with the service's own prefetch templates."""
+    return assess_hook_request(call.body, call.service.prefetch, required=call.service.required_prefetch,
+                               config=call.config, as_of=today())
+
+
 def handle_patient_view(call: ServiceCall) -> dict:
-    """The `myeloma-relapse` handler: one relapse-status card (more from the guidance layer)."""
+    """The `myeloma-relapse` handler: the relapse-status card and the guidance cards."""
     from cds_service.cards import render_patient_view
 
-    body = call.body
-    data = prefetch.resolve(
-        body, call.service.prefetch, required=call.service.required_prefetch, config=call.config
-    )
-    assessment = assess_resources(
-        data.all_resources(), patient_id=body["context"]["patientId"], as_of=today(), data_gaps=data.data_gaps
-    )
+    assessment = assess_call(call)
     if not assessment.get("inScope"):
         return {"cards": []}
     return {"cards": render_patient_view(assessment, config=call.config)}
@@ -61,24 +70,28 @@ def assessment_from_input(body: dict, *, config, as_of: date, fetch: bool) -> di
         return assess_bundle(body, as_of=as_of)
     if "hook" in body or "context" in body:
         validate_hook_request(body)
-        data = prefetch.resolve(
-            body, patient_data_prefetch(), required=REQUIRED_PATIENT_DATA, config=config, fetch=fetch
-        )
-        return assess_resources(
-            data.all_resources(), patient_id=body["context"]["patientId"], as_of=as_of, data_gaps=data.data_gaps
-        )
+        return assess_hook_request(body, patient_data_prefetch(), required=REQUIRED_PATIENT_DATA,
+                                   config=config, as_of=as_of, fetch=fetch)
     raise bad_request(
         "Expected a FHIR Bundle (resourceType 'Bundle') or a CDS Hooks request (with 'hook' and 'context').",
         expression="$",
     )
 
 
-def assess_bundle(bundle: dict, *, as_of: date) -> dict:
+def bundle_patient(bundle: dict) -> tuple[list[dict], str | None]:
+    """A one-patient Bundle's resources and that patient's id (400 otherwise); the same
+    Patient may appear more than once (e.g. from two feeds)."""
     resources = [r for _, r in prefetch.bundle_entries(bundle, "$")]
-    patients = [r for r in resources if r["resourceType"] == "Patient"]
-    if not patients:
-        raise bad_request("The Bundle holds no Patient resource.", expression="$.entry", code="required")
-    ids = {p.get("id") for p in patients}
-    if len(patients) > 1 and len(ids) > 1:
-        raise bad_request("The Bundle holds more than one Patient; assess one patient at a time.", expression="$.entry")
-    return assess_resources(resources, patient_id=patients[0].get("id"), as_of=as_of)
+    ids = {r.get("id") for r in resources if r["resourceType"] == "Patient"}
+    if not ids:
+        raise bad_request("The Bundle holds no Patient resource; it must hold exactly one Patient.",
+                          expression="$.entry", code="required")
+    if len(ids) > 1:
+        raise bad_request("The Bundle holds more than one Patient; it must hold exactly one Patient "
+                          "(assess one patient at a time).", expression="$.entry")
+    return resources, ids.pop()
+
+
+def assess_bundle(bundle: dict, *, as_of: date) -> dict:
+    resources, patient_id = bundle_patient(bundle)
+    return assess_resources(resources, patient_id=patient_id, as_of=as_of)
