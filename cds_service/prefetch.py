@@ -126,10 +126,7 @@ def resolve(
     missing_required: list[Issue] = []
     if (to_fetch or to_continue) and not server:
         why = "no fhirServer was given" if fetch else "fetching was not requested"
-        for tpl in to_fetch:
-            _unavailable(result, tpl, required, missing_required, why)
-        for key in to_continue:
-            result.data_gaps.append(f"{key}: the prefetched Bundle has further pages that were not read ({why})")
+        _cannot_fetch(result, to_fetch, to_continue, required, missing_required, why)
         to_fetch, to_continue = [], {}
 
     if (to_fetch or to_continue) and policy is None:
@@ -141,11 +138,8 @@ def resolve(
         try:
             policy = policy_for_request(server, config)
         except UrlPolicyError as exc:
-            why = f"the fhirServer was refused ({exc})"
-            for tpl in to_fetch:
-                _unavailable(result, tpl, required, missing_required, why)
-            for key in to_continue:
-                result.data_gaps.append(f"{key}: the prefetched Bundle has further pages that were not read ({why})")
+            _cannot_fetch(result, to_fetch, to_continue, required, missing_required,
+                          f"the fhirServer was refused ({exc})")
             to_fetch, to_continue = [], {}
 
     if to_fetch or to_continue:
@@ -164,6 +158,14 @@ def resolve(
     if missing_required:
         raise precondition_failed(missing_required)
     return result
+
+
+def _cannot_fetch(result: PrefetchResult, to_fetch, to_continue, required, issues: list[Issue], why: str) -> None:
+    """Nothing can be fetched: every missing key is unavailable, every unread next page a gap."""
+    for tpl in to_fetch:
+        _unavailable(result, tpl, required, issues, why)
+    for key in to_continue:
+        result.data_gaps.append(f"{key}: the prefetched Bundle has further pages that were not read ({why})")
 
 
 def _unavailable(result: PrefetchResult, tpl: Template, required, issues: list[Issue], why: str) -> None:
