@@ -38,6 +38,12 @@ CORTICOSTEROID = "corticosteroid"
 PI, IMID, ANTI_CD38 = "PI", "IMiD", "anti-CD38"
 # The three classes whose refractoriness defines single/double/triple-class/penta.
 REFRACTORY_CATEGORY_CLASSES: tuple[str, ...] = (PI, IMID, ANTI_CD38)
+# T-cell redirecting therapies: no bispecific or CAR-T for the frail; IVIG and CMV/EBV checks.
+BISPECIFIC_CLASSES = frozenset({"BCMA-bispecific", "GPRC5D-bispecific", "FcRH5-bispecific"})
+CAR_T_CLASSES = frozenset({"BCMA-CAR-T"})
+T_CELL_REDIRECTING_CLASSES = BISPECIFIC_CLASSES | CAR_T_CLASSES
+# Antibody and cellular therapies whose start needs hepatitis B/C and HIV serology (Table 1).
+IMMUNOTHERAPY_CLASSES = frozenset({ANTI_CD38, "anti-SLAMF7", "BCMA-ADC"}) | T_CELL_REDIRECTING_CLASSES
 
 
 def drug_class(drug: str) -> str | None:

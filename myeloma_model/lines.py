@@ -155,11 +155,3 @@ def build_lines(
                 break
     return lines
 
-
-def line_at(lines: list[Line], d: date) -> Line | None:
-    """The line in progress on day `d`."""
-    found = None
-    for line in lines:
-        if line.start <= d:
-            found = line
-    return found

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from myeloma_model.drug_classes import ANTI_CD38, IMID, PI, drug_class, is_steroid
+from myeloma_model.drug_classes import ANTI_CD38, IMID, PI, REFRACTORY_CATEGORY_CLASSES, drug_class, is_steroid
 from myeloma_model.lines import courses
 from myeloma_model.records import DrugExposure
 from myeloma_model.thresholds import (
@@ -118,7 +118,7 @@ def drugs_summary(exposures: list[DrugExposure], progressions: list[date], as_of
 
 
 def _class_counts(drugs: dict[str, dict], flag: str) -> dict[str, int]:
-    counts = {PI: 0, IMID: 0, ANTI_CD38: 0}
+    counts = dict.fromkeys(REFRACTORY_CATEGORY_CLASSES, 0)
     for info in drugs.values():
         if info.get(flag) and info["class"] in counts:
             counts[info["class"]] += 1

@@ -25,7 +25,6 @@ from myeloma_model.markers import MarkerBook, Point, involved_chain, nadir
 from myeloma_model.progression import WindowProgression, evaluate_window, first_progression_since
 from myeloma_model.records import ANALYTE_UNITS, PatientRecord
 
-STATUS_ORDER = ("clinical", "biochemical", "suspected", "none", "unknown")
 PROGRESSION_STATUSES = ("clinical", "biochemical")  # "progression" for refractoriness
 
 

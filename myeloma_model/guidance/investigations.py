@@ -14,16 +14,13 @@ import bisect
 from dataclasses import dataclass
 from datetime import date
 
-from myeloma_model.drug_classes import drug_class
+from myeloma_model.drug_classes import IMMUNOTHERAPY_CLASSES, T_CELL_REDIRECTING_CLASSES, drug_class
 from myeloma_model.records import PatientRecord
 from myeloma_model.thresholds import STALE_IMAGING_DAYS, STALE_LAB_DAYS
 
 LAB, CLINICAL, IMAGING, EVER = "lab", "clinical", "imaging", "ever"
 MAX_AGE_DAYS: dict[str, int | None] = {LAB: STALE_LAB_DAYS, CLINICAL: STALE_LAB_DAYS, IMAGING: STALE_IMAGING_DAYS, EVER: None}
 
-IMMUNOTHERAPY_CLASSES = frozenset({"anti-CD38", "anti-SLAMF7", "BCMA-ADC", "BCMA-bispecific", "BCMA-CAR-T",
-                                   "GPRC5D-bispecific", "FcRH5-bispecific"})
-T_CELL_REDIRECTING = frozenset({"BCMA-bispecific", "BCMA-CAR-T", "GPRC5D-bispecific", "FcRH5-bispecific"})
 
 
 @dataclass(frozen=True)
@@ -66,12 +63,12 @@ TESTS: tuple[Test, ...] = (
          (("marrow_plasma_cells",),)),
     Test("pet-ct", "PET-CT", IMAGING,
          "Extramedullary disease and response assessment; crucial before CAR-T or bispecific antibodies.",
-         classes=T_CELL_REDIRECTING),
+         classes=T_CELL_REDIRECTING_CLASSES),
     Test("hbv-hcv-hiv", "Hepatitis B, hepatitis C and HIV serology", EVER,
          "Reactivation risk under immunotherapy (anti-CD38 antibodies need hepatitis B prophylaxis).",
          classes=IMMUNOTHERAPY_CLASSES),
     Test("cmv-ebv", "CMV and EBV serology", EVER,
-         "Viral reactivation risk with CAR-T and bispecific antibodies.", classes=T_CELL_REDIRECTING),
+         "Viral reactivation risk with CAR-T and bispecific antibodies.", classes=T_CELL_REDIRECTING_CLASSES),
     Test("echocardiogram", "Echocardiogram", IMAGING,
          "Baseline cardiac function: carfilzomib is associated with cardiotoxicity.",
          drugs=frozenset({"carfilzomib"})),
@@ -79,7 +76,6 @@ TESTS: tuple[Test, ...] = (
          "Bortezomib, thalidomide and ixazomib cause peripheral neuropathy.",
          drugs=frozenset({"bortezomib", "thalidomide", "ixazomib"})),
 )
-TEST_BY_CODE: dict[str, Test] = {t.code: t for t in TESTS}
 
 
 def needed_for(test: Test, drugs: list[str] | tuple[str, ...]) -> list[str]:

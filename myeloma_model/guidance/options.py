@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from myeloma_model.drug_classes import drug_class
+from myeloma_model.drug_classes import ANTI_CD38, drug_class
 from myeloma_model.guidance.regimens import (
     BISPECIFIC,
     CAUTION_TEXT,
@@ -45,8 +45,6 @@ from myeloma_model.thresholds import (
     RETREAT_MONTHS_ON_DRUG,
     RETREAT_MONTHS_SINCE_LAST_DOSE,
 )
-
-ANTI_CD38 = "anti-CD38"
 
 
 @dataclass

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from myeloma_model.drug_classes import drug_class
 
 DOUBLET, TRIPLET, CELLULAR, BISPECIFIC = "doublet", "triplet", "cellular", "bispecific"
-INTENSITIES = (DOUBLET, TRIPLET, CELLULAR, BISPECIFIC)
 
 
 @dataclass(frozen=True)
@@ -211,10 +210,6 @@ CAUTION_TEXT: dict[str, str] = {
     "renal-severe": "eGFR < 30: severe renal impairment; lenalidomide needs major dose reduction",
     "vte-prophylaxis": "history of venous thromboembolism: IMiD thromboprophylaxis needed",
 }
-
-
-def regimen(code: str) -> Regimen:
-    return REGIMENS[code]
 
 
 def cautions_for(drugs: tuple[str, ...] | list[str], patient_cautions: list[str]) -> list[str]:

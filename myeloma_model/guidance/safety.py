@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from myeloma_model.drug_classes import BISPECIFIC_CLASSES, CAR_T_CLASSES
 from myeloma_model.markers import surely_below
 from myeloma_model.records import PatientRecord
 from myeloma_model.thresholds import (
@@ -17,8 +18,6 @@ from myeloma_model.thresholds import (
     RECURRENT_INFECTION_WINDOW_DAYS,
 )
 
-BISPECIFIC_CLASSES = frozenset({"BCMA-bispecific", "GPRC5D-bispecific", "FcRH5-bispecific"})
-CAR_T_CLASSES = frozenset({"BCMA-CAR-T"})
 RECURRENT_ASSUMPTION = (
     f"'Recurrent infections' was taken as >= {RECURRENT_INFECTION_MIN_EPISODES} infection episodes within "
     f"{RECURRENT_INFECTION_WINDOW_DAYS} days (clinical-rules.md section 9 gives no number)."
