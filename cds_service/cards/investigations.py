@@ -11,6 +11,7 @@ import uuid
 
 from cds_service.cards.common import REVIEW_2025, make_card
 from cds_service.cards.treatment import REVIEW_SOURCE, override_reasons
+from myeloma_model.thresholds import STALE_IMAGING_DAYS, STALE_LAB_DAYS
 
 
 def _coding(code: str) -> dict | None:
@@ -70,8 +71,8 @@ def investigations_card(assessment: dict) -> dict | None:
         "…" if n > 3 else "")
     table = ["| Test | Status | Needed | Why (Table 1) | For |", "|---|---|---|---|---|"] + [_row(i) for i in items]
     detail = "\n\n".join([
-        "Baseline investigations before starting relapse treatment (labs within 30 days; imaging, echo and "
-        "marrow within 90 days; serologies and blood group ever). Each suggestion creates a **draft** order only.",
+        f"Baseline investigations before starting relapse treatment (labs within {STALE_LAB_DAYS} days; imaging, "
+        f"echo and marrow within {STALE_IMAGING_DAYS} days; serologies and blood group ever). Each suggestion creates a **draft** order only.",
         "\n".join(table),
         f"Source: {REVIEW_2025}, Table 1.",
     ])

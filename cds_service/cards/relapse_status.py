@@ -6,14 +6,15 @@ Indicator: critical for clinical relapse, warning for biochemical relapse, info 
 from __future__ import annotations
 
 from cds_service.cards.common import IMWG_2016, REVIEW_2025, make_card, md_list
+from myeloma_model.thresholds import PD_MARROW_PLASMA_CELL_RISE_POINTS, PD_RELATIVE_RISE, PD_URINE_ABSOLUTE_RISE_MG_24H
 
 INDICATOR = {"clinical": "critical", "biochemical": "warning"}
 
 CRITERION_LABELS = {
-    "serum-m-protein": "serum M-protein rise (>= 25% above nadir and by the absolute amount)",
-    "urine-m-protein": "urine M-protein rise (>= 25% above nadir and by >= 200 mg/24h)",
+    "serum-m-protein": f"serum M-protein rise (>= {PD_RELATIVE_RISE:.0%} above nadir and by the absolute amount)",
+    "urine-m-protein": f"urine M-protein rise (>= {PD_RELATIVE_RISE:.0%} above nadir and by >= {PD_URINE_ABSOLUTE_RISE_MG_24H:g} mg/24h)",
     "dflc": "involved-uninvolved free light chain difference (dFLC) rise",
-    "marrow-plasma-cells": "bone-marrow plasma cells up by >= 10 percentage points",
+    "marrow-plasma-cells": f"bone-marrow plasma cells up by >= {PD_MARROW_PLASMA_CELL_RISE_POINTS:g} percentage points",
 }
 CRAB_LABELS = {
     "hypercalcaemia": "hypercalcaemia",

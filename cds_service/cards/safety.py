@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from cds_service.cards.common import REVIEW_2025, make_card
 from cds_service.cards.treatment import REVIEW_SOURCE, override_reasons
+from myeloma_model.thresholds import IVIG_IGG_G_L
 
 SUMMARY = {
     "ivig-indicated": "IVIG recommended: low IgG or recurrent infections on a bispecific antibody / after CAR-T",
@@ -10,7 +11,7 @@ SUMMARY = {
                                       "transfusion lab before any transfusion",
 }
 SECTION = {
-    "ivig-indicated": "the CAR-T and bispecific sections (IVIG when IgG < 4 g/L or infections recur)",
+    "ivig-indicated": f"the CAR-T and bispecific sections (IVIG when IgG < {IVIG_IGG_G_L:g} g/L or infections recur)",
     "blood-group-before-transfusion": "Table 1 (daratumumab interferes with blood compatibility testing)",
 }
 

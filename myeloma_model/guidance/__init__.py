@@ -16,6 +16,7 @@ from myeloma_model.guidance.safety import safety_findings
 from myeloma_model.guidance.strategy import advise_strategy
 from myeloma_model.guidance.timing import advise_timing
 from myeloma_model.records import PatientRecord
+from myeloma_model.thresholds import STALE_LAB_DAYS
 
 EMPTY = {"timing": "none", "strategy": "none", "regimens": [], "missingInvestigations": [], "safety": []}
 
@@ -40,7 +41,7 @@ def advise(assessment: dict, record: PatientRecord, as_of: date) -> dict:
     for s in safety:
         assumptions.extend(a for a in s["assumptions"] if a not in assumptions)
     if any(i["code"] in ("ecog", "neuropathy-assessment") for i in investigations):
-        assumptions.append("ECOG and the neuropathy examination were counted as current for 30 days, like labs "
+        assumptions.append(f"ECOG and the neuropathy examination were counted as current for {STALE_LAB_DAYS} days, like labs "
                            "(clinical-rules.md section 8 dates only labs, imaging, echo, marrow and serologies).")
     fit = assessment.get("fitness") or {}
     if timing["value"] == "treat-now" and fit.get("frailty") == "unknown":

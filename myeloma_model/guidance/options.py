@@ -81,17 +81,14 @@ class Option:
         }
 
 
+FRAIL_RULE = f"ECOG >= {FRAIL_ECOG_MIN} or age > {FRAIL_AGE_OVER}"
+
+
 # --- helpers on the assessment -------------------------------------------------------------------
 
 def is_frail(assessment: dict) -> bool:
-    """Section 6/7: frail, or ECOG > 2, or age > 80 (whichever is known)."""
-    fit = assessment.get("fitness") or {}
-    ecog, age = fit.get("ecog"), fit.get("age")
-    return (
-        fit.get("frailty") == "frail"
-        or (ecog is not None and ecog >= FRAIL_ECOG_MIN)
-        or (age is not None and age > FRAIL_AGE_OVER)
-    )
+    """Section 6/7, as fitness.frailty decided it (ECOG or age, whichever is known)."""
+    return (assessment.get("fitness") or {}).get("frailty") == "frail"
 
 
 def is_high_risk(assessment: dict) -> bool:
@@ -183,11 +180,11 @@ def frail_intensity(options: list[Option], assessment: dict, excluded: list[dict
             continue
         if o.regimen.intensity in (CELLULAR, BISPECIFIC):
             excluded.append({"code": o.regimen.code,
-                             "reason": "not offered to a frail patient (ECOG > 2 or age > 80): CAR-T and "
+                             "reason": f"not offered to a frail patient ({FRAIL_RULE}): CAR-T and "
                                        "bispecific antibodies are not suitable"})
             continue
         o.tier = 1
-        o.warnings.append("Reduced intensity: the patient is frail (ECOG > 2 or age > 80); consider a "
+        o.warnings.append(f"Reduced intensity: the patient is frail ({FRAIL_RULE}); consider a "
                           "doublet first or dose-reduced scheduling.")
         later.append(o)
     return doublets + later

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from myeloma_model.drug_classes import drug_class, is_steroid
 from myeloma_model.guidance.investigations import MAX_AGE_DAYS, drug_prerequisites
 from myeloma_model.guidance.regimens import CAUTION_DRUGS, CAUTION_TEXT, WARNING_CAUTIONS
-from myeloma_model.thresholds import RETREAT_MONTHS_ON_DRUG, RETREAT_MONTHS_SINCE_LAST_DOSE
+from myeloma_model.thresholds import REFRACTORY_WINDOW_DAYS, RETREAT_MONTHS_ON_DRUG, RETREAT_MONTHS_SINCE_LAST_DOSE
 
 
 @dataclass
@@ -50,11 +50,11 @@ def refractory_finding(assessment: dict, drug: str) -> Finding | None:
         if signal:
             return Finding("refractory", "info", drug,
                            f"Disease is refractory to {drug}, but the retreatment signal holds",
-                           [f"Progression on {drug} or within 60 days of its last dose.", timing,
+                           [f"Progression on {drug} or within {REFRACTORY_WINDOW_DAYS} days of its last dose.", timing,
                             "Retreatment can be considered (Goel et al. 2024, as cited in the review)."])
         return Finding("refractory", "warning", drug,
                        f"Disease is refractory to {drug}: retreatment is unlikely to work",
-                       [f"Progression on {drug} or within 60 days of its last dose.", timing,
+                       [f"Progression on {drug} or within {REFRACTORY_WINDOW_DAYS} days of its last dose.", timing,
                         "Consider a regimen from another drug class (see the treatment-options card)."])
     if same_class and not signal:
         return Finding("refractory", "warning", drug,

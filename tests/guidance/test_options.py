@@ -9,6 +9,7 @@ from myeloma_model.guidance.options import rank_regimens
 from myeloma_model.guidance.regimens import FRAIL_DOUBLETS, REGIMENS, STRATEGY_OPTIONS
 from myeloma_model.guidance.strategy import advise_strategy
 from myeloma_model.thresholds import FRAIL_AGE_OVER, FRAIL_ECOG_MIN
+from myeloma_model.fitness import frailty as frailty_of
 from tests.guidance.helpers import assessment, codes, drug, len_durable, len_refractory, triple_class_refractory
 
 CELLULAR_OR_BISPECIFIC = {c for c, r in REGIMENS.items() if r.intensity in ("cellular", "bispecific")}
@@ -73,6 +74,7 @@ def test_no_regimen_with_a_refractory_drug_is_ever_offered_without_a_warning(ref
     a = assessment(*[drug(d, refractory=True, signal=signal) for d in refractory], prior_lines=3)
     for frail_age in (65, 85):
         a["fitness"]["age"] = frail_age
+        a["fitness"]["frailty"] = frailty_of(frail_age, a["fitness"]["ecog"])
         regs, _, _ = ranked(a)
         for r in regs:
             if set(r["drugs"]) & set(refractory):
