@@ -14,6 +14,7 @@ from cds_service import pipeline
 from cds_service.cards.orders import render_order_findings
 from cds_service.errors import bad_request
 from cds_service.services import ServiceCall
+from myeloma_model.drug_classes import is_steroid
 
 ORDER_TYPES = ("MedicationRequest", "MedicationOrder")
 
@@ -79,7 +80,7 @@ def ordered_drugs(orders: list[dict], resources: list[dict]) -> list[tuple[str, 
                               expression="context.draftOrders")
         named = reader.drugs_of(order)
         for info in named:
-            if info.drug_class == "corticosteroid":
+            if is_steroid(info.key):
                 continue  # no refractoriness, caution or Table 1 prerequisite applies to a steroid
             if (info.key, ref) not in out:
                 out.append((info.key, ref))

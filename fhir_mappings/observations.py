@@ -105,7 +105,10 @@ class ObservationReader:
             if when is None:
                 self.gaps.add("no-date", f"{_ref(obs)} has no effective date; not used")
                 return
-            if investigation is not None:
+            # Evidence that a Table 1 test was done on a date: once per (test, date), as labs
+            # are de-duplicated; most lab results are also such evidence.
+            if investigation is not None and ("inv", investigation, when) not in self._seen:
+                self._seen.add(("inv", investigation, when))
                 self.investigations.append(InvestigationRecord(investigation, when, _ref(obs)))
             if analyte is not None:
                 self._lab(obs, analyte, when)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Iterable
 
-from fhir_mappings.conditions import condition_facts, status_code
+from fhir_mappings.conditions import condition_facts
 from fhir_mappings.dates import parse_date
 from fhir_mappings.gaps import GapLog
 from fhir_mappings.medications import MedicationReader
