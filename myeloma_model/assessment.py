@@ -25,7 +25,6 @@ from myeloma_model.refractoriness import drugs_summary, on_therapy, refractory_c
 from myeloma_model.relapse import PROGRESSION_STATUSES, analyse_relapse
 from myeloma_model.risk import b2m_at_line_start, b2m_trend, high_risk_cytogenetics, high_risk_relapse_features, staging
 
-GUIDANCE_DEFAULTS = {"timing": "none", "strategy": "none", "regimens": [], "missingInvestigations": [], "safety": []}
 
 
 def as_of_view(record: PatientRecord, as_of: date) -> PatientRecord:
@@ -64,7 +63,7 @@ def out_of_scope(record: PatientRecord, as_of: date) -> dict:
         "risk": {"highRiskCytogenetics": [], "iss": "unknown", "riss": "unknown", "b2mTrend": "unknown",
                  "highRiskRelapseFeatures": []},
         "fitness": {"age": None, "ecog": None, "frailty": "unknown", "cautions": []},
-        **{k: (list(v) if isinstance(v, list) else v) for k, v in GUIDANCE_DEFAULTS.items()},
+        **guidance.empty_guidance(),
         "dataGaps": list(record.data_gaps),
     }
 
@@ -129,7 +128,7 @@ def assess(record: PatientRecord, as_of: date) -> dict:
             ),
         },
         "fitness": fitness(view, as_of),
-        **{k: (list(v) if isinstance(v, list) else v) for k, v in GUIDANCE_DEFAULTS.items()},
+        **guidance.empty_guidance(),
         "dataGaps": gaps,
         "details": {
             "lines": [ln.to_json() for ln in rel.lines],

@@ -18,13 +18,15 @@ from myeloma_model.guidance.timing import advise_timing
 from myeloma_model.records import PatientRecord
 from myeloma_model.thresholds import STALE_LAB_DAYS
 
-EMPTY = {"timing": "none", "strategy": "none", "regimens": [], "missingInvestigations": [], "safety": []}
+def empty_guidance() -> dict:
+    """The contract's guidance fields when there is nothing to advise (a fresh dict each time)."""
+    return {"timing": "none", "strategy": "none", "regimens": [], "missingInvestigations": [], "safety": []}
 
 
 def advise(assessment: dict, record: PatientRecord, as_of: date) -> dict:
     """Return the guidance fields for an assessment whose other fields are filled."""
     if not assessment.get("inScope"):
-        return {k: (list(v) if isinstance(v, list) else v) for k, v in EMPTY.items()}
+        return empty_guidance()
     timing = advise_timing(assessment)
     strategy = advise_strategy(assessment, timing["value"])
     regimens, excluded, intensity = rank_regimens(assessment, strategy["value"])

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 from myeloma_model.drug_classes import drug_class, is_steroid
 from myeloma_model.guidance.investigations import MAX_AGE_DAYS, drug_prerequisites
-from myeloma_model.guidance.regimens import CAUTION_DRUGS, CAUTION_TEXT, WARNING_CAUTIONS
+from myeloma_model.guidance.regimens import CAUTION_TEXT, WARNING_CAUTIONS, cautions_for
+from myeloma_model.guidance.strategy import fmt_months
 from myeloma_model.thresholds import REFRACTORY_WINDOW_DAYS, RETREAT_MONTHS_ON_DRUG, RETREAT_MONTHS_SINCE_LAST_DOSE
 
 
@@ -31,10 +32,6 @@ class Finding:
     tests: list[dict] = field(default_factory=list)  # prerequisite items (code, label, status, lastDone, reason)
 
 
-def _months(x) -> str:
-    return "unknown" if x is None else f"{x:.1f}"
-
-
 def refractory_finding(assessment: dict, drug: str) -> Finding | None:
     if is_steroid(drug):
         return None
@@ -43,8 +40,8 @@ def refractory_finding(assessment: dict, drug: str) -> Finding | None:
     cls = drug_class(drug)
     same_class = [d for d, i in drugs.items() if d != drug and i.get("refractory") and i.get("class") == cls]
     signal = bool(own.get("retreatmentSignal"))
-    timing = (f"{drug}: {_months(own.get('monthsOnDrug'))} months on the drug, "
-              f"{_months(own.get('monthsSinceLastDose'))} months since the last dose; the retreatment signal needs "
+    timing = (f"{drug}: {fmt_months(own.get('monthsOnDrug'))} months on the drug, "
+              f"{fmt_months(own.get('monthsSinceLastDose'))} months since the last dose; the retreatment signal needs "
               f"> {RETREAT_MONTHS_ON_DRUG:g} months on it or > {RETREAT_MONTHS_SINCE_LAST_DOSE:g} months since it.")
     if own.get("refractory"):
         if signal:
@@ -66,7 +63,7 @@ def refractory_finding(assessment: dict, drug: str) -> Finding | None:
 
 def comorbidity_finding(assessment: dict, drug: str) -> Finding | None:
     cautions = (assessment.get("fitness") or {}).get("cautions") or []
-    applying = [c for c in cautions if drug in CAUTION_DRUGS.get(c, frozenset())]
+    applying = cautions_for([drug], cautions)
     if not applying:
         return None
     warn = [c for c in applying if drug in WARNING_CAUTIONS.get(c, frozenset())]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from myeloma_model.drug_classes import BISPECIFIC_CLASSES, CAR_T_CLASSES
+from myeloma_model.guidance.strategy import parse_date
 from myeloma_model.markers import surely_below
 from myeloma_model.records import PatientRecord
 from myeloma_model.thresholds import (
@@ -24,19 +25,12 @@ RECURRENT_ASSUMPTION = (
 )
 
 
-def _date(s) -> date | None:
-    try:
-        return date.fromisoformat(str(s)[:10]) if s else None
-    except ValueError:
-        return None
-
-
 def _t_cell_therapy(assessment: dict) -> tuple[list[str], date | None]:
     """Drugs that put the patient at risk (active bispecific, any CAR-T) and the earliest start."""
     drugs = assessment.get("drugs") or {}
     names = [d for d, i in drugs.items()
              if (i.get("class") in BISPECIFIC_CLASSES and i.get("active")) or i.get("class") in CAR_T_CLASSES]
-    starts = [s for s in (_date(drugs[d].get("firstStart")) for d in names) if s]
+    starts = [s for s in (parse_date(drugs[d].get("firstStart")) for d in names) if s]
     return names, (min(starts) if starts else None)
 
 

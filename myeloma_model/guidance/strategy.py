@@ -26,7 +26,8 @@ RETREAT, SWITCH, NOVEL, NONE = "retreat-same-class", "switch-class", "novel-mech
 INDEX_DRUG = "lenalidomide"
 
 
-def _date(s) -> date | None:
+def parse_date(s) -> date | None:
+    """An assessment date string ("YYYY-MM-DD...") as a date; None when absent or unreadable."""
     if not s:
         return None
     try:
@@ -48,7 +49,7 @@ def refractory_classes(assessment: dict) -> list[str]:
     return out
 
 
-def _fmt_months(m) -> str:
+def fmt_months(m) -> str:
     return "unknown" if m is None else f"{m:.1f}"
 
 
@@ -56,8 +57,8 @@ def drug_time_reason(name: str, info: dict) -> str:
     """Time on and off a drug against the Goel 2024 retreatment signal."""
     signal = "holds" if info.get("retreatmentSignal") else "does not hold"
     return (
-        f"{name}: {_fmt_months(info.get('monthsOnDrug'))} months on the drug, "
-        f"{_fmt_months(info.get('monthsSinceLastDose'))} months since the last dose; the retreatment signal "
+        f"{name}: {fmt_months(info.get('monthsOnDrug'))} months on the drug, "
+        f"{fmt_months(info.get('monthsSinceLastDose'))} months since the last dose; the retreatment signal "
         f"(> {RETREAT_MONTHS_ON_DRUG:g} months on the drug or > {RETREAT_MONTHS_SINCE_LAST_DOSE:g} months since "
         f"the last dose) {signal}."
     )
@@ -72,8 +73,8 @@ def durable_response(assessment: dict) -> bool | None:
         return True
     if info.get("active"):
         return False
-    last = _date(info.get("lastDose"))
-    relapse = _date((assessment.get("relapse") or {}).get("date"))
+    last = parse_date(info.get("lastDose"))
+    relapse = parse_date((assessment.get("relapse") or {}).get("date"))
     if last is None or relapse is None:
         return None
     return (relapse - last).days > DURABLE_RESPONSE_DAYS_OFF_DRUG
@@ -149,7 +150,7 @@ def advise_strategy(assessment: dict, timing: str) -> dict:
             value = RETREAT
             reasons.insert(0, "Lenalidomide exposed, not refractory, durable prior response: retreatment within "
                               "the IMiD class is reasonable (DRd, KRd, IRd; also ERd).")
-            last, rel = _date(len_info.get("lastDose")), _date((assessment.get("relapse") or {}).get("date"))
+            last, rel = parse_date(len_info.get("lastDose")), parse_date((assessment.get("relapse") or {}).get("date"))
             if last and rel and not len_info.get("active"):
                 reasons.append(f"Relapse {(rel - last).days} days after the last lenalidomide dose "
                                f"(> {DURABLE_RESPONSE_DAYS_OFF_DRUG} days counts as durable).")
