@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from myeloma_model.guidance.investigations import investigation_status, missing_investigations
+from myeloma_model.guidance.investigations import check_all, investigation_status, missing_investigations
 from myeloma_model.guidance.options import rank_regimens
 from myeloma_model.guidance.safety import safety_findings
 from myeloma_model.guidance.strategy import advise_strategy
@@ -36,7 +36,8 @@ def advise(assessment: dict, record: PatientRecord, as_of: date) -> dict:
         for d in r["drugs"]:
             regimens_by_drug.setdefault(d, []).append(r["code"])
     offered_drugs = list(regimens_by_drug)
-    investigations = missing_investigations(offered_drugs, record, as_of, regimens_by_drug)
+    checked = check_all(record, as_of)
+    investigations = missing_investigations(offered_drugs, record, as_of, regimens_by_drug, checked)
     safety = safety_findings(assessment, record, as_of)
 
     assumptions = list(strategy["assumptions"])
@@ -64,7 +65,7 @@ def advise(assessment: dict, record: PatientRecord, as_of: date) -> dict:
             "intensity": intensity,
             "excludedRegimens": excluded,
             "investigations": investigations,
-            "investigationStatus": investigation_status(record, as_of),
+            "investigationStatus": investigation_status(checked),
             "safety": [{"code": s["code"], "reason": s["reason"], "drugs": s["drugs"]} for s in safety],
             "assumptions": assumptions,
         },

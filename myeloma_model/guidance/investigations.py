@@ -121,13 +121,19 @@ def check(test: Test, record: PatientRecord, as_of: date) -> tuple[str | None, d
     return None, (None if when == date.min else when)
 
 
-def _age_text(test: Test) -> str:
+def check_all(record: PatientRecord, as_of: date) -> dict[str, tuple[str | None, date | None]]:
+    """`check` of every Table 1 test, once per assessment (options and order hooks read it)."""
+    return {t.code: check(t, record, as_of) for t in TESTS}
+
+
+def freshness_text(test: Test) -> str:
     limit = MAX_AGE_DAYS[test.category]
     return "ever" if limit is None else f"within {limit} days"
 
 
 def missing_investigations(drugs: list[str], record: PatientRecord, as_of: date,
-                           regimens_by_drug: dict[str, list[str]] | None = None) -> list[dict]:
+                           regimens_by_drug: dict[str, list[str]] | None = None,
+                           checked: dict[str, tuple[str | None, date | None]] | None = None) -> list[dict]:
     """Table 1 tests needed before these drugs that are missing or stale, in Table 1 order.
 
     Each item: {code, label, status, lastDone, reason, needed (freshness), forDrugs, forRegimens}.
@@ -139,7 +145,7 @@ def missing_investigations(drugs: list[str], record: PatientRecord, as_of: date,
         for_drugs = needed_for(test, drugs)
         if not for_drugs:
             continue
-        status, when = check(test, record, as_of)
+        status, when = checked[test.code] if checked is not None else check(test, record, as_of)
         if status is None:
             continue
         regs: list[str] = []
@@ -154,7 +160,7 @@ def missing_investigations(drugs: list[str], record: PatientRecord, as_of: date,
             "status": status,
             "lastDone": when.isoformat() if when and when != date.min else None,
             "reason": test.reason,
-            "needed": _age_text(test),
+            "needed": freshness_text(test),
             "forDrugs": [] if not (test.drugs or test.classes) else for_drugs,
             "forRegimens": regs,
         })
@@ -166,10 +172,10 @@ def drug_prerequisites(drug: str) -> list[Test]:
     return [t for t in TESTS if (t.drugs or t.classes) and needed_for(t, [drug])]
 
 
-def investigation_status(record: PatientRecord, as_of: date) -> dict[str, dict]:
-    """Every Table 1 test: {status: current|missing|stale, lastDone}; the order hooks read this."""
+def investigation_status(checked: dict[str, tuple[str | None, date | None]]) -> dict[str, dict]:
+    """Every Table 1 test (from `check_all`): {status: current|missing|stale, lastDone}; the
+    order hooks read this."""
     out = {}
-    for test in TESTS:
-        status, when = check(test, record, as_of)
-        out[test.code] = {"status": status or "current", "lastDone": when.isoformat() if when else None}
+    for code, (status, when) in checked.items():
+        out[code] = {"status": status or "current", "lastDone": when.isoformat() if when else None}
     return out

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from myeloma_model.drug_classes import drug_class, is_steroid
-from myeloma_model.guidance.investigations import MAX_AGE_DAYS, drug_prerequisites
+from myeloma_model.guidance.investigations import drug_prerequisites, freshness_text
 from myeloma_model.guidance.regimens import CAUTION_TEXT, WARNING_CAUTIONS, cautions_for
 from myeloma_model.guidance.strategy import fmt_months
 from myeloma_model.thresholds import REFRACTORY_WINDOW_DAYS, RETREAT_MONTHS_ON_DRUG, RETREAT_MONTHS_SINCE_LAST_DOSE
@@ -80,10 +80,9 @@ def prerequisite_finding(assessment: dict, drug: str) -> Finding | None:
         s = status.get(test.code) or {"status": "missing", "lastDone": None}
         if s["status"] == "current":
             continue
-        limit = MAX_AGE_DAYS[test.category]
         items.append({
             "code": test.code, "label": test.label, "status": s["status"], "lastDone": s.get("lastDone"),
-            "reason": test.reason, "needed": "ever" if limit is None else f"within {limit} days",
+            "reason": test.reason, "needed": freshness_text(test),
             "forDrugs": [drug], "forRegimens": [],
         })
     if not items:
