@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 
 from fhir_mappings.dates import parse_date, period_bounds
-from fhir_mappings.terminology import SNOMED, normalise_system, tables
+from fhir_mappings.terminology import SNOMED, concept_texts, icd_key, normalise_system, tables
 from myeloma_model.records import ConditionFact
 
 _T = tables()
@@ -73,7 +73,7 @@ def kinds_of(concept: dict) -> list[tuple[str, str | None]]:
         if system == SNOMED:
             hit = _SNOMED.get(code)
         elif system in _ICD_SYSTEMS:
-            key = code.replace(".", "").strip().upper()
+            key = icd_key(code)
             hit = _ICD.get(key)
             if hit is None:
                 for prefix, kind in _ICD_PREFIXES:
@@ -84,12 +84,10 @@ def kinds_of(concept: dict) -> list[tuple[str, str | None]]:
             out.append(hit)
     if out:
         return out
-    texts = [concept.get("text")] + [c.get("display") for c in concept.get("coding") or () if isinstance(c, dict)]
-    for text in texts:
-        if isinstance(text, str) and text:
-            for pattern, kind in _TEXT_PATTERNS:
-                if pattern.search(text):
-                    return [(kind, None)]
+    for text in concept_texts(concept):
+        for pattern, kind in _TEXT_PATTERNS:
+            if pattern.search(text):
+                return [(kind, None)]
     return out
 
 

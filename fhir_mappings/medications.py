@@ -38,7 +38,7 @@ from datetime import date, timedelta
 
 from fhir_mappings.dates import parse_date, period_bounds
 from fhir_mappings.gaps import GapLog
-from fhir_mappings.terminology import ATC, DrugInfo, normalise_system, tables
+from fhir_mappings.terminology import ATC, DrugInfo, concept_texts, normalise_system, ref_of, tables
 from myeloma_model.records import DrugExposure
 from myeloma_model.thresholds import LINE_GROUPING_DAYS
 
@@ -111,19 +111,17 @@ class MedicationReader:
                 found[info.key] = info
             elif system == ATC and isinstance(c.get("code"), str) and _ANTINEOPLASTIC_ATC.match(c["code"]):
                 unknown_atc = c["code"]
-        texts = [concept.get("text")] + [c.get("display") for c in codings]
-        for text in texts:
-            if isinstance(text, str) and text:
-                for m in _NAME_PATTERN.finditer(text):
-                    info = _BY_NAME.get(re.sub(r"[\s-]+", " ", m.group(1).lower()))
-                    if info is None:
-                        info = _BY_NAME.get(m.group(1).lower())
-                    if info is not None:
-                        found[info.key] = info
+        for text in concept_texts(concept):
+            for m in _NAME_PATTERN.finditer(text):
+                info = _BY_NAME.get(re.sub(r"[\s-]+", " ", m.group(1).lower()))
+                if info is None:
+                    info = _BY_NAME.get(m.group(1).lower())
+                if info is not None:
+                    found[info.key] = info
         if not found and unknown_atc:
             self.gaps.add(
                 f"atc:{unknown_atc}",
-                f"{_ref(resource)}: antineoplastic drug with ATC {unknown_atc} is not a drug the service knows; not counted",
+                f"{ref_of(resource)}: antineoplastic drug with ATC {unknown_atc} is not a drug the service knows; not counted",
             )
         result = tuple(found.values())
         self._cache[cache_key] = result
@@ -159,7 +157,7 @@ class MedicationReader:
                 self._no_date(res, drugs)
                 return
         for d in drugs:
-            self.exposures.append(DrugExposure(d.key, start, end, active, "MedicationStatement", _ref(res)))
+            self.exposures.append(DrugExposure(d.key, start, end, active, "MedicationStatement", ref_of(res)))
 
     def add_request(self, res: dict) -> None:
         active = REQUEST_STATUSES.get(res.get("status"))
@@ -176,7 +174,7 @@ class MedicationReader:
             self._no_date(res, drugs)
             return
         for d in drugs:
-            self.exposures.append(DrugExposure(d.key, start, end, active, "MedicationRequest", _ref(res)))
+            self.exposures.append(DrugExposure(d.key, start, end, active, "MedicationRequest", ref_of(res)))
 
     def add_administration(self, res: dict) -> None:
         status = res.get("status")
@@ -193,11 +191,11 @@ class MedicationReader:
             return
         ongoing = status == "in-progress" and end is None
         for d in drugs:
-            self._administrations.setdefault(d.key, []).append((start, end, ongoing, _ref(res)))
+            self._administrations.setdefault(d.key, []).append((start, end, ongoing, ref_of(res)))
 
     def _no_date(self, res: dict, drugs) -> None:
         names = ", ".join(d.key for d in drugs)
-        self.gaps.add(f"med-no-date:{res.get('resourceType')}", f"{_ref(res)}: {names} has no date; not counted")
+        self.gaps.add(f"med-no-date:{res.get('resourceType')}", f"{ref_of(res)}: {names} has no date; not counted")
 
     def finish(self, as_of: date) -> list[DrugExposure]:
         """Exposures, with each drug's administrations merged into periods (module docstring).
@@ -229,11 +227,6 @@ class MedicationReader:
 def _administered(drug: str, start: date, last: date, ongoing: bool, ref: str | None) -> DrugExposure:
     # An infusion still running: the period is open and active (runs to the as-of date).
     return DrugExposure(drug, start, None if ongoing else last, ongoing, "MedicationAdministration", ref)
-
-
-def _ref(res: dict) -> str | None:
-    rid = res.get("id")
-    return f"{res.get('resourceType')}/{rid}" if rid else res.get("resourceType")
 
 
 def _effective(res: dict) -> tuple[date | None, date | None]:

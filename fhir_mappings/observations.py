@@ -21,7 +21,7 @@ from datetime import date
 from fhir_mappings.cytogenetics import findings_in_text, names_abnormality, polarity
 from fhir_mappings.dates import effective_date
 from fhir_mappings.gaps import GapLog
-from fhir_mappings.terminology import SYSTEM_ALIASES, normalise_system, tables
+from fhir_mappings.terminology import SYSTEM_ALIASES, coding_keys, ref_of, tables
 from fhir_mappings.units import human_unit, to_canonical, ucum_of
 from myeloma_model.records import CytogeneticFinding, EcogScore, InvestigationRecord, LabResult
 
@@ -80,7 +80,7 @@ class ObservationReader:
         status = obs.get("status")
         if status not in USABLE_STATUSES:
             if status is None:
-                self.gaps.add("no-status", f"{_ref(obs)} has no status; not used")
+                self.gaps.add("no-status", f"{ref_of(obs)} has no status; not used")
             return
         code = obs.get("code") or _EMPTY
         analyte = investigation = fish = None
@@ -103,13 +103,13 @@ class ObservationReader:
         if analyte is not None or ecog or is_fish or investigation is not None:
             when = effective_date(obs)
             if when is None:
-                self.gaps.add("no-date", f"{_ref(obs)} has no effective date; not used")
+                self.gaps.add("no-date", f"{ref_of(obs)} has no effective date; not used")
                 return
             # Evidence that a Table 1 test was done on a date: once per (test, date), as labs
             # are de-duplicated; most lab results are also such evidence.
             if investigation is not None and ("inv", investigation, when) not in self._seen:
                 self._seen.add(("inv", investigation, when))
-                self.investigations.append(InvestigationRecord(investigation, when, _ref(obs)))
+                self.investigations.append(InvestigationRecord(investigation, when, ref_of(obs)))
             if analyte is not None:
                 self._lab(obs, analyte, when)
             elif ecog:
@@ -137,16 +137,16 @@ class ObservationReader:
         if parsed is None:
             if "dataAbsentReason" not in holder and _has_value(holder):
                 self.gaps.add(
-                    f"unreadable:{analyte}", f"{_ref(obs)}: value of {analyte} could not be read; not used"
+                    f"unreadable:{analyte}", f"{ref_of(obs)}: value of {analyte} could not be read; not used"
                 )
             return
         value, comparator, unit = parsed
         if not (0.0 <= value < _INF):  # NaN, infinite or negative: no analyte here can be
-            self.gaps.add(f"unreadable:{analyte}", f"{_ref(obs)}: value of {analyte} is not plausible; not used")
+            self.gaps.add(f"unreadable:{analyte}", f"{ref_of(obs)}: value of {analyte} is not plausible; not used")
             return
         canonical, problem = (0.0, None) if unit_free else to_canonical(analyte, value, unit)
         if problem is not None:
-            self.gaps.add(f"unit:{analyte}:{unit}", f"{_ref(obs)}: {analyte} {problem}; value not used")
+            self.gaps.add(f"unit:{analyte}:{unit}", f"{ref_of(obs)}: {analyte} {problem}; value not used")
             return
         # Round off binary noise of the conversion (1.1 g/dL -> 11.000000000000002 g/L) so the
         # same result sent in two units is one result and values print as labs wrote them.
@@ -159,20 +159,20 @@ class ObservationReader:
         series = self.labs.get(analyte)
         if series is None:
             series = self.labs[analyte] = []
-        series.append(LabResult(analyte, canonical, when, comparator, ref_high, _ref(obs)))
+        series.append(LabResult(analyte, canonical, when, comparator, ref_high, ref_of(obs)))
 
     def _components(self, obs: dict, components: list, when: date | None) -> None:
         """Panel components: numeric analytes (an FLC panel) and FISH probes (a FISH panel)."""
         for comp in components:
             if not isinstance(comp, dict):
                 continue
-            for key in _coding_keys(comp.get("code") or _EMPTY):
+            for key in coding_keys(comp.get("code") or _EMPTY):
                 analyte = _ANALYTE.get(key)
                 is_fish = key in _FISH
                 if analyte is None and not is_fish:
                     continue
                 if when is None:
-                    self.gaps.add("no-date", f"{_ref(obs)} has no effective date; not used")
+                    self.gaps.add("no-date", f"{ref_of(obs)} has no effective date; not used")
                     return
                 if analyte is not None:
                     self._lab(obs, analyte, when, value_holder=comp)
@@ -186,13 +186,13 @@ class ObservationReader:
     def _ecog(self, obs: dict, when: date) -> None:
         score = _ecog_score(obs)
         if score is None:
-            self.gaps.add("ecog", f"{_ref(obs)}: ECOG value could not be read (expected 0-5); not used")
+            self.gaps.add("ecog", f"{ref_of(obs)}: ECOG value could not be read (expected 0-5); not used")
             return
         dedup = ("ecog", when, score)
         if dedup in self._seen:
             return
         self._seen.add(dedup)
-        self.ecog.append(EcogScore(score, when, _ref(obs)))
+        self.ecog.append(EcogScore(score, when, ref_of(obs)))
 
     # -- FISH / cytogenetics ------------------------------------------------------------------
     def _fish(self, obs: dict, abnormality: str | None, when: date | None) -> None:
@@ -219,7 +219,7 @@ class ObservationReader:
         if abnormality is not None and abnormality not in found:
             if coded is None:
                 self.gaps.add(
-                    f"fish:{abnormality}", f"{_ref(obs)}: FISH result for {abnormality} could not be read; not used"
+                    f"fish:{abnormality}", f"{ref_of(obs)}: FISH result for {abnormality} could not be read; not used"
                 )
             else:
                 found[abnormality] = coded
@@ -228,7 +228,7 @@ class ObservationReader:
             if dedup in self._seen:
                 continue
             self._seen.add(dedup)
-            self.cytogenetics.append(CytogeneticFinding(name, present, when, _ref(obs)))
+            self.cytogenetics.append(CytogeneticFinding(name, present, when, ref_of(obs)))
 
     def finish(self) -> None:
         """Sort every series once (by date; stable for equal dates)."""
@@ -242,16 +242,6 @@ def _by_when(r) -> date:
     return r.when
 
 
-def _ref(res: dict) -> str | None:
-    rid = res.get("id")
-    return f"{res.get('resourceType', 'Observation')}/{rid}" if rid else res.get("resourceType")
-
-
-def _coding_keys(concept: dict) -> list[tuple[str | None, str | None]]:
-    codings = concept.get("coding")
-    if not codings:
-        return []
-    return [(normalise_system(c.get("system")), c.get("code")) for c in codings if isinstance(c, dict)]
 
 
 def _has_value(holder: dict) -> bool:
@@ -317,7 +307,7 @@ def _says_not_detected(holder: dict) -> bool:
     """A qualitative "no paraprotein" result: a negative answer code or plain words to that effect."""
     concept = holder.get("valueCodeableConcept")
     if isinstance(concept, dict):
-        if any(k in _FISH_NEG for k in _coding_keys(concept)):
+        if any(k in _FISH_NEG for k in coding_keys(concept)):
             return True
         text = concept.get("text")
         if isinstance(text, str) and _NOT_DETECTED_TEXT.match(text):
@@ -347,7 +337,7 @@ def _ecog_score(obs: dict) -> int | None:
         candidates.append(q["value"])
     for concept in [obs.get("valueCodeableConcept")] + list(obs.get("interpretation") or []):
         if isinstance(concept, dict):
-            for key in _coding_keys(concept):
+            for key in coding_keys(concept):
                 if key in _ECOG_ANSWERS:
                     candidates.append(_ECOG_ANSWERS[key])
     s = obs.get("valueString")
@@ -362,7 +352,7 @@ def _ecog_score(obs: dict) -> int | None:
 def _coded_polarity(obs: dict) -> bool | None:
     concept = obs.get("valueCodeableConcept")
     if isinstance(concept, dict):
-        for key in _coding_keys(concept):
+        for key in coding_keys(concept):
             if key in _FISH_POS:
                 return True
             if key in _FISH_NEG:

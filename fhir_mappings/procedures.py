@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from fhir_mappings.dates import parse_date, period_bounds
-from fhir_mappings.terminology import normalise_system, tables
+from fhir_mappings.terminology import coding_keys, concept_texts, tables
 from myeloma_model.records import InvestigationRecord, Transplant
 
 _DATA = json.loads((Path(__file__).parent / "terminology" / "procedures.json").read_text(encoding="utf-8"))
@@ -31,29 +31,18 @@ PROCEDURE_DONE = frozenset({"completed"})
 REPORT_DONE = frozenset({"final", "amended", "corrected", "appended"})
 
 
-def _keys(concept: dict) -> list[tuple[str | None, str | None]]:
-    return [
-        (normalise_system(c.get("system")), c.get("code")) for c in concept.get("coding") or () if isinstance(c, dict)
-    ]
-
-
-def _texts(concept: dict) -> list[str]:
-    out = [concept.get("text")] + [c.get("display") for c in concept.get("coding") or () if isinstance(c, dict)]
-    return [t for t in out if isinstance(t, str) and t]
-
-
 def transplant_kind(concept: dict) -> str | None:
     """"autologous" / "allogeneic" / "unknown" when the concept is a stem-cell transplant."""
-    for key in _keys(concept):
+    for key in coding_keys(concept):
         kind = TRANSPLANT_BY_CODE.get(key)
         if kind is not None:
             if kind == "unknown":  # a generic code: the text may say which kind
-                for text in _texts(concept):
+                for text in concept_texts(concept):
                     for pattern, text_kind in _TRANSPLANT_TEXT:
                         if pattern.search(text):
                             return text_kind
             return kind
-    for text in _texts(concept):
+    for text in concept_texts(concept):
         if _TRANSPLANT_REQUIRES.search(text) and _TRANSPLANT_CONTEXT.search(text):
             for pattern, kind in _TRANSPLANT_TEXT:
                 if pattern.search(text):
@@ -63,11 +52,11 @@ def transplant_kind(concept: dict) -> str | None:
 
 
 def investigation_of(concept: dict) -> str | None:
-    for key in _keys(concept):
+    for key in coding_keys(concept):
         inv = _INVESTIGATION_BY_CODE.get(key)
         if inv is not None:
             return inv
-    for text in _texts(concept):
+    for text in concept_texts(concept):
         for pattern, inv in _INVESTIGATION_TEXT:
             if pattern.search(text):
                 return inv
@@ -126,7 +115,7 @@ def transplant_from_condition(cond: dict) -> Transplant | None:
     if not isinstance(code, dict):
         return None
     kind = None
-    for key in _keys(code):
+    for key in coding_keys(code):
         kind = TRANSPLANT_BY_CODE.get(key)
         if kind is not None:
             break

@@ -42,6 +42,23 @@ _SYSTEM_ALIASES = {
 SYSTEM_ALIASES = _SYSTEM_ALIASES
 
 
+def coding_keys(concept: dict) -> list[tuple[str | None, str | None]]:
+    """(normalised system, code) of each coding of a CodeableConcept: the lookup keys."""
+    return [(normalise_system(c.get("system")), c.get("code")) for c in concept.get("coding") or () if isinstance(c, dict)]
+
+
+def concept_texts(concept: dict) -> list[str]:
+    """A CodeableConcept's text and its codings' displays: where names are recognised."""
+    out = [concept.get("text")] + [c.get("display") for c in concept.get("coding") or () if isinstance(c, dict)]
+    return [t for t in out if isinstance(t, str) and t]
+
+
+def ref_of(res: dict) -> str | None:
+    """"Type/id" of a resource (its type alone without an id): source ids and data-gap text."""
+    rid = res.get("id")
+    return f"{res.get('resourceType')}/{rid}" if rid else res.get("resourceType")
+
+
 def normalise_system(system: object) -> str | None:
     """Canonical system URI; anything that is not a string (malformed FHIR) is no system."""
     if not isinstance(system, str):
@@ -86,7 +103,8 @@ class Tables:
     unit_aliases: dict[str, str]
 
 
-def _icd_key(code: str) -> str:
+def icd_key(code: str) -> str:
+    """ICD-10(-CM) codes compared without dots or case: the table keys and every lookup."""
     return code.replace(".", "").strip().upper()
 
 
@@ -144,10 +162,10 @@ def _build() -> Tables:
     cond = _load("conditions.json")
     condition_by_snomed = {e["code"]: (e["kind"], e.get("light_chain")) for e in cond["snomed"]}
     condition_by_icd10 = {
-        _icd_key(e["code"]): (e["kind"], e.get("light_chain")) for e in cond["icd10_codes"]
+        icd_key(e["code"]): (e["kind"], e.get("light_chain")) for e in cond["icd10_codes"]
     }
     prefixes = sorted(
-        ((_icd_key(e["prefix"]), e["kind"]) for e in cond["icd10_prefixes"]),
+        ((icd_key(e["prefix"]), e["kind"]) for e in cond["icd10_prefixes"]),
         key=lambda p: len(p[0]),
         reverse=True,
     )
