@@ -6,7 +6,9 @@ when they can be matched), the anti-myeloma drugs are recognised with the mappin
 recognition (fhir_mappings.medications). No such drug (or only a corticosteroid) -> no cards and
 no patient data fetched.
 Otherwise the patient is assessed by the patient-view pipeline and each ordered drug is checked
-(myeloma_model.guidance.orders). The service only advises; the order is never modified.
+(myeloma_model.guidance.orders) with the same appraisal that builds the patient-view options. A
+warning card names an alternative regimen and suggests removing the draft (a `delete` action the
+clinician may accept); the service itself never modifies the order.
 """
 from __future__ import annotations
 
@@ -100,4 +102,4 @@ def handle_order_hook(call: ServiceCall) -> dict:
     if not assessment.get("inScope"):
         return {"cards": []}
     findings = [(f, ref) for drug, ref in drugs for f in order_findings(assessment, drug)]
-    return {"cards": render_order_findings(findings, patient_id=context["patientId"])}
+    return {"cards": render_order_findings(findings, assessment=assessment, patient_id=context["patientId"])}

@@ -86,7 +86,7 @@ def assess(record: PatientRecord, as_of: date) -> dict:
     line_start = line.start if line else None
 
     progressions = [e.date for e in rel.events]
-    drugs = drugs_summary(view.exposures, progressions, as_of)
+    drugs = drugs_summary(view.exposures, progressions, as_of, cur.date)
     for e in view.exposures:
         if drug_class(e.drug) is None:
             gaps.append(f"drug '{e.drug}' is not in the model's drug-class table; not assessed")

@@ -64,7 +64,14 @@ RENAL_SEVERE_EGFR = 30.0  # eGFR < this
 
 # --- Section 7: strategy -----------------------------------------------------------------------
 NOVEL_MECHANISM_MIN_PRIOR_LINES = 3
-DURABLE_RESPONSE_DAYS_OFF_DRUG = 60  # relapse > this after stopping lenalidomide
+# Section 3a / 7: a durable response is PR or better lasting >= this many months.
+DURABLE_RESPONSE_MIN_MONTHS = 12.0
+# Section 7.2: "stable beta-2 microglobulin with a long remission" needs a remission of >= this.
+LONG_REMISSION_MONTHS = 24.0
+# Section 7: "relapse soon after IMiD maintenance" (the rules give no number; see the docs).
+SOON_AFTER_IMID_MONTHS = 12.0
+# Section 7.1: CAR-T and bispecifics need ECOG <= this (the review: "ECOG statuses of above 2").
+T_CELL_MAX_ECOG = 2
 
 # --- Section 8: staleness of Table 1 investigations --------------------------------------------
 STALE_LAB_DAYS = 30

@@ -7,6 +7,8 @@ citation and the override reasons the guidance cards share.
 from __future__ import annotations
 
 from cds_service.cards.common import REVIEW_2025, make_card, md_list
+from cds_service.cards.treatment_words import NOT_OFFERED_TEXT, NOTE_TEXT, caution_text, eligibility_text
+from myeloma_model.guidance.regimens import GOEL_2024, WARNING_CAUTIONS
 
 # The review has no DOI in the text we hold; a PubMed search on its exact title finds it.
 REVIEW_SOURCE = {
@@ -34,6 +36,7 @@ STRATEGY_LABEL = {
     "switch-class": "Switch drug class",
     "novel-mechanism": "Move to a new mechanism of action",
 }
+REDUCED_INTENSITY = "at reduced intensity: doublets first"
 TIMING_INDICATOR = {"clinical": "critical", "biochemical": "warning", "suspected": "info"}
 
 
@@ -87,11 +90,9 @@ def timing_card(assessment: dict) -> dict | None:
 
 def _evidence_text(r: dict) -> str:
     items = []
-    for e in r.get("evidenceDetail") or [{"trial": t, "figures": None, "note": None} for t in r.get("evidence", [])]:
-        if e.get("figures"):
-            items.append(f"{e['trial']}: {e['figures']}")
-        else:
-            items.append(f"{e['trial']} (no figures in the review)")
+    for e in r.get("evidenceDetail") or [{"trial": t, "figures": None} for t in r.get("evidence", [])]:
+        trial = e.get("trial") or "the review, no trial named"
+        items.append(f"{trial}: {e['figures']}" if e.get("figures") else f"{trial} (no figures in the review)")
     return "; ".join(items)
 
 
@@ -99,15 +100,80 @@ def _cell(text) -> str:
     return str(text or "–").replace("|", "/").replace("\n", " ")
 
 
+def _warning_text(r: dict) -> str | None:
+    """The regimen's warnings in clinical words, from its structured fields."""
+    parts = []
+    if r.get("retreatmentSignalDrugs"):
+        parts.append(f"Refractory to {', '.join(r['retreatmentSignalDrugs'])}: kept only because the retreatment "
+                     f"signal holds ({GOEL_2024.trial}: {GOEL_2024.figures})")
+    warn = [c for c in r.get("cautions") or [] if c in WARNING_CAUTIONS]
+    if warn:
+        parts.append("; ".join(caution_text(c) for c in warn))
+    if r.get("reducedIntensity"):
+        parts.append("Reduced intensity: the patient is frail; consider dose-reduced scheduling")
+    return ". ".join(parts) or None
+
+
+def _notes_text(r: dict) -> str:
+    plain = [caution_text(c) for c in r.get("cautions") or [] if c not in WARNING_CAUTIONS]
+    notes = [NOTE_TEXT[n] for n in r.get("notes") or [] if n in NOTE_TEXT
+             and not (n == "thromboprophylaxis" and "vte-prophylaxis" in (r.get("cautions") or []))]
+    if r.get("sameClassRefractory"):
+        notes.append(f"same class as a drug the disease is refractory to ({', '.join(r['sameClassRefractory'])}): "
+                     "a next-generation drug of that class")
+    return "; ".join(plain + notes)
+
+
 def regimen_table(regimens: list[dict], limit: int = 12) -> str:
-    rows = ["| # | Regimen | Evidence (as the review reports it) | Cautions | Warning |", "|---|---|---|---|---|"]
+    rows = ["| # | Regimen | Evidence (as the review reports it) | Cautions and notes | Warning |",
+            "|---|---|---|---|---|"]
     for i, r in enumerate(regimens[:limit], 1):
-        name = f"**{r['code']}** ({', '.join(r['drugs'])})"
-        rows.append(f"| {i} | {_cell(name)} | {_cell(_evidence_text(r))} | {_cell(', '.join(r.get('cautions') or []))} "
-                    f"| {_cell(r.get('warning'))} |")
+        name = f"**{r['code']}** ({r.get('name') or ', '.join(r['drugs'])})"
+        rows.append(f"| {i} | {_cell(name)} | {_cell(_evidence_text(r))} | {_cell(_notes_text(r))} "
+                    f"| {_cell(_warning_text(r))} |")
     if len(regimens) > limit:
-        rows.append(f"| | … and {len(regimens) - limit} more | | | |")
+        rows.append(f"| | … and {len(regimens) - limit} more: {', '.join(r['code'] for r in regimens[limit:])} | | | |")
     return "\n".join(rows)
+
+
+def toxicity_text(regimens: list[dict]) -> str | None:
+    """Section 9: the toxicity of T-cell redirecting therapy, once for every such option listed."""
+    t_cell = [r for r in regimens if r.get("toxicity")]
+    if not t_cell:
+        return None
+    lines = [f"{e['trial'] or 'The review'}: {e['figures']}" for e in t_cell[0]["toxicity"]]
+    return (f"**CAR-T and bispecific antibodies ({', '.join(r['code'] for r in t_cell)}): toxicity as the review "
+            "reports it**\n" + md_list(lines))
+
+
+def summary_text(assessment: dict) -> str:
+    """Names the strategy and the first three regimens of the ranked list; never a strategy the first
+    regimen contradicts (section 7.2)."""
+    regimens = assessment.get("regimens") or []
+    label = STRATEGY_LABEL[assessment["strategy"]]
+    reduced = bool(((assessment.get("guidance") or {}).get("intensity") or {}).get("reduced"))
+    if reduced:
+        label = f"{label} {REDUCED_INTENSITY}"
+    top = [r["code"] for r in regimens[:3]]
+    if not top:
+        return f"{label}: no listed regimen fits this patient; review the options with the myeloma team"
+    listed = ", ".join(top[:-1]) + " or " + top[-1] if len(top) > 1 else top[0]
+    first = regimens[0]
+    if not first.get("strategyGroup") and not (reduced and first.get("group") == "doublets"):
+        return f"{label}: none of its regimens fits this patient; options: {listed}"
+    return f"{label}: {listed}"
+
+
+def not_offered_text(item: dict, assessment: dict) -> str:
+    reason = item["reason"]
+    if reason == "refractory":
+        why = (f"the disease is refractory to {', '.join(item.get('drugs') or []) or 'one of its drugs'} and the "
+               "retreatment signal does not hold")
+    elif reason == "prior-lines":
+        why = f"{eligibility_text(item['code'])}; {assessment.get('priorLines') or 0} prior line(s) on record"
+    else:
+        why = NOT_OFFERED_TEXT[reason]
+    return f"{item['code']}: {why}"
 
 
 def options_card(assessment: dict) -> dict | None:
@@ -116,31 +182,23 @@ def options_card(assessment: dict) -> dict | None:
     if assessment.get("timing") != "treat-now" or strategy not in STRATEGY_LABEL:
         return None
     g = _guidance(assessment)
-    top = [r["code"] for r in regimens[:3]]
-    label = STRATEGY_LABEL[strategy]
-    if top:
-        listed = ", ".join(top[:-1]) + " or " + top[-1] if len(top) > 1 else top[0]
-        # The ranking may put other-class regimens first (high-risk disease: anti-CD38 triplets,
-        # section 7); say why, so the strategy and the list never read as a contradiction.
-        high_risk = any("high-risk" in " ".join(r.get("rationale") or []) for r in regimens[:3])
-        summary = f"{label}; top options: {listed}" + (" (anti-CD38 first: high-risk disease)" if high_risk else "")
-    else:
-        summary = f"{label}: no listed regimen fits this patient; review options with the myeloma team"
-    warned_first = bool(regimens) and bool(regimens[0].get("warning"))
-    parts = [f"**Strategy: {strategy}**", md_list((g.get("strategy") or {}).get("reasons") or [])]
-    intensity = g.get("intensity") or {}
-    if intensity.get("reduced"):
-        parts.append(f"**Intensity reduced:** {intensity.get('reason')}")
+    warned_first = bool(regimens) and bool(_warning_text(regimens[0]))
+    parts = [f"**Strategy: {STRATEGY_LABEL[strategy]}**", md_list((g.get("strategy") or {}).get("reasons") or [])]
+    if (g.get("intensity") or {}).get("reduced"):
+        parts.append(f"**Intensity reduced:** the patient is frail; doublets (Rd, Pd, Kd, Vd as tolerated) first, "
+                     "triplets after them at reduced intensity, no CAR-T or bispecific antibody.")
     if regimens:
-        parts.append("**Ranked options** (best first):\n\n" + regimen_table(regimens))
-    excluded = g.get("excludedRegimens") or []
-    if excluded:
-        parts.append("**Not offered:**\n" + md_list([f"{e['code']}: {e['reason']}" for e in excluded]))
+        parts.append("**Ranked options** (best first; the first group is the strategy's own, the rest are "
+                     "alternatives):\n\n" + regimen_table(regimens))
+    parts.append(toxicity_text(regimens))
+    not_offered = assessment.get("notOffered") or []
+    if not_offered:
+        parts.append("**Not offered:**\n" + md_list([not_offered_text(n, assessment) for n in not_offered], limit=24))
     parts += _closing(assessment, f"{REVIEW_2025} (Figure 2, key recommendations 2 and 3, trial results as "
                       "reported there).", "Advisory only: choose with the patient and the myeloma MDT; the "
                       "service does not order.")
     return make_card(
-        summary=summary,
+        summary=summary_text(assessment),
         indicator="warning" if warned_first else "info",
         topic="treatment-options",
         source_label=REVIEW_SOURCE["label"],

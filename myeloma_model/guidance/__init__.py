@@ -20,7 +20,8 @@ from myeloma_model.thresholds import STALE_LAB_DAYS
 
 def empty_guidance() -> dict:
     """The contract's guidance fields when there is nothing to advise (a fresh dict each time)."""
-    return {"timing": "none", "strategy": "none", "regimens": [], "missingInvestigations": [], "safety": []}
+    return {"timing": "none", "strategy": "none", "regimens": [], "notOffered": [], "missingInvestigations": [],
+            "safety": []}
 
 
 def advise(assessment: dict, record: PatientRecord, as_of: date) -> dict:
@@ -29,7 +30,7 @@ def advise(assessment: dict, record: PatientRecord, as_of: date) -> dict:
         return empty_guidance()
     timing = advise_timing(assessment)
     strategy = advise_strategy(assessment, timing["value"])
-    regimens, excluded, intensity = rank_regimens(assessment, strategy["value"])
+    regimens, not_offered, intensity = rank_regimens(assessment, strategy["value"])
 
     regimens_by_drug: dict[str, list[str]] = {}
     for r in regimens:
@@ -57,13 +58,14 @@ def advise(assessment: dict, record: PatientRecord, as_of: date) -> dict:
         "timing": timing["value"],
         "strategy": strategy["value"],
         "regimens": regimens,
+        "notOffered": not_offered,
         "missingInvestigations": [i["code"] for i in investigations],
         "safety": [s["code"] for s in safety],
         "guidance": {
             "timing": {k: timing[k] for k in ("reasons", "highRiskRelapseFeatures", "surveillance")},
             "strategy": {"reasons": strategy["reasons"]},
             "intensity": intensity,
-            "excludedRegimens": excluded,
+            "durability": strategy["durability"],
             "investigations": investigations,
             "investigationStatus": investigation_status(checked),
             "safety": [{"code": s["code"], "reason": s["reason"], "drugs": s["drugs"]} for s in safety],
