@@ -48,25 +48,51 @@ def test_cards_validate_and_each_has_topic_source_url_and_override_reasons(make)
             assert c["overrideReasons"] and all({"system", "code", "display"} <= set(o) for o in c["overrideReasons"])
 
 
-def test_options_card_shows_strategy_reasons_regimens_evidence_and_exclusions():
+def test_options_card_shows_strategy_reasons_regimens_evidence_and_not_offered_in_clinical_words():
     a = full(len_refractory(cautions=["carfilzomib-cardiac"]))
     card = by_topic(render_patient_view(a))["treatment-options"][0]
-    assert card["summary"].startswith("Switch drug class; top options: DVd")
-    assert "high-risk" not in card["summary"]
+    assert card["summary"] == "Switch drug class: DVd, DKd or IsaKd"  # carfilzomib (warning level) after DVd
     d = card["detail"]
     assert "Refractory to: lenalidomide" in d
-    assert "CASTOR: ORR 84% vs 63% (Vd)" in d
+    assert "CASTOR: 12-month PFS 60% vs 22%; ORR 84% vs 63% (Vd)" in d
     assert "CANDOR (no figures in the review)" in d
-    assert "carfilzomib-cardiac" in d
-    assert "DRd: refractory to lenalidomide" in d  # not offered, with the reason
+    assert "heart failure or cardiomyopathy" in d and "carfilzomib-cardiac" not in d
+    assert "DRd: the disease is refractory to lenalidomide" in d
+    assert "IsaPd: for 2 or more prior lines; 1 prior line(s) on record" in d
+    assert "not-triple-class-exposed" not in d and "triple-class exposed disease" in d
 
 
-def test_options_card_summary_says_why_other_class_regimens_lead_a_retreatment_for_high_risk():
-    standard = by_topic(cards_for(len_durable(riss="II")))["treatment-options"][0]["summary"]
-    high_risk = by_topic(cards_for(len_durable(hrc=["gain1q"])))["treatment-options"][0]["summary"]
-    assert standard.startswith("Retreat within the same drug class; top options: DRd")
-    assert "high-risk" not in standard
-    assert high_risk.endswith("(anti-CD38 first: high-risk disease)")
+@pytest.mark.parametrize("make,summary", [
+    (lambda: len_durable(riss="II"), "Retreat within the same drug class: DRd, KRd or IRd"),
+    (lambda: len_durable(hrc=["gain1q"]), "Retreat within the same drug class: DRd, KRd or IRd"),
+    (lambda: len_durable(age=84), "Retreat within the same drug class at reduced intensity: doublets first: Rd, Pd or Kd"),
+    (lambda: len_refractory(age=84), "Switch drug class at reduced intensity: doublets first: Pd, Kd or Vd"),
+])
+def test_summary_names_the_strategy_and_the_first_three_of_the_ranked_list(make, summary):
+    a = full(make())
+    card = by_topic(render_patient_view(a))["treatment-options"][0]
+    assert card["summary"] == summary
+    assert [r["code"] for r in a["regimens"][:3]] == summary.rsplit(": ", 1)[1].replace(" or", ",").split(", ")
+
+
+def test_summary_never_names_a_strategy_its_first_regimen_contradicts():
+    # retreat chosen, but every lenalidomide triplet has a refractory partner drug
+    a = full(assessment(drug("lenalidomide", on=20.0, off=30.0),
+                        *[drug(d, refractory=True, on=5.0, off=1.0, signal=False)
+                          for d in ("daratumumab", "carfilzomib", "ixazomib", "elotuzumab")], prior_lines=2))
+    assert a["strategy"] == "retreat-same-class"
+    summary = by_topic(render_patient_view(a))["treatment-options"][0]["summary"]
+    assert "none of its regimens fits" in summary
+
+
+def test_options_card_shows_toxicity_and_notes():
+    a = full(len_durable(prior_lines=3))
+    a2 = full(assessment(drug("lenalidomide", on=20.0, off=30.0), drug("bortezomib", on=6.0, off=40.0),
+                         drug("daratumumab", on=10.0, off=20.0), prior_lines=3))
+    d = by_topic(render_patient_view(a2))["treatment-options"][0]["detail"]
+    assert "KarMMa-3: ide-cel: adverse events 99%, CRS 88%" in d and "MajesTEC-1" in d and "HR 2.13" in d
+    assert "thromboprophylaxis" in d and "withdrawn" in d
+    assert "KarMMa-3" not in by_topic(render_patient_view(a))["treatment-options"][0]["detail"].split("Not offered")[0]
 
 
 def test_options_card_is_a_warning_when_the_best_option_carries_a_warning():
