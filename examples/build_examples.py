@@ -547,6 +547,7 @@ EXPECTED = {
         "risk.iss": "II", "risk.riss": "II", "risk.highRiskCytogenetics": ["gain1q"], "risk.b2mTrend": "stable",
         "fitness.age": 71, "fitness.ecog": 1, "fitness.frailty": "fit",
         "timing": "treat-now", "strategy": "retreat-same-class", "regimensInclude": ["DRd", "KRd", "IRd"],
+        "drugs.lenalidomide.activeAtRelapse": False, "drugs.lenalidomide.retreatmentSignal": False,
     },
     "len-refractory": {
         "patientId": "mm-len-refractory", "inScope": True, "relapse.status": "biochemical",
@@ -556,6 +557,7 @@ EXPECTED = {
         "refractoryCategory": "single", "tripleClassExposed": False, "risk.iss": "I", "risk.riss": "I",
         "risk.b2mTrend": "rising", "fitness.frailty": "fit",
         "timing": "treat-now", "strategy": "switch-class", "regimensFirst": ["DVd", "DKd", "IsaKd"],
+        "drugs.lenalidomide.activeAtRelapse": True, "drugs.lenalidomide.retreatmentSignal": False,
     },
     "triple-class": {
         "patientId": "mm-triple-class", "inScope": True, "relapse.status": "clinical",
@@ -565,7 +567,7 @@ EXPECTED = {
         "drugs.bortezomib.refractory": False,
         "refractoryCategory": "triple-class", "tripleClassExposed": True, "priorLines": 3,
         "risk.iss": "III", "risk.riss": "III", "risk.highRiskCytogenetics": ["t(4;14)"],
-        "fitness.frailty": "fit", "timing": "treat-now", "strategy": "novel-mechanism",
+        "fitness.frailty": "fit", "timing": "treat-now", "strategy": "novel-mechanism", "regimensFirst": ["cilta-cel"],
     },
     "stable-remission": {
         "patientId": "mm-stable-remission", "inScope": True, "relapse.status": "none",
@@ -581,7 +583,8 @@ EXPECTED = {
         "drugs.lenalidomide.refractory": True, "drugs.bortezomib.refractory": False,
         "refractoryCategory": "single", "fitness.age": 74, "fitness.ecog": 2,
         "fitness.frailty": "intermediate", "fitness.cautions": ["carfilzomib-cardiac", "renal-dose-adjust"],
-        "timing": "treat-now", "strategy": "switch-class",
+        "timing": "treat-now", "strategy": "switch-class", "regimensFirst": ["DVd"],
+        "drugs.lenalidomide.activeAtRelapse": True,
     },
 }
 

@@ -88,6 +88,11 @@ def timing_card(assessment: dict) -> dict | None:
     )
 
 
+def and_list(items: list[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
+    return " and ".join(filter(None, [", ".join(items[:-1]), items[-1] if items else ""]))
+
+
 def _evidence_text(r: dict) -> str:
     items = []
     for e in r.get("evidenceDetail") or [{"trial": t, "figures": None} for t in r.get("evidence", [])]:
@@ -118,9 +123,9 @@ def _notes_text(r: dict) -> str:
     plain = [caution_text(c) for c in r.get("cautions") or [] if c not in WARNING_CAUTIONS]
     notes = [NOTE_TEXT[n] for n in r.get("notes") or [] if n in NOTE_TEXT
              and not (n == "thromboprophylaxis" and "vte-prophylaxis" in (r.get("cautions") or []))]
-    if r.get("sameClassRefractory"):
-        notes.append(f"same class as a drug the disease is refractory to ({', '.join(r['sameClassRefractory'])}): "
-                     "a next-generation drug of that class")
+    for same in r.get("sameClassRefractory") or []:
+        notes.append(f"{same['drug']}: same class as {and_list(same['refractoryTo'])}, to which the disease is "
+                     "refractory; activity may be retained, resistance is possible")
     return "; ".join(plain + notes)
 
 
@@ -167,7 +172,7 @@ def summary_text(assessment: dict) -> str:
 def not_offered_text(item: dict, assessment: dict) -> str:
     reason = item["reason"]
     if reason == "refractory":
-        why = (f"the disease is refractory to {', '.join(item.get('drugs') or []) or 'one of its drugs'} and the "
+        why = (f"the disease is refractory to {and_list(item.get('drugs') or []) or 'one of its drugs'}; the "
                "retreatment signal does not hold")
     elif reason == "prior-lines":
         why = f"{eligibility_text(item['code'])}; {assessment.get('priorLines') or 0} prior line(s) on record"

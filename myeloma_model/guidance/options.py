@@ -217,6 +217,11 @@ def _goel_warning(a: Appraisal, assessment: dict) -> str:
             f"holds ({GOEL_2024.trial}: {GOEL_2024.figures}).")
 
 
+def refractory_of_class(assessment: dict, cls: str | None) -> list[str]:
+    """The drugs of a class the disease is refractory to."""
+    return [d for d, i in _drugs(assessment).items() if i.get("refractory") and i.get("class") == cls]
+
+
 def to_json(a: Appraisal, assessment: dict, *, strategy_group: bool, reduced: bool) -> dict:
     r = a.regimen
     warnings = []
@@ -241,7 +246,8 @@ def to_json(a: Appraisal, assessment: dict, *, strategy_group: bool, reduced: bo
         "intensity": r.intensity,
         "cautionLevel": a.level,
         "retreatmentSignalDrugs": list(a.signal_kept),
-        "sameClassRefractory": list(a.same_class),
+        "sameClassRefractory": [{"drug": d, "refractoryTo": refractory_of_class(assessment, drug_class(d))}
+                                for d in a.same_class],
         "reducedIntensity": reduced,
         "notes": regimen_notes(r),
         "evidenceDetail": [{"trial": e.trial, "figures": e.figures} for e in r.evidence if e.figures or e.trial],
