@@ -11,6 +11,7 @@ nothing is changed unless the clinician accepts a suggestion.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 from cds_service.cards.common import REVIEW_2025, make_card, md_list
 from cds_service.cards.investigations import suggestion_for
@@ -61,8 +62,9 @@ def eligibility_words(f, assessment: dict) -> tuple[str, list[str]]:
         summary = f"{f.drug} is for triple-class exposed disease; this patient is not triple-class exposed"
     else:
         summary = f"{f.drug}: none of its regimens fits this patient as the review states them"
-    lines = [NOT_OFFERED_TEXT[r] for r in reasons if r in ("frailty", "not-triple-class-exposed")]
-    lines += [not_offered_text(n, assessment) for n in v.get("regimens") or []]
+    lines = [not_offered_text(n, assessment) for n in v.get("regimens") or []]
+    if not lines:  # a drug in no listed regimen (e.g. cevostamab): only the frailty rule applies
+        lines = [NOT_OFFERED_TEXT[r] for r in reasons]
     return summary, lines
 
 
@@ -90,6 +92,7 @@ def delete_suggestion(order_ref: str, drug: str) -> dict:
 
 
 def finding_card(finding, *, assessment: dict, patient_id: str, order_ref: str | None) -> dict:
+    finding = replace(finding, drug=finding.drug.replace("-", " "))  # contract key -> drug name
     if finding.kind == "refractory":
         summary, lines = refractory_words(finding)
     elif finding.kind == "eligibility":

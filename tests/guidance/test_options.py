@@ -261,3 +261,18 @@ def test_regimen_json_carries_the_contract_fields():
     assert r["drugs"] == ["carfilzomib", "lenalidomide", "dexamethasone"]
     assert r["evidence"] == ["ASPIRE"]
     assert {"code", "drugs", "cautions", "evidence", "warning"} <= set(r)
+
+
+def test_advise_reports_not_offered_with_contract_reasons_and_assess_shape():
+    from datetime import date
+
+    from myeloma_model.guidance import advise, empty_guidance
+    from myeloma_model.records import PatientRecord
+
+    out = advise(len_refractory(), PatientRecord("p1", in_scope=True), date(2024, 7, 1))
+    assert out["notOffered"] and all(set(n) >= {"code", "reason"} for n in out["notOffered"])
+    assert {n["reason"] for n in out["notOffered"]} <= {"refractory", "frailty", "not-triple-class-exposed",
+                                                       "not-lenalidomide-exposed", "prior-lines"}
+    offered_codes = set(codes(out["regimens"]))
+    assert not offered_codes & {n["code"] for n in out["notOffered"]}  # each regimen in one list only
+    assert empty_guidance()["notOffered"] == []
