@@ -125,9 +125,11 @@ SERVICES: list[Service] = [
         hook="order-select",
         title="Relapsed multiple myeloma: checks on a selected anti-myeloma drug",
         description=(
-            "When an anti-myeloma drug is selected (MedicationRequest, or DSTU2 MedicationOrder), warns if the "
-            "disease is refractory to the drug or its class without the retreatment signal, if a comorbidity "
-            "caution applies, or if a baseline test the drug needs (Table 1) is missing. Advisory only."
+            "When an anti-myeloma drug is selected (MedicationRequest, or DSTU2 MedicationOrder), judges it with "
+            "the same rules as the treatment options: warns if the disease progressed on the drug (no retreatment "
+            "signal), if it is a CAR-T or bispecific for a frail or not triple-class exposed patient, or if a "
+            "warning-level comorbidity caution applies, naming an alternative and offering to remove the draft; "
+            "also lists missing baseline tests (Table 1). Advisory only."
         ),
         handler=_order_handler,
         prefetch=patient_data_prefetch(),
@@ -138,10 +140,11 @@ SERVICES: list[Service] = [
         hook="order-sign",
         title="Relapsed multiple myeloma: checks before signing an anti-myeloma drug order",
         description=(
-            "Before an anti-myeloma drug order is signed, warns if the disease is refractory to the drug or its "
-            "class without the retreatment signal, if a comorbidity caution applies (carfilzomib and heart "
-            "failure, bortezomib and neuropathy, lenalidomide and eGFR < 30), or if a baseline test the drug "
-            "needs (Table 1) is missing. Advisory only."
+            "Before an anti-myeloma drug order is signed, judges it with the same rules as the treatment options: "
+            "warns if the disease progressed on the drug (no retreatment signal), if it is a CAR-T or bispecific "
+            "for a frail or not triple-class exposed patient, or if a warning-level comorbidity caution applies "
+            "(carfilzomib and heart failure, lenalidomide or pomalidomide and eGFR < 30), naming an alternative "
+            "and offering to remove the draft; also lists missing baseline tests (Table 1). Advisory only."
         ),
         handler=_order_handler,
         prefetch=patient_data_prefetch(),
