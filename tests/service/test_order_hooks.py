@@ -186,14 +186,15 @@ REGIMEN_DRUG_NAMES = sorted({d for r in __import__("myeloma_model.guidance.regim
                              for d in r.drugs if d != "dexamethasone"})
 
 
+@pytest.mark.parametrize("hook,url", [("order-sign", SIGN), ("order-select", SELECT)])
 @pytest.mark.parametrize("patient", ["vignette", "len-refractory", "triple-class", "cardiac"])
-def test_order_sign_and_patient_view_agree_on_every_regimen_drug(client, patient):
+def test_order_hooks_and_patient_view_agree_on_every_regimen_drug(client, patient, hook, url):
     """Section 7.3: the order hooks apply the same filters as patient-view, drug by drug."""
     a = _assessment(patient)
     assert a["regimens"], "a treat-now patient"
     for name in REGIMEN_DRUG_NAMES:
         order = med_request({"text": name.replace("-", " ")}, rid=f"o-{name}", patient=a["patientId"])
-        out = cards(client, SIGN, order_request(patient, order))
+        out = cards(client, url, order_request(patient, order, hook=hook))
         refused = [c for c in out if c["source"]["topic"]["code"] == "treatment-options"
                    and "retreatment may be considered" not in c["summary"]]
         offered = any(name in r["drugs"] for r in a["regimens"])
