@@ -13,7 +13,8 @@
   drug the disease progressed on while it was being given never has the signal, and the signal
   of a running drug cannot grow with the clock. Without a relapse date: stopped drugs only.
 - `activeAtRelapse`: a course of the drug ran on the relapse date (started before it, last dose
-  on or after it); None without a relapse date.
+  on or after it; for a drug known only from administrations, up to 28 days after the last one);
+  None without a relapse date.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from myeloma_model.drug_classes import ANTI_CD38, IMID, PI, REFRACTORY_CATEGORY_
 from myeloma_model.lines import courses
 from myeloma_model.records import DrugExposure
 from myeloma_model.thresholds import (
+    ADMINISTRATION_CYCLE_DAYS,
     DAYS_PER_MONTH,
     PENTA_MIN_ANTI_CD38,
     PENTA_MIN_IMID,
@@ -88,20 +90,28 @@ def is_active(e: DrugExposure, as_of: date) -> bool:
     return (e.active and e.end is None) or (e.end is not None and e.end >= as_of)
 
 
-def running_on(ps: list[Period], day: date) -> bool:
-    """A course started before `day` and its last dose is on or after it (the end day is a day on
-    the drug; a drug first given on the relapse day is treatment of that relapse)."""
-    return any(p.start < day <= p.end for p in ps)
+def running_on(ps: list[Period], day: date, extend_days: int = 0) -> bool:
+    """A course started before `day` and its last dose (plus `extend_days`) is on or after it (the
+    end day is a day on the drug; a drug first given on the relapse day treats that relapse)."""
+    return any(p.start < day <= p.end + timedelta(days=extend_days) for p in ps)
 
 
-def stopped_before(ps: list[Period], relapse: date | None, active: bool) -> bool:
-    """Section 5: the signal's precondition. With a relapse date: the last dose is before it.
-    Without one: the drug is not being taken on the as-of date."""
+def administration_extension(exposures: list[DrugExposure]) -> int:
+    """Section 5 (v2): a drug known only from administrations is "on" until one cycle gap after
+    its last administration (a patient between two doses is on the drug); its last dose stays the
+    last administration."""
+    only_given = bool(exposures) and all(e.source == "MedicationAdministration" for e in exposures)
+    return ADMINISTRATION_CYCLE_DAYS if only_given else 0
+
+
+def stopped_before(ps: list[Period], relapse: date | None, active: bool, extend_days: int = 0) -> bool:
+    """Section 5: the signal's precondition. With a relapse date: no course runs on it and the last
+    dose is before it. Without one: the drug is not being taken on the as-of date."""
     if not ps:
         return False
     if relapse is None:
         return not active
-    return max(p.end for p in ps) < relapse
+    return max(p.end for p in ps) < relapse and not running_on(ps, relapse, extend_days)
 
 
 def drug_summary(drug: str, exposures: list[DrugExposure], progressions: list[date], as_of: date,
@@ -111,6 +121,7 @@ def drug_summary(drug: str, exposures: list[DrugExposure], progressions: list[da
     `relapse`: the date of the relapse being treated (the contract's relapse.date), or None."""
     ps = periods(exposures, as_of)
     active = any(is_active(e, as_of) for e in exposures)
+    extend = administration_extension(exposures)
     refractory = not is_steroid(drug) and any(progression_on_drug(ps, d) for d in progressions)
     if ps:
         on = months(days_on_drug(ps))
@@ -126,9 +137,9 @@ def drug_summary(drug: str, exposures: list[DrugExposure], progressions: list[da
         "refractory": refractory,
         "monthsOnDrug": on,
         "monthsSinceLastDose": since,
-        "retreatmentSignal": (not is_steroid(drug) and stopped_before(ps, relapse, active)
+        "retreatmentSignal": (not is_steroid(drug) and stopped_before(ps, relapse, active, extend)
                               and retreatment_signal(on, since)),
-        "activeAtRelapse": None if relapse is None else running_on(ps, relapse),
+        "activeAtRelapse": None if relapse is None else running_on(ps, relapse, extend),
         "firstStart": min(p.start for p in ps).isoformat() if ps else None,
         "lastDose": last.isoformat() if last else None,
     }

@@ -45,6 +45,9 @@ REFRACTORY_WINDOW_DAYS = 60
 RETREAT_MONTHS_ON_DRUG = 28.4  # strictly greater than favours retreatment
 RETREAT_MONTHS_SINCE_LAST_DOSE = 46.1  # strictly greater than favours retreatment
 DAYS_PER_MONTH = 30.44
+# A drug known only from administrations is "on" this many days after the last one (one cycle gap;
+# it decides activeAtRelapse, never the last dose).
+ADMINISTRATION_CYCLE_DAYS = 28
 PENTA_MIN_PI = 2
 PENTA_MIN_IMID = 2
 PENTA_MIN_ANTI_CD38 = 1

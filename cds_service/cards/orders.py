@@ -40,8 +40,8 @@ def refractory_words(f) -> tuple[str, list[str]]:
              "since the last dose.")
     if f.indicator == "info":
         return (f"Disease was refractory to {f.drug}, but the retreatment signal holds: retreatment may be considered",
-                [times, f"Signal: > {RETREAT_MONTHS_ON_DRUG:g} months on the drug or > "
-                        f"{RETREAT_MONTHS_SINCE_LAST_DOSE:g} months since it, for a drug stopped before the relapse.",
+                [times, (f"Signal: > {RETREAT_MONTHS_ON_DRUG:g} months on the drug or > "
+                         f"{RETREAT_MONTHS_SINCE_LAST_DOSE:g} months since it, for a drug stopped before the relapse."),
                  f"{GOEL_2024.trial}: {GOEL_2024.figures}. Retrospective evidence only."])
     if v.get("activeAtRelapse"):
         return (f"Disease progressed while on {f.drug}: continuing it is not retreatment",
@@ -49,8 +49,8 @@ def refractory_words(f) -> tuple[str, list[str]]:
                  "Giving it again would continue a failing drug; the retreatment signal does not apply."])
     return (f"Disease is refractory to {f.drug}: retreatment is unlikely to work",
             [f"Progression on {f.drug} or within {REFRACTORY_WINDOW_DAYS} days of its last dose.", times,
-             f"The retreatment signal (> {RETREAT_MONTHS_ON_DRUG:g} months on it or > "
-             f"{RETREAT_MONTHS_SINCE_LAST_DOSE:g} months since it) does not hold."])
+             (f"The retreatment signal (> {RETREAT_MONTHS_ON_DRUG:g} months on it or > "
+              f"{RETREAT_MONTHS_SINCE_LAST_DOSE:g} months since it) does not hold.")])
 
 
 def eligibility_words(f, assessment: dict) -> tuple[str, list[str]]:

@@ -190,7 +190,7 @@ def options_card(assessment: dict) -> dict | None:
     warned_first = bool(regimens) and bool(_warning_text(regimens[0]))
     parts = [f"**Strategy: {STRATEGY_LABEL[strategy]}**", md_list((g.get("strategy") or {}).get("reasons") or [])]
     if (g.get("intensity") or {}).get("reduced"):
-        parts.append(f"**Intensity reduced:** the patient is frail; doublets (Rd, Pd, Kd, Vd as tolerated) first, "
+        parts.append("**Intensity reduced:** the patient is frail; doublets (Rd, Pd, Kd, Vd as tolerated) first, "
                      "triplets after them at reduced intensity, no CAR-T or bispecific antibody.")
     if regimens:
         parts.append("**Ranked options** (best first; the first group is the strategy's own, the rest are "

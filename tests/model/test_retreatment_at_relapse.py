@@ -83,3 +83,15 @@ def test_assess_reports_active_at_relapse_for_progression_on_maintenance():
     assert info["monthsOnDrug"] > 28.4
     assert info["activeAtRelapse"] is True and info["refractory"] is True
     assert info["retreatmentSignal"] is False
+
+
+@pytest.mark.parametrize("gap_days,running", [(28, True), (29, False)])
+def test_drug_known_only_from_administrations_runs_28_days_after_the_last_one(gap_days, running):
+    last = RELAPSE - timedelta(days=gap_days)
+    doses = [DrugExposure("daratumumab", last - timedelta(days=28 * k), last - timedelta(days=28 * k), False,
+                          "MedicationAdministration") for k in range(40)]  # 40 monthly doses: > 28.4 months on it
+    info = drug_summary("daratumumab", doses, [RELAPSE], date(2024, 7, 1), RELAPSE)
+    assert info["lastDose"] == last.isoformat()  # the extension never moves the last dose
+    assert info["monthsOnDrug"] > 28.4
+    assert info["activeAtRelapse"] is running
+    assert info["retreatmentSignal"] is (not running)
