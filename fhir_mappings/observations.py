@@ -5,12 +5,15 @@ dict access, `(system, code)` dict lookups, no model validation, no per-result s
 
 Rules (clinical-rules.md sections 2 and 6, issue 3):
 - status final / amended / corrected only; everything else is ignored;
-- date: effectiveDateTime, effectivePeriod.start, effectiveInstant, issued;
+- time: effectiveDateTime, else effectivePeriod.start, else effectiveInstant, else issued;
+  normalised to UTC (a result at 23:30 -05:00 belongs to the next UTC day); a partial date is
+  the first day of its period;
 - value[x]: valueQuantity (comparator kept), valueString ("<0.1 g/dL", "7.2 g/L"),
   valueInteger, valueRatio, valueCodeableConcept (ECOG answers, FISH detected / not detected);
 - every value converted to the analyte's canonical unit; an unknown or missing unit is a data
   gap naming the Observation and the unit, never guessed;
-- duplicates (same analyte, date, value and comparator) are counted once;
+- duplicates (same analyte, same time to the minute in UTC, same converted value and
+  comparator) are counted once, whatever their source;
 - components (an FLC panel sending kappa, lambda and ratio as components) are read as results.
 """
 from __future__ import annotations
@@ -19,7 +22,7 @@ import re
 from datetime import date
 
 from fhir_mappings.cytogenetics import findings_in_text, names_abnormality, polarity
-from fhir_mappings.dates import effective_date
+from fhir_mappings.dates import effective_time
 from fhir_mappings.gaps import GapLog
 from fhir_mappings.terminology import SYSTEM_ALIASES, coding_keys, ref_of, tables
 from fhir_mappings.units import human_unit, to_canonical, ucum_of
@@ -99,9 +102,9 @@ class ObservationReader:
                         is_fish, fish = True, fa
                     if investigation is None:
                         investigation = inv
-        when = None
+        when = minute = None
         if analyte is not None or ecog or is_fish or investigation is not None:
-            when = effective_date(obs)
+            when, minute = _when(obs)
             if when is None:
                 self.gaps.add("no-date", f"{ref_of(obs)} has no effective date; not used")
                 return
@@ -111,7 +114,7 @@ class ObservationReader:
                 self._seen.add(("inv", investigation, when))
                 self.investigations.append(InvestigationRecord(investigation, when, ref_of(obs)))
             if analyte is not None:
-                self._lab(obs, analyte, when)
+                self._lab(obs, analyte, when, minute=minute)
             elif ecog:
                 self._ecog(obs, when)
             elif is_fish:
@@ -120,13 +123,16 @@ class ObservationReader:
             # An Observation the tables do not know: its name may still be a cytogenetic test.
             text = code.get("text")
             if text and _CYTO_HINT.search(text):
-                self._fish(obs, None, effective_date(obs))
+                self._fish(obs, None, _when(obs)[0])
         components = obs.get("component")
         if components:
-            self._components(obs, components, when or effective_date(obs))
+            if when is None:
+                when, minute = _when(obs)
+            self._components(obs, components, when, minute)
 
     # -- numeric results -------------------------------------------------------------------
-    def _lab(self, obs: dict, analyte: str, when: date, value_holder: dict | None = None) -> None:
+    def _lab(self, obs: dict, analyte: str, when: date, value_holder: dict | None = None,
+             minute: str | None = None) -> None:
         holder = obs if value_holder is None else value_holder
         parsed = _numeric_value(holder)
         if parsed is None and analyte in ZERO_WHEN_NOT_DETECTED and _says_not_detected(holder):
@@ -151,7 +157,7 @@ class ObservationReader:
         # Round off binary noise of the conversion (1.1 g/dL -> 11.000000000000002 g/L) so the
         # same result sent in two units is one result and values print as labs wrote them.
         canonical = round(canonical, 6)
-        dedup = (analyte, when, canonical, comparator)
+        dedup = (analyte, minute or when, canonical, comparator)
         if dedup in self._seen:
             return
         self._seen.add(dedup)
@@ -161,7 +167,7 @@ class ObservationReader:
             series = self.labs[analyte] = []
         series.append(LabResult(analyte, canonical, when, comparator, ref_high, ref_of(obs)))
 
-    def _components(self, obs: dict, components: list, when: date | None) -> None:
+    def _components(self, obs: dict, components: list, when: date | None, minute: str | None = None) -> None:
         """Panel components: numeric analytes (an FLC panel) and FISH probes (a FISH panel)."""
         for comp in components:
             if not isinstance(comp, dict):
@@ -175,7 +181,7 @@ class ObservationReader:
                     self.gaps.add("no-date", f"{ref_of(obs)} has no effective date; not used")
                     return
                 if analyte is not None:
-                    self._lab(obs, analyte, when, value_holder=comp)
+                    self._lab(obs, analyte, when, value_holder=comp, minute=minute)
                 else:
                     # read the probe like an Observation of its own, cited by the panel's id
                     probe = dict(comp, resourceType=obs.get("resourceType"), id=obs.get("id"))
@@ -240,6 +246,11 @@ class ObservationReader:
 
 def _by_when(r) -> date:
     return r.when
+
+
+def _when(obs: dict) -> tuple[date | None, str | None]:
+    t = effective_time(obs)
+    return t if t is not None else (None, None)
 
 
 

@@ -2,10 +2,13 @@
 dFLC, the FLC ratio and measurable disease.
 
 Comparator rule (conservative: a censored value never manufactures progression). A result is
-turned into bounds on its true value: "<x"/"<=x" has an upper bound x and no known lower
-bound; ">x"/">=x" has a lower bound x and no known upper bound; a plain value is both.
+turned into bounds on its true value: "<x"/"<=x" has no known lower bound and an upper bound
+x, except for the myeloma markers (M-protein, free light chains: clinical-rules.md s2), where
+"below the reporting limit" counts as 0 for the nadir and for PR/VGPR; ">x"/">=x" has a lower
+bound x and no known upper bound; a plain value is both.
 - A rise is judged on the current result's LOWER bound, so "<1 g/L" can never create a rise.
-- A nadir is the lowest UPPER bound, so "<1 g/L" can be a nadir (at 1) but ">60 g/L" never is.
+- A nadir is the lowest UPPER bound, so "<1 g/L" of M-protein is a nadir at 0 (a rise from it
+  then needs the absolute amount only) but ">60 g/L" never is.
 - Several results of one marker on the same day are one measurement (a duplicate never
   "confirms" itself); the day keeps the smallest lower bound and the largest upper bound.
 """
@@ -73,7 +76,11 @@ def surely_above(r: LabResult | Point | None, threshold: float) -> bool:
     return low is not None and low > threshold + EPS
 
 
-def daily_points(series: Iterable[LabResult]) -> list[Point]:
+# Markers whose "<x" result counts as 0 (clinical-rules.md s2 comparators).
+BELOW_LIMIT_IS_ZERO = frozenset({"serum_m_protein", "urine_m_protein", "kappa_flc", "lambda_flc"})
+
+
+def daily_points(series: Iterable[LabResult], below_limit_is_zero: bool = False) -> list[Point]:
     """Collapse a time-ordered series into one Point per day (see module docstring)."""
     out: list[Point] = []
     for r in series:
@@ -82,6 +89,8 @@ def daily_points(series: Iterable[LabResult]) -> list[Point]:
             low = high = r.value
         else:
             low, high = lower_bound(r), upper_bound(r)
+            if below_limit_is_zero and c in ("<", "<="):
+                high = 0.0
         if out and out[-1].when == r.when:
             prev = out[-1]
             low = None if prev.low is None or low is None else min(prev.low, low)
@@ -139,7 +148,7 @@ class MarkerBook:
 
     def points(self, analyte: str) -> list[Point]:
         if analyte not in self._points:
-            self._points[analyte] = daily_points(self.record.series(analyte))
+            self._points[analyte] = daily_points(self.record.series(analyte), analyte in BELOW_LIMIT_IS_ZERO)
         return self._points[analyte]
 
     def flc(self) -> list[FlcPoint]:
