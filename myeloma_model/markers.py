@@ -21,6 +21,7 @@ from typing import Iterable, NamedTuple
 
 from myeloma_model.records import LabResult, PatientRecord
 from myeloma_model.thresholds import (
+    BASELINE_WINDOW_DAYS,
     FLC_RATIO_NORMAL_HIGH,
     FLC_RATIO_NORMAL_LOW,
     MEASURABLE_INVOLVED_FLC_MG_L,
@@ -133,6 +134,27 @@ def between(points: list, start: date | None, end: date | None) -> list:
     lo = 0 if start is None else bisect.bisect_left(points, start, key=lambda p: p.when)
     hi = len(points) if end is None else bisect.bisect_left(points, end, key=lambda p: p.when)
     return points[lo:hi]
+
+
+def line_series(points: list, start: date | None, end: date | None) -> list:
+    """A line's series (clinical-rules.md s2): the points in [start, end), preceded by the
+    line's baseline, the latest point in the BASELINE_WINDOW_DAYS before the start, so the
+    nadir and the response of a new line are judged from every result drawn for it."""
+    inside = between(points, start, end)
+    if start is None:
+        return inside
+    base = baseline(points, start)
+    if base is not None and base.when < start:
+        return [base] + inside
+    return inside
+
+
+def baseline(points: list, start: date):
+    """The latest point in the BASELINE_WINDOW_DAYS before `start` or on it; None if none."""
+    i = bisect.bisect_right(points, start, key=lambda p: p.when)
+    if i and (start - points[i - 1].when).days <= BASELINE_WINDOW_DAYS:
+        return points[i - 1]
+    return None
 
 
 class MarkerBook:

@@ -11,6 +11,7 @@ FLC_RATIO_NORMAL_HIGH = 1.65
 MEASURABLE_SERUM_M_PROTEIN_G_L = 10.0
 MEASURABLE_URINE_M_PROTEIN_MG_24H = 200.0
 MEASURABLE_INVOLVED_FLC_MG_L = 100.0
+BASELINE_WINDOW_DAYS = 60  # a line's baseline: the latest result this many days before its start
 
 # --- Section 3: progression (IMWG PD) ----------------------------------------------------
 PD_RELATIVE_RISE = 0.25  # >= 25 % above nadir (serum, urine, dFLC)

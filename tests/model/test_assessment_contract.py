@@ -92,7 +92,9 @@ def test_only_data_up_to_as_of_is_used():
     r = full_patient()
     early = assess(r, day(1430))["relapse"]
     assert early["status"] == "suspected" and early["markers"]["serumMProtein"]["latestDate"] == day(1400).isoformat()
-    assert assess(r, day(1300))["relapse"]["status"] == "unknown"  # one result since the line started
+    # one result since the line started plus the line's baseline (day 0, 10 days before it): judged
+    assert assess(r, day(1300))["relapse"]["status"] == "none"
+    assert assess(r, day(150))["relapse"]["status"] == "unknown"  # the baseline alone
 
 
 def test_unknown_drug_key_is_a_data_gap_not_a_drug():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from myeloma_model import assess
+from myeloma_model.markers import MarkerBook
 from myeloma_model.progression import serum_m_protein_progression
 from myeloma_model.thresholds import (
     CRAB_CALCIUM_MMOL_L,
@@ -211,7 +212,6 @@ def test_less_than_nadir_counts_as_zero():
 
 def test_less_than_haemoglobin_is_not_zero():
     # only the myeloma markers count "<x" as 0; other analytes keep x as an upper bound
-    from myeloma_model.markers import MarkerBook
     r = labs(record(), "haemoglobin", (0, 50, "<"))
     assert MarkerBook(r).points("haemoglobin")[0].high == 50
 
