@@ -156,8 +156,10 @@ class MedicationReader:
             if start is None:
                 self._no_date(res, drugs)
                 return
+        evidence = _latest(start, parse_date(res.get("dateAsserted")))
         for d in drugs:
-            self.exposures.append(DrugExposure(d.key, start, end, active, "MedicationStatement", ref_of(res)))
+            self.exposures.append(DrugExposure(d.key, start, end, active, "MedicationStatement", ref_of(res),
+                                               evidence))
 
     def add_request(self, res: dict) -> None:
         active = REQUEST_STATUSES.get(res.get("status"))
@@ -173,8 +175,9 @@ class MedicationReader:
         if start is None and end is None:
             self._no_date(res, drugs)
             return
+        evidence = _latest(start, parse_date(res.get("authoredOn")))
         for d in drugs:
-            self.exposures.append(DrugExposure(d.key, start, end, active, "MedicationRequest", ref_of(res)))
+            self.exposures.append(DrugExposure(d.key, start, end, active, "MedicationRequest", ref_of(res), evidence))
 
     def add_administration(self, res: dict) -> None:
         status = res.get("status")
@@ -226,7 +229,11 @@ class MedicationReader:
 
 def _administered(drug: str, start: date, last: date, ongoing: bool, ref: str | None) -> DrugExposure:
     # An infusion still running: the period is open and active (runs to the as-of date).
-    return DrugExposure(drug, start, None if ongoing else last, ongoing, "MedicationAdministration", ref)
+    return DrugExposure(drug, start, None if ongoing else last, ongoing, "MedicationAdministration", ref, last)
+
+
+def _latest(*days: date | None) -> date | None:
+    return max((d for d in days if d is not None), default=None)
 
 
 def _effective(res: dict) -> tuple[date | None, date | None]:

@@ -26,7 +26,7 @@ from fhir_mappings.dates import effective_time
 from fhir_mappings.gaps import GapLog
 from fhir_mappings.terminology import SYSTEM_ALIASES, coding_keys, ref_of, tables
 from fhir_mappings.units import human_unit, to_canonical, ucum_of
-from myeloma_model.records import CytogeneticFinding, EcogScore, InvestigationRecord, LabResult
+from myeloma_model.records import CytogeneticFinding, EcogScore, ImmunofixationResult, InvestigationRecord, LabResult
 
 USABLE_STATUSES = frozenset({"final", "amended", "corrected"})
 # A paraprotein reported as "not detected" / "none" / a negative answer code is a measured
@@ -41,6 +41,7 @@ _FISH = _T.fish_by_code
 _FISH_POS = _T.fish_positive
 _FISH_NEG = _T.fish_negative
 _INVESTIGATION = _T.investigation_by_code
+_IMMUNOFIXATION = _T.immunofixation_by_code
 _SYSTEMS = SYSTEM_ALIASES
 _EMPTY: dict = {}
 _INF = float("inf")
@@ -68,13 +69,14 @@ _CYTO_HINT = re.compile(r"fish|cytogenet|karyotyp|17p|1q|t\(\s*\d|del\(", re.IGN
 class ObservationReader:
     """Accumulates results from Observations; `finish()` sorts each series once."""
 
-    __slots__ = ("labs", "ecog", "cytogenetics", "investigations", "gaps", "_seen")
+    __slots__ = ("labs", "ecog", "cytogenetics", "investigations", "immunofixation", "gaps", "_seen")
 
     def __init__(self, gaps: GapLog) -> None:
         self.labs: dict[str, list[LabResult]] = {}
         self.ecog: list[EcogScore] = []
         self.cytogenetics: list[CytogeneticFinding] = []
         self.investigations: list[InvestigationRecord] = []
+        self.immunofixation: list[ImmunofixationResult] = []
         self.gaps = gaps
         self._seen: set[tuple] = set()
 
@@ -86,7 +88,7 @@ class ObservationReader:
                 self.gaps.add("no-status", f"{ref_of(obs)} has no status; not used")
             return
         code = obs.get("code") or _EMPTY
-        analyte = investigation = fish = None
+        analyte = investigation = fish = ife = None
         ecog = is_fish = False
         codings = code.get("coding")
         if codings:
@@ -102,8 +104,10 @@ class ObservationReader:
                         is_fish, fish = True, fa
                     if investigation is None:
                         investigation = inv
+                if ife is None:
+                    ife = _IMMUNOFIXATION.get((_SYSTEMS.get(system, system), c.get("code")))
         when = minute = None
-        if analyte is not None or ecog or is_fish or investigation is not None:
+        if analyte is not None or ecog or is_fish or investigation is not None or ife is not None:
             when, minute = _when(obs)
             if when is None:
                 self.gaps.add("no-date", f"{ref_of(obs)} has no effective date; not used")
@@ -113,6 +117,8 @@ class ObservationReader:
             if investigation is not None and ("inv", investigation, when) not in self._seen:
                 self._seen.add(("inv", investigation, when))
                 self.investigations.append(InvestigationRecord(investigation, when, ref_of(obs)))
+            if ife is not None:
+                self._immunofixation(obs, ife, when)
             if analyte is not None:
                 self._lab(obs, analyte, when, minute=minute)
             elif ecog:
@@ -188,6 +194,26 @@ class ObservationReader:
                     self._fish(probe, _FISH[key], when)
                 break
 
+    # -- immunofixation -------------------------------------------------------------------------
+    def _immunofixation(self, obs: dict, specimen: str, when: date) -> None:
+        """Negative or positive; a value that says neither is a data gap (never guessed)."""
+        negative = _coded_polarity(obs)
+        if negative is None:
+            for text in _value_texts(obs):
+                p = polarity(text)
+                if p is not None:
+                    negative = p
+                    break
+        if negative is None:
+            if _has_value(obs):
+                self.gaps.add("ife", f"{ref_of(obs)}: immunofixation result could not be read as negative or positive; not used")
+            return
+        negative = not negative  # polarity True means "detected / positive"
+        dedup = ("ife", specimen, when, negative)
+        if dedup not in self._seen:
+            self._seen.add(dedup)
+            self.immunofixation.append(ImmunofixationResult(specimen, negative, when, ref_of(obs)))
+
     # -- ECOG --------------------------------------------------------------------------------
     def _ecog(self, obs: dict, when: date) -> None:
         score = _ecog_score(obs)
@@ -242,6 +268,7 @@ class ObservationReader:
         for series in self.labs.values():
             series.sort(key=key)
         self.ecog.sort(key=key)
+        self.immunofixation.sort(key=key)
 
 
 def _by_when(r) -> date:

@@ -43,6 +43,8 @@ RISING_B2M_RELATIVE = 0.25  # >= 25 % above its value at the start of the curren
 LINE_GROUPING_DAYS = 30
 TRANSPLANT_MELPHALAN_WINDOW_DAYS = 30  # melphalan this close to an autograft is high-dose melphalan
 REFRACTORY_WINDOW_DAYS = 60
+CONSOLIDATION_AFTER_TRANSPLANT_DAYS = 180  # a new drug this soon after the line's autograft stays in it
+ADMINISTRATION_CYCLE_DAYS = 28  # administrations-only exposure runs this long after the last dose
 RETREAT_MONTHS_ON_DRUG = 28.4  # strictly greater than favours retreatment
 RETREAT_MONTHS_SINCE_LAST_DOSE = 46.1  # strictly greater than favours retreatment
 DAYS_PER_MONTH = 30.44
