@@ -34,6 +34,24 @@ CRAB_CALCIUM_MMOL_L = 2.75  # strictly greater than
 CRAB_HAEMOGLOBIN_FALL_G_L = 20.0
 CRAB_CREATININE_RISE_UMOL_L = 177.0
 
+# --- Section 3a: response to each line (IMWG 2016) ------------------------------------------
+RESPONSE_VGPR_REDUCTION = 0.90  # serum M-protein reduction from the line's baseline
+RESPONSE_PR_REDUCTION = 0.50  # serum M-protein; also dFLC when only FLC is measurable
+RESPONSE_MR_REDUCTION = 0.25  # serum M-protein (MR 25-49 %)
+URINE_VGPR_MG_24H = 100.0  # urine M-protein < this
+URINE_PR_MG_24H = 200.0  # urine M-protein < this (or a reduction >= 90 %)
+URINE_PR_REDUCTION = 0.90
+URINE_MR_REDUCTION = 0.50  # urine MR 50-89 %
+CR_MARROW_PLASMA_CELLS_PCT = 5.0  # CR needs marrow plasma cells < this when recorded
+RESPONSE_PAIRING_DAYS = 30  # serum/urine (and immunofixation) results paired within this
+BASELINE_AFTER_START_DAYS = 30  # no baseline before the line: the first result this soon after
+DURABLE_RESPONSE_MONTHS = 12.0  # PR or better lasting >= this is durable (s7)
+
+# --- Section 10: data freshness -----------------------------------------------------------------
+FRESH_MAX_DAYS = 90  # latest marker <= this many days before as-of: fresh
+AGING_MAX_DAYS = 180  # 91-180 days: aging; older: stale (timing confirm)
+STALE_ACTIVE_MEDICATION_DAYS = 365  # "active" medication on evidence older than 12 months: data gap
+
 # --- Section 4: timing / high-risk relapse features ----------------------------------------
 HEAVY_MARROW_INFILTRATION_PCT = 60.0
 EARLY_FIRST_RELAPSE_MONTHS = 24.0

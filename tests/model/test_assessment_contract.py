@@ -37,7 +37,8 @@ def test_contract_fields_enums_and_dates():
     json.dumps(a)  # JSON-ready
     assert a["asOf"] == day(1500).isoformat() and a["inScope"] is True
     rel = a["relapse"]
-    assert set(rel) == {"status", "significantParaproteinRelapse", "date", "criteria", "crabFeatures", "markers"}
+    assert set(rel) == {"status", "significantParaproteinRelapse", "date", "crabDate", "latestMarkerDate", "criteria",
+                        "crabFeatures", "markers", "crabValues"}
     assert rel["status"] in ("clinical", "biochemical", "suspected", "none", "unknown")
     assert ISO.match(rel["date"])
     for m in rel["markers"].values():
