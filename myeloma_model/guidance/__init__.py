@@ -28,7 +28,9 @@ def advise(assessment: dict, record: PatientRecord, as_of: date) -> dict:
     if not assessment.get("inScope"):
         return empty_guidance()
     timing = advise_timing(assessment)
-    strategy = advise_strategy(assessment, timing["value"])
+    # Stale data: timing is "confirm", but the strategy the status calls for is still worked out
+    # and shown as provisional (clinical-rules.md s10).
+    strategy = advise_strategy(assessment, timing["statusValue"])
     regimens, excluded, intensity = rank_regimens(assessment, strategy["value"])
 
     regimens_by_drug: dict[str, list[str]] = {}
@@ -60,7 +62,8 @@ def advise(assessment: dict, record: PatientRecord, as_of: date) -> dict:
         "missingInvestigations": [i["code"] for i in investigations],
         "safety": [s["code"] for s in safety],
         "guidance": {
-            "timing": {k: timing[k] for k in ("reasons", "highRiskRelapseFeatures", "surveillance")},
+            "timing": {k: timing[k] for k in ("reasons", "highRiskRelapseFeatures", "surveillance", "stale")},
+            "provisional": timing["stale"] and strategy["value"] != "none",
             "strategy": {"reasons": strategy["reasons"]},
             "intensity": intensity,
             "excludedRegimens": excluded,
