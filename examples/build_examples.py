@@ -547,6 +547,7 @@ EXPECTED = {
         "risk.iss": "II", "risk.riss": "II", "risk.highRiskCytogenetics": ["gain1q"], "risk.b2mTrend": "stable",
         "fitness.age": 71, "fitness.ecog": 1, "fitness.frailty": "fit",
         "timing": "treat-now", "strategy": "retreat-same-class", "regimensInclude": ["DRd", "KRd", "IRd"],
+        "dataFreshness": "fresh", "relapse.latestMarkerDate": "2025-06-09", "relapse.crabDate": None,
     },
     "len-refractory": {
         "patientId": "mm-len-refractory", "inScope": True, "relapse.status": "biochemical",
@@ -566,12 +567,13 @@ EXPECTED = {
         "refractoryCategory": "triple-class", "tripleClassExposed": True, "priorLines": 3,
         "risk.iss": "III", "risk.riss": "III", "risk.highRiskCytogenetics": ["t(4;14)"],
         "fitness.frailty": "fit", "timing": "treat-now", "strategy": "novel-mechanism",
+        "relapse.crabDate": "2025-05-12",
     },
     "stable-remission": {
         "patientId": "mm-stable-remission", "inScope": True, "relapse.status": "none",
         "drugs.lenalidomide.active": True, "drugs.lenalidomide.refractory": False,
         "refractoryCategory": "none", "risk.iss": "I", "risk.riss": "I", "fitness.frailty": "fit",
-        "timing": "none", "strategy": "none", "regimens": [],
+        "timing": "none", "strategy": "none", "regimens": [], "dataFreshness": "fresh",
     },
     "no-myeloma": {
         "patientId": "mm-no-myeloma", "inScope": False, "timing": "none", "strategy": "none",
