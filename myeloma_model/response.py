@@ -249,7 +249,9 @@ def lines_json(rel, book: MarkerBook, ife: list[ImmunofixationResult], as_of: da
     RelapseAnalysis, and the response data-gap codes as "line N: code" strings.
 
     `treats`: a line that started after the previous line's progression (biochemical or
-    clinical) treats that relapse: its date."""
+    clinical) treats that relapse: its date. A rise that held only on the previous line's last
+    result (`suspected`) also counts here when the new line started after it: the treating
+    physician acted on it, and the confirming result then falls in the new line's series."""
     out: list[dict] = []
     gaps: list[str] = []
     for i, line in enumerate(rel.lines):
@@ -261,7 +263,7 @@ def lines_json(rel, book: MarkerBook, ife: list[ImmunofixationResult], as_of: da
         treats = None
         if i > 0:
             prev = rel.line_status[i - 1]
-            if prev.status in ("clinical", "biochemical") and prev.date is not None and prev.date <= line.start:
+            if prev.status in ("clinical", "biochemical", "suspected") and prev.date is not None and prev.date <= line.start:
                 treats = prev.date.isoformat()
         out.append({
             **line.to_json(),

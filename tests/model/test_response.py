@@ -168,3 +168,15 @@ def test_a_running_line_treating_a_relapse_reports_on_its_own_series():
     assert a["relapse"]["status"] == "none"  # baseline 9 g/L and 4 g/L: judged, no rise
     assert a["relapse"]["date"] is None
     assert a["lines"][0]["progressed"] is True and second["progressed"] is False
+
+
+def test_a_line_started_after_a_single_rising_result_treats_that_rise():
+    r = record()
+    regimen(r, VRD, 0, 400)
+    labs(r, "serum_m_protein", (-10, 30), (60, 2), (90, 2), (500, 8))
+    regimen(r, ["daratumumab", "lenalidomide", "dexamethasone"], 545, active=True)
+    labs(r, "serum_m_protein", (600, 4))
+    a = assess(r, day(610))
+    assert a["lines"][0]["progressed"] is False  # one rising result is not a progression
+    assert a["lines"][1]["treats"] == day(500).isoformat()
+    assert a["relapse"]["status"] != "unknown"
