@@ -26,6 +26,7 @@ from myeloma_model.refractoriness import drugs_summary, on_therapy, refractory_c
 from myeloma_model.relapse import PROGRESSION_STATUSES, analyse_relapse
 from myeloma_model.response import GAP_CR_NO_IFE, GAP_CR_NO_MARROW, lines_json
 from myeloma_model.risk import b2m_at_line_start, b2m_trend, high_risk_cytogenetics, high_risk_relapse_features, staging
+from myeloma_model.thresholds import STALE_ACTIVE_MEDICATION_DAYS
 
 
 
@@ -90,7 +91,8 @@ def _course(view: PatientRecord, book: MarkerBook, rel, as_of: date, gaps: list[
         gaps.append(f"{prefix}: {_RESPONSE_GAPS.get(code, code)}")
     for drug, seen in stale_active_exposures(view.exposures, as_of):
         gaps.append(f"{drug}: recorded as active, but the latest evidence is from {seen.isoformat()} "
-                    "(more than 12 months ago); whether it is still taken is not known")
+                    f"(more than {STALE_ACTIVE_MEDICATION_DAYS} days before the as-of date); whether it is "
+                    "still taken is not known")
     latest = latest_marker_date(book)
     return lines, _iso(latest), data_freshness(latest, as_of)
 

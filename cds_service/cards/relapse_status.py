@@ -11,6 +11,7 @@ from datetime import date
 from cds_service.cards.common import IMWG_2016, REVIEW_2025, make_card, md_list
 from myeloma_model.guidance.regimens import REGIMENS
 from myeloma_model.thresholds import (
+    CRAB_CALCIUM_MMOL_L,
     DAYS_PER_MONTH,
     PD_MARROW_PLASMA_CELL_RISE_POINTS,
     PD_RELATIVE_RISE,
@@ -142,7 +143,7 @@ def crab_values(relapse: dict) -> list[str]:
     out = []
     for code, v in (relapse.get("crabValues") or {}).items():
         if code == "hypercalcaemia":
-            out.append(f"Calcium {_fmt(v.get('value'))} {v.get('unit')} on {v.get('date')} (> 2.75 mmol/L)")
+            out.append(f"Calcium {_fmt(v.get('value'))} {v.get('unit')} on {v.get('date')} (> {CRAB_CALCIUM_MMOL_L:g} mmol/L)")
         elif code == "anaemia":
             out.append(f"Haemoglobin fell by {_fmt(v.get('fall'))} {v.get('unit')}, from {_fmt(v.get('best'))} to "
                        f"{_fmt(v.get('value'))} {v.get('unit')} on {v.get('date')}")

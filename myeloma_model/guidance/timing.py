@@ -10,6 +10,7 @@ still computed and shown as provisional.
 from __future__ import annotations
 
 from myeloma_model.thresholds import (
+    AGING_MAX_DAYS,
     EARLY_FIRST_RELAPSE_MONTHS,
     HEAVY_MARROW_INFILTRATION_PCT,
     RISING_B2M_RELATIVE,
@@ -80,6 +81,6 @@ def advise_timing(assessment: dict) -> dict:
         reasons.append("Progression criterion met on the latest result only: repeat the marker to confirm before treating.")
     if stale:
         reasons.insert(0, f"Repeat SPEP and FLC before deciding: the latest result ({relapse.get('latestMarkerDate')}) is "
-                          "more than 180 days old; any advice below is provisional.")
+                          f"more than {AGING_MAX_DAYS} days old; any advice below is provisional.")
     return {"value": value, "statusValue": status_value, "stale": stale, "reasons": reasons,
             "highRiskRelapseFeatures": features, "surveillance": surveillance}
