@@ -548,6 +548,7 @@ EXPECTED = {
         "fitness.age": 71, "fitness.ecog": 1, "fitness.frailty": "fit",
         "timing": "treat-now", "strategy": "retreat-same-class", "regimensInclude": ["DRd", "KRd", "IRd"],
         "drugs.lenalidomide.activeAtRelapse": False, "drugs.lenalidomide.retreatmentSignal": False,
+        "dataFreshness": "fresh", "relapse.latestMarkerDate": "2025-06-09", "relapse.crabDate": None,
     },
     "len-refractory": {
         "patientId": "mm-len-refractory", "inScope": True, "relapse.status": "biochemical",
@@ -568,12 +569,13 @@ EXPECTED = {
         "refractoryCategory": "triple-class", "tripleClassExposed": True, "priorLines": 3,
         "risk.iss": "III", "risk.riss": "III", "risk.highRiskCytogenetics": ["t(4;14)"],
         "fitness.frailty": "fit", "timing": "treat-now", "strategy": "novel-mechanism", "regimensFirst": ["cilta-cel"],
+        "relapse.crabDate": "2025-05-12",
     },
     "stable-remission": {
         "patientId": "mm-stable-remission", "inScope": True, "relapse.status": "none",
         "drugs.lenalidomide.active": True, "drugs.lenalidomide.refractory": False,
         "refractoryCategory": "none", "risk.iss": "I", "risk.riss": "I", "fitness.frailty": "fit",
-        "timing": "none", "strategy": "none", "regimens": [],
+        "timing": "none", "strategy": "none", "regimens": [], "dataFreshness": "fresh",
     },
     "no-myeloma": {
         "patientId": "mm-no-myeloma", "inScope": False, "timing": "none", "strategy": "none",

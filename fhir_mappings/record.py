@@ -127,6 +127,7 @@ def build_patient_record(resources: Iterable[dict], *, patient_id: str | None, a
         if series:
             record.labs[analyte] = series
     record.ecog = [e for e in obs_reader.ecog if e.when <= as_of]
+    record.immunofixation = [i for i in obs_reader.immunofixation if i.when <= as_of]
     late += len(obs_reader.ecog) - len(record.ecog)
     if late:
         gaps.add("after-as-of", f"{late} result(s) dated after the as-of date {as_of.isoformat()} were not used")

@@ -60,6 +60,9 @@ class DrugExposure:
     active: bool
     source: Literal["MedicationStatement", "MedicationRequest", "MedicationAdministration", "Procedure"]
     source_id: str | None = None
+    # Latest evidence that the drug is (still) taken: effective start, dateAsserted, authoredOn or
+    # last administration (clinical-rules.md s10: an `active` exposure on old evidence is a gap).
+    evidence: date | None = None
 
 
 # Condition kinds fhir_mappings recognises (terminology as data lives in fhir_mappings/).
@@ -92,6 +95,16 @@ class CytogeneticFinding:
     abnormality: Literal["del17p", "t(4;14)", "t(14;16)", "gain1q", "del1p"]
     present: bool
     when: date | None
+    source_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImmunofixationResult:
+    """A serum (or urine) immunofixation: `negative` True when no monoclonal protein was seen."""
+
+    specimen: Literal["serum", "urine"]
+    negative: bool
+    when: date
     source_id: str | None = None
 
 
@@ -149,6 +162,7 @@ class PatientRecord:
     ecog: list[EcogScore] = field(default_factory=list)
     transplants: list[Transplant] = field(default_factory=list)
     investigations: list[InvestigationRecord] = field(default_factory=list)
+    immunofixation: list[ImmunofixationResult] = field(default_factory=list)  # sorted by `when`
     data_gaps: list[str] = field(default_factory=list)
 
     def series(self, analyte: str) -> list[LabResult]:

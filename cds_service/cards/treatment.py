@@ -63,7 +63,9 @@ def timing_card(assessment: dict) -> dict | None:
     status = (assessment.get("relapse") or {}).get("status")
     g = _guidance(assessment).get("timing") or {}
     features = g.get("highRiskRelapseFeatures") or []
-    if timing == "confirm":
+    if timing == "confirm" and g.get("stale"):
+        summary = "Results are old: repeat SPEP and free light chains before deciding on treatment"
+    elif timing == "confirm":
         summary = "Possible progression: repeat the paraprotein / light-chain test before deciding on treatment"
     elif status == "clinical":
         summary = "Clinical relapse: start relapse treatment now"

@@ -101,6 +101,7 @@ class Tables:
     unit_factors: dict[str, dict[str, float]]
     unit_optional: frozenset[str]
     unit_aliases: dict[str, str]
+    immunofixation_by_code: dict[tuple[str, str], str]  # -> specimen ("serum")
 
 
 def icd_key(code: str) -> str:
@@ -192,6 +193,8 @@ def _build() -> Tables:
         unit_factors={k: {u: float(f) for u, f in v.items()} for k, v in units["factors"].items()},
         unit_optional=frozenset(units["unit_optional"]),
         unit_aliases=dict(units["human_aliases"]),
+        immunofixation_by_code={(e["system"], e["code"]): e["specimen"]
+                                for e in obs.get("immunofixation", {}).get("codes", [])},
     )
 
 

@@ -29,7 +29,9 @@ def advise(assessment: dict, record: PatientRecord, as_of: date) -> dict:
     if not assessment.get("inScope"):
         return empty_guidance()
     timing = advise_timing(assessment)
-    strategy = advise_strategy(assessment, timing["value"])
+    # Stale data: timing is "confirm", but the strategy the status calls for is still worked out
+    # and shown as provisional (docs/clinical-model.md, data freshness).
+    strategy = advise_strategy(assessment, timing["statusValue"])
     regimens, not_offered, intensity = rank_regimens(assessment, strategy["value"])
 
     regimens_by_drug: dict[str, list[str]] = {}
@@ -62,7 +64,8 @@ def advise(assessment: dict, record: PatientRecord, as_of: date) -> dict:
         "missingInvestigations": [i["code"] for i in investigations],
         "safety": [s["code"] for s in safety],
         "guidance": {
-            "timing": {k: timing[k] for k in ("reasons", "highRiskRelapseFeatures", "surveillance")},
+            "timing": {k: timing[k] for k in ("reasons", "highRiskRelapseFeatures", "surveillance", "stale")},
+            "provisional": timing["stale"] and strategy["value"] != "none",
             "strategy": {"reasons": strategy["reasons"]},
             "intensity": intensity,
             "durability": strategy["durability"],

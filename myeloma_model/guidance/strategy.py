@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from myeloma_model.response import durability as response_durability
 from myeloma_model.thresholds import (
     DAYS_PER_MONTH,
-    DURABLE_RESPONSE_MIN_MONTHS,
+    DURABLE_RESPONSE_MONTHS,
     LONG_REMISSION_MONTHS,
     NOVEL_MECHANISM_MIN_PRIOR_LINES,
     RETREAT_MONTHS_ON_DRUG,
@@ -29,8 +30,6 @@ from myeloma_model.thresholds import (
 RETREAT, SWITCH, NOVEL, NONE = "retreat-same-class", "switch-class", "novel-mechanism", "none"
 INDEX_DRUG = "lenalidomide"
 DURABLE, NOT_DURABLE, UNKNOWN = "durable", "not-durable", "unknown"
-PR_OR_BETTER = ("CR", "VGPR", "PR")
-BELOW_PR = ("MR", "SD")
 
 
 def parse_date(s) -> date | None:
@@ -86,18 +85,13 @@ def durability(assessment: dict, drug: str = INDEX_DRUG) -> dict:
 
     {"value": durable | not-durable | unknown, "line", "bestResponse", "durationMonths"}; unknown
     when no line holds the drug or its line carries no judged response (lines from an older model)."""
-    containing = [ln for ln in lines_before_relapse(assessment) if drug in (ln.get("drugs") or [])]
+    lines = lines_before_relapse(assessment)
+    containing = [ln for ln in lines if drug in (ln.get("drugs") or [])]
     if not containing:
         return {"value": UNKNOWN, "line": None, "bestResponse": None, "durationMonths": None}
     ln = containing[-1]
-    best, months = ln.get("bestResponse"), ln.get("durationMonths")
-    if best in BELOW_PR:
-        value = NOT_DURABLE
-    elif best in PR_OR_BETTER and isinstance(months, (int, float)):
-        value = DURABLE if months >= DURABLE_RESPONSE_MIN_MONTHS else NOT_DURABLE
-    else:
-        value = UNKNOWN
-    return {"value": value, "line": ln.get("number"), "bestResponse": best, "durationMonths": months}
+    return {"value": response_durability(lines, drug), "line": ln.get("number"),
+            "bestResponse": ln.get("bestResponse"), "durationMonths": ln.get("durationMonths")}
 
 
 def remission_months(assessment: dict) -> float | None:
@@ -166,7 +160,7 @@ def _response_text(dur: dict) -> str:
     months = dur["durationMonths"]
     lasting = f" lasting {months:.1f} months" if isinstance(months, (int, float)) else ""
     return (f"Earlier response to lenalidomide (line {dur['line']}): {dur['bestResponse']}{lasting} (durable needs PR "
-            f"or better for >= {DURABLE_RESPONSE_MIN_MONTHS:g} months).")
+            f"or better for >= {DURABLE_RESPONSE_MONTHS:g} months).")
 
 
 def advise_strategy(assessment: dict, timing: str) -> dict:
@@ -207,7 +201,7 @@ def advise_strategy(assessment: dict, timing: str) -> dict:
                               "the IMiD class is reasonable (DRd, KRd, IRd; also ERd).")
             reasons.append(f"Earlier response to lenalidomide (line {dur['line']}): {dur['bestResponse']} lasting "
                            f"{dur['durationMonths']:.1f} months (durable: PR or better for >= "
-                           f"{DURABLE_RESPONSE_MIN_MONTHS:g} months).")
+                           f"{DURABLE_RESPONSE_MONTHS:g} months).")
         elif dur["value"] == UNKNOWN:
             value = RETREAT
             reasons.insert(0, "Lenalidomide exposed, not refractory: retreatment within the IMiD class is reasonable "

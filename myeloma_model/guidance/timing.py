@@ -3,10 +3,14 @@
 clinical -> treat now; biochemical -> treat now by default (EMN view), close surveillance the
 alternative the patient may prefer, unless a high-risk relapse feature makes surveillance
 unsafe (each feature named); suspected -> repeat the marker to confirm; otherwise none.
+Stale data (section 10: the latest marker result more than 180 days old) -> confirm whatever
+the status; the status's own value is kept as `statusValue`, so strategy and regimens are
+still computed and shown as provisional.
 """
 from __future__ import annotations
 
 from myeloma_model.thresholds import (
+    AGING_MAX_DAYS,
     EARLY_FIRST_RELAPSE_MONTHS,
     HEAVY_MARROW_INFILTRATION_PCT,
     RISING_B2M_RELATIVE,
@@ -26,8 +30,10 @@ HIGH_RISK_FEATURE_TEXT: dict[str, str] = {
 }
 
 
-def timing_value(status: str) -> str:
-    """The contract's `timing` for a relapse status."""
+def timing_value(status: str, freshness: str | None = None) -> str:
+    """The contract's `timing` for a relapse status (and the data's freshness)."""
+    if freshness == "stale":
+        return CONFIRM
     if status in ("clinical", "biochemical"):
         return TREAT_NOW
     if status == "suspected":
@@ -43,7 +49,9 @@ def advise_timing(assessment: dict) -> dict:
     """
     relapse = assessment.get("relapse") or {}
     status = relapse.get("status", "unknown")
-    value = timing_value(status)
+    status_value = timing_value(status)
+    stale = assessment.get("dataFreshness") == "stale"
+    value = timing_value(status, assessment.get("dataFreshness"))
     features = list((assessment.get("risk") or {}).get("highRiskRelapseFeatures") or [])
     named = [HIGH_RISK_FEATURE_TEXT.get(f, f) for f in features]
     reasons: list[str] = []
@@ -71,4 +79,8 @@ def advise_timing(assessment: dict) -> dict:
             reasons.append("Significant paraprotein relapse criteria are met.")
     elif status == "suspected":
         reasons.append("Progression criterion met on the latest result only: repeat the marker to confirm before treating.")
-    return {"value": value, "reasons": reasons, "highRiskRelapseFeatures": features, "surveillance": surveillance}
+    if stale:
+        reasons.insert(0, f"Repeat SPEP and FLC before deciding: the latest result ({relapse.get('latestMarkerDate')}) is "
+                          f"more than {AGING_MAX_DAYS} days old; any advice below is provisional.")
+    return {"value": value, "statusValue": status_value, "stale": stale, "reasons": reasons,
+            "highRiskRelapseFeatures": features, "surveillance": surveillance}
