@@ -17,15 +17,21 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from flask import Blueprint, Flask, Response, current_app, g, request
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from .db import default_database_url, engine_for_app, insert_ignoring_duplicates, insert_many_ignoring_duplicates
 from .db import feedback as feedback_table
-from .db import insert_ignoring_duplicates, insert_many_ignoring_duplicates, issued_card
+from .db import issued_card, make_engine
+from .errors import bad_request, not_found
+from .services import find_service
+from .validation import parse_json_object
 
 log = logging.getLogger(__name__)
 
@@ -258,13 +264,6 @@ def format_feedback_report(report: list[dict]) -> str:
 # -- HTTP -----------------------------------------------------------------------------------
 
 def _blueprint():
-    from flask import Blueprint, Response, current_app, g, request
-
-    from .db import engine_for_app
-    from .errors import bad_request, not_found
-    from .services import find_service
-    from .validation import parse_json_object
-
     bp = Blueprint("cds_feedback", __name__)
 
     @bp.post("/cds-services/<service_id>/feedback")
@@ -294,12 +293,6 @@ bp = _blueprint()
 def run_feedback_report(config, *, as_json: bool = False, out=None) -> int:
     """Print the report for the configured database (CDS_DATABASE_URL, else the instance
     SQLite file the service uses)."""
-    import sys
-
-    from flask import Flask
-
-    from .db import default_database_url, make_engine
-
     out = out or sys.stdout
     url = getattr(config, "database_url", None) or default_database_url(
         Flask("cds_service").instance_path)

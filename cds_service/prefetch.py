@@ -18,6 +18,8 @@ from urllib.parse import quote
 
 from cds_service.errors import Issue, bad_request, precondition_failed
 from cds_service.fhir_client import Deadline, FetchPolicy, FhirClient, FhirFetchError, bundle_next_url
+from cds_service.security.fetch_policy import policy_for_request
+from cds_service.security.url_policy import UrlPolicyError
 
 log = logging.getLogger(__name__)
 
@@ -132,9 +134,6 @@ def resolve(
     if (to_fetch or to_continue) and policy is None:
         # Trust gate (security/): fhirServer must be allowed for the verified caller; no
         # request at all reaches a refused server. Refused -> 412 for required keys.
-        from cds_service.security.fetch_policy import policy_for_request
-        from cds_service.security.url_policy import UrlPolicyError
-
         try:
             policy = policy_for_request(server, config)
         except UrlPolicyError as exc:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import uuid
 
+from flask import has_request_context, request
+
 TOPIC_SYSTEM = "https://myeloma-cds.example.org/card-topic"
 TOPICS = {
     "relapse-status": "Relapse status",
@@ -93,8 +95,6 @@ def timeline_app_link(config=None) -> dict | None:
     if not url:
         base = getattr(config, "public_base_url", None)
         if not base:
-            from flask import has_request_context, request
-
             if not has_request_context():
                 return None
             base = request.host_url

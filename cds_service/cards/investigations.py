@@ -11,12 +11,11 @@ import uuid
 
 from cds_service.cards.common import REVIEW_2025, make_card
 from cds_service.cards.treatment import REVIEW_SOURCE, override_reasons
+from fhir_mappings.terminology import investigation_coding
 from myeloma_model.thresholds import STALE_IMAGING_DAYS, STALE_LAB_DAYS
 
 
 def _coding(code: str) -> dict | None:
-    from fhir_mappings.terminology import investigation_coding
-
     return investigation_coding(code)
 
 
