@@ -22,7 +22,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from flask import Blueprint, Flask, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, current_app, request
+from flask import g as flask_g
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
@@ -276,7 +277,7 @@ def _blueprint():
         except FeedbackInvalid as exc:
             where = str(exc).split(" ", 1)[0]
             raise bad_request(str(exc), expression=where if where.startswith("feedback") else "$") from None
-        client = getattr(g, "cds_client", None)
+        client = getattr(flask_g, "cds_client", None)
         new = store_feedback(engine_for_app(current_app), service_id, items,
                              client_iss=getattr(client, "iss", None))
         log.info("feedback for %s: %d item(s), %d new", service_id, len(items), new)
