@@ -1,4 +1,4 @@
-"""POST /assessment: the assessment JSON (assessment-contract.md) for a Bundle or hook request.
+"""POST /assessment: the assessment JSON (docs/assessment-contract.md) for a Bundle or hook request.
 
 `?asOf=YYYY-MM-DD` fixes "today" for reproducible results. A hook request's missing prefetch
 keys are fetched from its fhirServer, as for the hook itself.

@@ -2,7 +2,7 @@
 
 - `serve [--host --port]`: the Flask development server on loopback with the embedded default
   configuration (environment variables still apply). Production uses gunicorn (Dockerfile).
-- `assess FILE [--as-of DATE] [--fetch]`: print the assessment JSON (assessment-contract.md)
+- `assess FILE [--as-of DATE] [--fetch]`: print the assessment JSON (docs/assessment-contract.md)
   for a FHIR Bundle or a CDS Hooks request; `--fetch` lets it read missing prefetch keys from
   the request's fhirServer. `-` reads stdin.
 - `load-demo --fhir-server URL`: post the demo patients as transaction Bundles.

@@ -1,4 +1,4 @@
-"""Clinician feedback: `POST /cds-services/{id}/feedback` (cds-hooks.md section 6).
+"""Clinician feedback: `POST /cds-services/{id}/feedback` (docs/cds-hooks.md#feedback).
 
 Validation follows the logical model's invariants: cds-fb-1 (outcome is `accepted` or
 `overridden`), cds-fb-2 (accepted implies acceptedSuggestions), cds-fb-3 (overrideReason

@@ -1,4 +1,5 @@
-"""CDS Hooks endpoints: discovery and service calls (cds-hooks.md sections 1, 2, 5)."""
+"""CDS Hooks endpoints: discovery and service calls
+(docs/cds-hooks.md#discovery, #service-call, #response)."""
 from __future__ import annotations
 
 import logging

@@ -1,8 +1,8 @@
 """The patient data every hook of this server reads: prefetch templates and required keys.
 
-Prefetch templates use only what the CDS Hooks 2.0 specification allows (docs/cds-hooks.md,
-"Prefetch"): `{{context.patientId}}`, reads, type-level searches with reference and token
-(equality) parameters, `_count`.
+Prefetch templates use only what CDS Hooks 2.0 allows (docs/cds-hooks.md#prefetch):
+`{{context.patientId}}`, reads, type-level searches with reference and token (equality)
+parameters, `_count`.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """From a request to cards: resources -> PatientRecord -> assessment -> cards.
 
-The service layer's only bridge to the clinical layers (ARCHITECTURE.md interfaces):
+The service layer's only bridge to the clinical layers (docs/ARCHITECTURE.md, interfaces):
 fhir_mappings.build_patient_record and myeloma_model.assess. Also builds the assessment for
 POST /assessment and `myeloma-cds assess` from a Bundle or a hook request.
 """

@@ -1,6 +1,6 @@
 """Prefetch-or-fetch: turn a hook request into the FHIR resources each prefetch key names.
 
-Per key (cds-hooks.md section 3): present -> use it (and follow its Bundle.link[next]);
+Per key (docs/cds-hooks.md#prefetch): present -> use it (and follow its Bundle.link[next]);
 `null` -> the client found nothing; absent or an OperationOutcome -> fetch it from
 `fhirServer`. Every supplied value is checked first (type, entries, patient) so bad input is
 a 400 before any network call. Fetches of different keys run concurrently under one deadline.

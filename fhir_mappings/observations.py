@@ -3,7 +3,7 @@
 The hot path of the mapping (a heavy patient has tens of thousands of Observations): plain
 dict access, `(system, code)` dict lookups, no model validation, no per-result sorting.
 
-Rules (clinical-rules.md sections 2 and 6, issue 3):
+Rules (docs/clinical-model.md#markers, #risk-and-fitness; issue 3):
 - status final / amended / corrected only; everything else is ignored;
 - date: effectiveDateTime, effectivePeriod.start, effectiveInstant, issued;
 - value[x]: valueQuantity (comparator kept), valueString ("<0.1 g/dL", "7.2 g/L"),

@@ -1,4 +1,4 @@
-"""UCUM conversion into the canonical units of clinical-rules.md (tables in units.json).
+"""UCUM conversion into the canonical units of docs/clinical-model.md#units (tables in units.json).
 
 A Quantity's UCUM code is matched case-sensitively (UCUM is case-sensitive: "mg/dl" is not a
 UCUM code). Only when no UCUM code is given is the human `unit` string read, through the alias

@@ -1,4 +1,4 @@
-"""Disease-marker series (clinical-rules.md section 2): daily points, nadir, involved FLC,
+"""Disease-marker series (docs/clinical-model.md#markers): daily points, nadir, involved FLC,
 dFLC, the FLC ratio and measurable disease.
 
 Comparator rule (conservative: a censored value never manufactures progression). A result is

@@ -1,4 +1,4 @@
-"""Investigations card (clinical-rules.md section 8; the review's Table 1).
+"""Investigations card (docs/clinical-model.md#investigations; the review's Table 1).
 
 One suggestion per missing or stale test (selectionBehavior `any`); each suggestion's action
 creates a draft ServiceRequest (status draft, intent proposal) coded with LOINC where the

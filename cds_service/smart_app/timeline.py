@@ -7,7 +7,7 @@ this module maps them once (fhir_mappings), assesses them (myeloma_model.assess)
 - `therapy`: drug courses grouped into numbered lines (myeloma_model.lines via the relapse analysis);
 - `events`: the nadir and the relapse (with the criterion that fired, in words built from
   thresholds.py) and transplants;
-- `assessment`: the assessment object of assessment-contract.md, unchanged.
+- `assessment`: the assessment object of docs/assessment-contract.md, unchanged.
 Nothing here decides anything clinical: nadir, relapse date and criteria come from the model.
 """
 from __future__ import annotations
@@ -36,7 +36,7 @@ CRITERION_TEXT = {
     "dflc": f"dFLC ≥ {_PCT} and > {PD_DFLC_ABSOLUTE_RISE_MG_L:g} mg/L above nadir",
     "marrow-plasma-cells": f"marrow plasma cells up ≥ {PD_MARROW_PLASMA_CELL_RISE_POINTS:g} percentage points",
 }
-# Serum criterion when the nadir was high (clinical-rules.md section 3).
+# Serum criterion when the nadir was high (docs/clinical-model.md#progression-criteria).
 SERUM_HIGH_NADIR_TEXT = (
     f"serum M-protein ≥ {PD_SERUM_ABSOLUTE_RISE_HIGH_NADIR_G_L:g} g/L above a nadir "
     f"≥ {PD_SERUM_HIGH_NADIR_G_L:g} g/L"

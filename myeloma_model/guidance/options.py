@@ -1,5 +1,5 @@
 """Filtering and ranking of regimen options: every rule in this one module, each naming the
-clinical-rules.md section it implements.
+docs/clinical-model.md section it implements.
 
 Order of application (`rank_regimens`):
 1. strategy_pool            section 7 (Figure 2): the strategy's options, best first

@@ -1,10 +1,10 @@
-"""Regimen knowledge as data (clinical-rules.md section 7; the review's trials, Figure 2, Table 1).
+"""Regimen knowledge as data (docs/clinical-model.md#strategy, #regimens; the review's trials, Figure 2, Table 1).
 
-One entry per regimen code of clinical-rules.md section 7. Drug keys are the contract's
-(assessment-contract.md `drugs`); classes come from myeloma_model.drug_classes (not repeated
-here). Trial evidence is carried exactly as the review (seed/000_b0f44658c455d8f3.txt) reports
-it; where the review names a trial but gives no figures for it, `figures` is None and `note`
-says so. Line settings: `source` "review" where the review states the population, otherwise
+One entry per regimen code (docs/clinical-model.md#regimen-codes). Drug keys are the contract's
+(docs/assessment-contract.md#drugs); classes come from myeloma_model.drug_classes (not repeated
+here). Trial evidence is carried exactly as the review reports it
+(docs/clinical-model.md#regimens); where the review names a trial but gives no figures for it,
+`figures` is None and `note` says so. Line settings: `source` "review" where the review states the population, otherwise
 "trial" (the trial's published eligibility, which the review does not restate).
 
 Rules that filter and rank these options live in options.py; this module holds no logic

@@ -1,11 +1,11 @@
-"""Switch class or retreat (clinical-rules.md section 7; the review's Figure 2).
+"""Switch class or retreat (docs/clinical-model.md#strategy; the review's Figure 2).
 
 Precedence when several hold: novel-mechanism (triple-class refractory, or triple-class exposed
 with >= 3 prior lines) > switch-class (refractory to lenalidomide) > retreat-same-class
 (lenalidomide exposed, not refractory, durable prior response: relapse > 60 days after stopping
 or the retreatment signal). The reasons the card shows are listed with the value.
 
-Where clinical-rules.md is silent the choice made is stated in `assumptions`:
+Where the rules are silent (docs/clinical-model.md#assumptions) the choice made is stated in `assumptions`:
 - lenalidomide never given, no refractoriness: lenalidomide-based triplets (retreat-same-class);
 - lenalidomide never given, refractory to another class: switch-class (away from that class);
 - lenalidomide given but the durability of the response cannot be established (no dates):
@@ -163,12 +163,12 @@ def advise_strategy(assessment: dict, timing: str) -> dict:
     elif refr:
         value = SWITCH
         assumptions.append("Lenalidomide never given but refractory to another class: switching away from the "
-                           "refractory class was assumed (clinical-rules.md section 7 is silent).")
+                           "refractory class was assumed (the review is silent on this case).")
         reasons.insert(0, "Refractory to " + ", ".join(refractory_classes(assessment)) + ": switch drug class.")
     else:
         value = RETREAT
         assumptions.append("Lenalidomide never given and no refractoriness on record: lenalidomide-based "
-                           "triplets were assumed to apply (clinical-rules.md section 7 is silent).")
+                           "triplets were assumed to apply (the review is silent on this case).")
         reasons.insert(0, "No refractoriness: lenalidomide-based triplets (DRd, KRd, IRd; also ERd).")
     reasons.extend(_context_reasons(assessment))
     return {"value": value, "reasons": reasons, "assumptions": assumptions}

@@ -1,4 +1,4 @@
-"""UCUM conversion into the canonical units (clinical-rules.md units table)."""
+"""UCUM conversion into the canonical units (docs/clinical-model.md#units)."""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,4 @@
-"""assessment-contract.md: field names, enum strings, dates, out-of-scope shape, guidance merge,
+"""docs/assessment-contract.md: field names, enum strings, dates, out-of-scope shape, guidance merge,
 purity of the package and linear cost."""
 from __future__ import annotations
 
