@@ -5,8 +5,9 @@ import logging
 
 from flask import Flask
 
-from cds_service.assessment_api import bp as assessment_bp
+# First, so that `from cds_service import get_config` works in modules imported below.
 from cds_service.config import Config, get_config
+from cds_service.assessment_api import bp as assessment_bp
 from cds_service.cors import init_cors
 from cds_service.errors import register_error_handlers
 from cds_service.feedback import bp as feedback_bp
