@@ -2,7 +2,7 @@
 
 - `serve [--host --port]`: the Flask development server on loopback with the embedded default
   configuration (environment variables still apply). Production uses gunicorn (Dockerfile).
-- `assess FILE [--as-of DATE] [--fetch]`: print the assessment JSON (assessment-contract.md)
+- `assess FILE [--as-of DATE] [--fetch]`: print the assessment JSON (docs/assessment-contract.md)
   for a FHIR Bundle or a CDS Hooks request; `--fetch` lets it read missing prefetch keys from
   the request's fhirServer. `-` reads stdin.
 - `load-demo --fhir-server URL`: post the demo patients as transaction Bundles.
@@ -17,7 +17,14 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from cds_service import create_app
 from cds_service.config import Config
+from cds_service.demo import DemoLoadError, load_demo
+from cds_service.errors import CdsError, operation_outcome
+from cds_service.feedback import run_feedback_report
+from cds_service.pipeline import assessment_from_input, today
+from cds_service.security import AuthConfigError
+from cds_service.validation import parse_json_object
 
 EXIT_BAD_INPUT = 2
 EXIT_NO_DATA = 3
@@ -69,12 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_server(config: Config) -> None:
-    from cds_service import create_app
-
     if config.auth == "off":
         print(AUTH_OFF_WARNING, file=sys.stderr, flush=True)
-    from cds_service.security import AuthConfigError
-
     try:
         app = create_app(config)
     except AuthConfigError as exc:
@@ -90,10 +93,6 @@ def cmd_serve(args) -> int:
 
 
 def cmd_assess(args) -> int:
-    from cds_service.errors import CdsError, operation_outcome
-    from cds_service.pipeline import assessment_from_input, today
-    from cds_service.validation import parse_json_object
-
     try:
         raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
     except OSError as exc:
@@ -114,8 +113,6 @@ def cmd_assess(args) -> int:
 
 
 def cmd_load_demo(args) -> int:
-    from cds_service.demo import DemoLoadError, load_demo
-
     try:
         result = load_demo(args.fhir_server)
     except DemoLoadError as exc:  # unreachable server, refused transaction: say so, no traceback
@@ -128,8 +125,6 @@ def cmd_load_demo(args) -> int:
 
 
 def cmd_feedback_report(args) -> int:
-    from cds_service.feedback import run_feedback_report
-
     return run_feedback_report(Config.from_env(), as_json=args.json)
 
 

@@ -15,8 +15,11 @@ from __future__ import annotations
 from cds_service import pipeline
 from cds_service.cards.orders import render_order_findings
 from cds_service.errors import bad_request
-from cds_service.services import ServiceCall
+from cds_service.service_declaration import ServiceCall
+from fhir_mappings.gaps import GapLog
+from fhir_mappings.medications import MedicationReader
 from myeloma_model.drug_classes import is_steroid
+from myeloma_model.guidance.orders import order_findings
 
 ORDER_TYPES = ("MedicationRequest", "MedicationOrder")
 
@@ -62,9 +65,6 @@ def _well_formed_medication(order: dict) -> bool:
 
 def ordered_drugs(orders: list[dict], resources: list[dict]) -> list[tuple[str, str | None]]:
     """(contract drug key, "Type/id") for each anti-myeloma drug named by the orders."""
-    from fhir_mappings.gaps import GapLog
-    from fhir_mappings.medications import MedicationReader
-
     meds = {}
     for r in resources:
         if r["resourceType"] == "Medication" and r.get("id"):
@@ -90,8 +90,6 @@ def ordered_drugs(orders: list[dict], resources: list[dict]) -> list[tuple[str, 
 
 
 def handle_order_hook(call: ServiceCall) -> dict:
-    from myeloma_model.guidance.orders import order_findings
-
     body = call.body
     context = body["context"]
     resources = draft_resources(context)

@@ -7,7 +7,7 @@ random: dates are fixed, ids are stable (`Patient/mm-vignette`, `Observation/mm-
 fullUrls are uuid5 of the reference, so re-running gives byte-identical files and re-loading a
 Bundle into a FHIR server is idempotent (every entry is a PUT to a client-assigned id).
 
-Synthetic data only. Codes come from ../shared/terminology.md (VERIFIED unless marked
+Synthetic data only. Codes come from docs/terminology.md (VERIFIED unless marked
 UNVERIFIED in a comment). Every patient is judged as of AS_OF; see examples/README.md.
 """
 from __future__ import annotations
@@ -34,7 +34,7 @@ COND_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 COND_VERIF = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 COND_CAT = "http://terminology.hl7.org/CodeSystem/condition-category"
 
-# --- Observation codes (terminology.md section A) -------------------------------------------
+# --- Observation codes (docs/terminology.md#observations) -------------------------------------------
 LAB = {
     "spep": ("33358-3", "Protein.monoclonal [Mass/volume] in Serum or Plasma by Electrophoresis"),
     "kappa": ("36916-5", "Kappa light chains.free [Mass/volume] in Serum"),
@@ -51,7 +51,7 @@ LAB = {
     "plt": ("777-3", "Platelets [#/volume] in Blood by Automated count"),
     "anc": ("751-8", "Neutrophils [#/volume] in Blood by Automated count"),
     "igg": ("2465-3", "IgG [Mass/volume] in Serum or Plasma"),
-    "lvef": ("10230-1", "Left ventricular Ejection fraction"),  # not in terminology.md; common LOINC
+    "lvef": ("10230-1", "Left ventricular Ejection fraction"),  # not in docs/terminology.md; common LOINC
 }
 UNITS = {  # UCUM code -> human unit string
     "g/dL": "g/dL", "g/L": "g/L", "mg/L": "mg/L", "mg/dL": "mg/dL", "U/L": "U/L",
@@ -67,7 +67,7 @@ DETECTED = {"system": LOINC, "code": "LA11882-0", "display": "Detected"}
 NOT_DETECTED = {"system": LOINC, "code": "LA11883-8", "display": "Not detected"}
 ECOG_ANSWERS = ["LA9622-7", "LA9623-5", "LA9624-3", "LA9625-0", "LA9626-8", "LA9627-6"]
 
-# --- Drugs (terminology.md section B): name -> (RxNorm IN, ATC) ----------------------------
+# --- Drugs (docs/terminology.md#drugs): name -> (RxNorm IN, ATC) ----------------------------
 DRUG = {
     "lenalidomide": ("342369", "L04AX04"),
     "pomalidomide": ("1369713", "L04AX06"),
@@ -534,8 +534,8 @@ PATIENTS = {
     "cardiac": cardiac,
 }
 
-# Key verdicts of the assessment (../shared/assessment-contract.md) as of AS_OF, by the rules of
-# ../shared/clinical-rules.md. Keys are dotted paths into the assessment (tests/model compares
+# Key verdicts of the assessment (docs/assessment-contract.md) as of AS_OF, by the rules of
+# docs/clinical-model.md. Keys are dotted paths into the assessment (tests/model compares
 # them literally), except `regimensInclude` (codes that must appear) and `regimensFirst` (the
 # set one of which must be ranked first).
 EXPECTED = {

@@ -71,7 +71,7 @@ def _utc(value: str) -> tuple[date, str] | None:
 
 
 def effective_time(resource: dict) -> tuple[date, str] | None:
-    """An Observation's effective time (clinical-rules.md s2): effectiveDateTime, else
+    """An Observation's effective time (docs/clinical-model.md s2): effectiveDateTime, else
     effectivePeriod.start, else effectiveInstant, else issued (else effectivePeriod.end), as
     (UTC date, UTC minute key for de-duplication); None when none is readable."""
     p = resource.get("effectivePeriod")

@@ -1,6 +1,6 @@
 """MedicationStatement / MedicationRequest / MedicationAdministration -> DrugExposure.
 
-Drug recognition (assessment-contract.md): a RxNorm code (ingredient or a product code the
+Drug recognition (docs/assessment-contract.md#drugs): a RxNorm code (ingredient or a product code the
 tables know), an ATC code, or the generic / brand name as a whole word in `text` or
 `coding.display` (case-insensitive), from medicationCodeableConcept or from the Medication a
 medicationReference points to (contained "#id" or a Medication in the same bundle). Several

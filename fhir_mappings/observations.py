@@ -3,7 +3,7 @@
 The hot path of the mapping (a heavy patient has tens of thousands of Observations): plain
 dict access, `(system, code)` dict lookups, no model validation, no per-result sorting.
 
-Rules (clinical-rules.md sections 2 and 6, issue 3):
+Rules (docs/clinical-model.md#markers, #risk-and-fitness; issue 3):
 - status final / amended / corrected only; everything else is ignored;
 - time: effectiveDateTime, else effectivePeriod.start, else effectiveInstant, else issued;
   normalised to UTC (a result at 23:30 -05:00 belongs to the next UTC day); a partial date is

@@ -178,7 +178,7 @@ def build_patient_record(resources: Iterable[dict], *, patient_id: str | None, a
                 record.diagnosis_date = fact.onset
             if fact.light_chain:
                 light_chains.add(fact.light_chain)
-            # Scope (clinical-rules.md s1): "active" there means not refuted / not entered in
+            # Scope (docs/clinical-model.md#scope): "active" there means not refuted / not entered in
             # error (those never become facts). Myeloma is incurable: a Condition in remission
             # or inactive is exactly the patient whose relapse this service watches for.
             record.in_scope = True

@@ -1,4 +1,4 @@
-"""UCUM conversion into the canonical units of clinical-rules.md (reference units in units.json).
+"""UCUM conversion into the canonical units of docs/clinical-model.md (reference units in units.json).
 
 A unit is parsed as a UCUM expression by the ucumvert parser (UCUM grammar, mapped onto pint),
 not looked up in a table of spellings: the litre may be written `l` or `L` (`mg/dl` = `mg/dL`),

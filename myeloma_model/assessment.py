@@ -1,4 +1,4 @@
-"""The assessment object of assessment-contract.md, composed from the rule families.
+"""The assessment object of docs/assessment-contract.md, composed from the rule families.
 
 `assess(record, as_of)` sees only data dated on or before `as_of` (reproducible "as of"), runs
 relapse -> drugs/refractoriness -> risk -> fitness, then asks `myeloma_model.guidance.advise`
@@ -98,7 +98,7 @@ def _course(view: PatientRecord, book: MarkerBook, rel, as_of: date, gaps: list[
 
 
 def assess(record: PatientRecord, as_of: date) -> dict:
-    """The assessment object (assessment-contract.md) for one patient as of a date."""
+    """The assessment object (docs/assessment-contract.md) for one patient as of a date."""
     if not record.in_scope:
         return out_of_scope(record, as_of)
     view = as_of_view(record, as_of)

@@ -1,4 +1,4 @@
-"""CRAB / clinical features of progression (clinical-rules.md section 3), new since the nadir
+"""CRAB / clinical features of progression (docs/clinical-model.md#crab-features), new since the nadir
 or the start of the current line.
 
 `since` is the reference day (the nadir of the progressing marker, else the line's start):

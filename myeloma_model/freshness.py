@@ -1,4 +1,4 @@
-"""How old the record is (clinical-rules.md s10): the latest myeloma marker result and the
+"""How old the record is (docs/clinical-model.md s10): the latest myeloma marker result and the
 freshness class, and `active` medications whose evidence is old."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Lines of therapy from drug exposures (clinical-rules.md section 5).
+"""Lines of therapy from drug exposures (docs/clinical-model.md#lines-of-therapy).
 
 - Exposures of one drug separated by <= 30 days are one course (monthly refills of
   lenalidomide are one course, not many starts).

@@ -1,9 +1,9 @@
-"""Disease-marker series (clinical-rules.md section 2): daily points, nadir, involved FLC,
+"""Disease-marker series (docs/clinical-model.md#markers): daily points, nadir, involved FLC,
 dFLC, the FLC ratio and measurable disease.
 
 Comparator rule (conservative: a censored value never manufactures progression). A result is
 turned into bounds on its true value: "<x"/"<=x" has no known lower bound and an upper bound
-x, except for the myeloma markers (M-protein, free light chains: clinical-rules.md s2), where
+x, except for the myeloma markers (M-protein, free light chains: docs/clinical-model.md s2), where
 "below the reporting limit" counts as 0 for the nadir and for PR/VGPR; ">x"/">=x" has a lower
 bound x and no known upper bound; a plain value is both.
 - A rise is judged on the current result's LOWER bound, so "<1 g/L" can never create a rise.
@@ -77,7 +77,7 @@ def surely_above(r: LabResult | Point | None, threshold: float) -> bool:
     return low is not None and low > threshold + EPS
 
 
-# Markers whose "<x" result counts as 0 (clinical-rules.md s2 comparators).
+# Markers whose "<x" result counts as 0 (docs/clinical-model.md s2 comparators).
 BELOW_LIMIT_IS_ZERO = frozenset({"serum_m_protein", "urine_m_protein", "kappa_flc", "lambda_flc"})
 
 
@@ -137,7 +137,7 @@ def between(points: list, start: date | None, end: date | None) -> list:
 
 
 def line_series(points: list, start: date | None, end: date | None) -> list:
-    """A line's series (clinical-rules.md s2): the points in [start, end), preceded by the
+    """A line's series (docs/clinical-model.md s2): the points in [start, end), preceded by the
     line's baseline, the latest point in the BASELINE_WINDOW_DAYS before the start, so the
     nadir and the response of a new line are judged from every result drawn for it."""
     inside = between(points, start, end)

@@ -1,5 +1,6 @@
-"""IMWG progression criteria and significant paraprotein relapse (clinical-rules.md section 3),
-evaluated per marker over one window of time (one line of therapy).
+"""IMWG progression criteria and significant paraprotein relapse, evaluated per marker over one
+window of time (one line of therapy): docs/clinical-model.md#progression-criteria,
+#significant-paraprotein-relapse.
 
 A criterion "holds" on a measurement when that measurement's lower bound meets it against the
 nadir of the earlier measurements of the same window (the running nadir: a later low never
@@ -39,7 +40,7 @@ Rule = Callable[[float, float], bool]  # (current lower bound, nadir) -> holds
 def serum_m_protein_progression(current: float, nadir: float) -> bool:
     """Rise >= 25 % above nadir AND >= 5 g/L; when the nadir was >= 50 g/L, a rise >= 10 g/L.
 
-    clinical-rules.md writes the high-nadir case as a parenthesis on the absolute floor. Read
+    The rules write the high-nadir case as a parenthesis on the absolute floor. Read
     as "25 % AND 10 g/L" that floor could never bind (25 % of 50 g/L is already 12.5 g/L), so
     the clause would be dead; the rules cite IMWG 2016 (Kumar et al.), whose wording is that
     "increases of >= 1 g/dL are sufficient to define relapse if the starting M component is

@@ -1,6 +1,6 @@
 """Domain records: what fhir_mappings/ produces and the clinical model consumes.
 
-Plain frozen dataclasses with canonical units (clinical-rules.md table) so the model never
+Plain frozen dataclasses with canonical units (docs/clinical-model.md#units) so the model never
 sees FHIR, HTTP or unit strings. Everything here is pure Python.
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-# Canonical analyte keys -> canonical unit (clinical-rules.md, "canonical unit" column).
+# Canonical analyte keys -> canonical unit (docs/clinical-model.md#units).
 # fhir_mappings converts every value into these units before building a LabResult.
 ANALYTE_UNITS: dict[str, str] = {
     "serum_m_protein": "g/L",
@@ -49,7 +49,7 @@ class LabResult:
 class DrugExposure:
     """One exposure period of one anti-myeloma drug (or steroid).
 
-    `drug` is the contract's drug key (assessment-contract.md: "lenalidomide",
+    `drug` is the contract's drug key (docs/assessment-contract.md#drugs: "lenalidomide",
     "belantamab-mafodotin", ...). `end` None means the period is open: with `active` True it
     runs to the as-of date; with `active` False the end is unknown and only `start` is known.
     """
@@ -61,7 +61,7 @@ class DrugExposure:
     source: Literal["MedicationStatement", "MedicationRequest", "MedicationAdministration", "Procedure"]
     source_id: str | None = None
     # Latest evidence that the drug is (still) taken: effective start, dateAsserted, authoredOn or
-    # last administration (clinical-rules.md s10: an `active` exposure on old evidence is a gap).
+    # last administration (docs/clinical-model.md s10: an `active` exposure on old evidence is a gap).
     evidence: date | None = None
 
 
@@ -124,7 +124,7 @@ class Transplant:
     source_id: str | None = None
 
 
-# Table 1 investigation codes (assessment-contract.md missingInvestigations values).
+# Table 1 investigation codes (docs/assessment-contract.md#missing-investigations).
 InvestigationCode = Literal[
     "ecog", "fbc", "spep", "sflc", "renal-profile", "b2m-albumin", "coagulation", "blood-group",
     "urine-24h-protein", "marrow-biopsy-fish", "pet-ct", "hbv-hcv-hiv", "cmv-ebv",

@@ -1,4 +1,5 @@
-"""Drug exposure, refractoriness and the retreatment signal (clinical-rules.md section 5).
+"""Drug exposure, refractoriness and the retreatment signal
+(docs/clinical-model.md#exposure, #refractoriness, #retreatment-signal).
 
 - Refractory to a drug: a progression (biochemical or clinical), dated by its first qualifying
   measurement, while on the drug (after its start, up to its last dose) or within 60 days

@@ -1,4 +1,4 @@
-"""Relapse status (clinical-rules.md section 3): one value, the highest that holds.
+"""Relapse status (docs/clinical-model.md#relapse-status): one value, the highest that holds.
 
 Precedence: clinical > biochemical > suspected > none > unknown.
 - clinical: a progression criterion is present (confirmed, or holding on the latest

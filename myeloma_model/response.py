@@ -1,4 +1,4 @@
-"""Response to each line of therapy (clinical-rules.md s3a, IMWG 2016 uniform response criteria).
+"""Response to each line of therapy (docs/clinical-model.md s3a, IMWG 2016 uniform response criteria).
 
 For a line with measurable disease at its baseline (the line's baseline result, else the first
 result within 30 days after its start), each later result of the deciding marker gets a

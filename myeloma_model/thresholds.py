@@ -1,7 +1,8 @@
-"""Every clinical threshold of ../shared/clinical-rules.md, in canonical units, in one place.
+"""Every clinical threshold of docs/clinical-model.md, in canonical units, in one place.
 
 Rules import these names; tests import them too so a threshold is asserted from both sides
-without repeating the number. The section of clinical-rules.md is named on each group.
+without repeating the number. The section of docs/clinical-model.md is named on each group;
+the table docs/clinical-model.md#thresholds lists every name.
 """
 from __future__ import annotations
 

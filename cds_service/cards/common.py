@@ -1,11 +1,13 @@
 """Card builder shared by every card module: uuid, source with topic, summary guard.
 
-Cards follow cds-hooks.md section 5: summary < 140 characters, markdown detail, indicator
+Cards follow docs/cds-hooks.md#response: summary < 140 characters, markdown detail, indicator
 info|warning|critical, source {label, url, topic}. Optional fields are omitted, never empty.
 """
 from __future__ import annotations
 
 import uuid
+
+from flask import has_request_context, request
 
 TOPIC_SYSTEM = "https://myeloma-cds.example.org/card-topic"
 TOPICS = {
@@ -88,13 +90,11 @@ TIMELINE_LAUNCH_PATH = "/app/launch"
 def timeline_app_link(config=None) -> dict | None:
     """The `smart` link to the relapse timeline app: CDS_APP_URL if set, else
     <CDS_PUBLIC_BASE_URL>/app/launch, else this request's own base URL. The EHR adds `iss` and
-    `launch` (cds-hooks.md section 5). None outside a request when neither is configured."""
+    `launch` (docs/cds-hooks.md#response). None outside a request when neither is configured."""
     url = getattr(config, "app_url", None)
     if not url:
         base = getattr(config, "public_base_url", None)
         if not base:
-            from flask import has_request_context, request
-
             if not has_request_context():
                 return None
             base = request.host_url

@@ -1,4 +1,4 @@
-"""Investigations card (clinical-rules.md section 8; the review's Table 1).
+"""Investigations card (docs/clinical-model.md#investigations; the review's Table 1).
 
 One suggestion per missing or stale test (selectionBehavior `any`); each suggestion's action
 creates a draft ServiceRequest (status draft, intent proposal) coded with LOINC where the
@@ -11,12 +11,11 @@ import uuid
 
 from cds_service.cards.common import REVIEW_2025, make_card
 from cds_service.cards.treatment import REVIEW_SOURCE, override_reasons
+from fhir_mappings.terminology import investigation_coding
 from myeloma_model.thresholds import STALE_IMAGING_DAYS, STALE_LAB_DAYS
 
 
 def _coding(code: str) -> dict | None:
-    from fhir_mappings.terminology import investigation_coding
-
     return investigation_coding(code)
 
 

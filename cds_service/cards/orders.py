@@ -82,7 +82,7 @@ def prerequisite_words(f) -> tuple[str, list[str]]:
 
 
 def delete_suggestion(order_ref: str, drug: str) -> dict:
-    """CDS Hooks 2.0 `delete` action on the draft order (cds-hooks.md section 5: resourceId)."""
+    """CDS Hooks 2.0 `delete` action on the draft order (docs/cds-hooks.md section 5: resourceId)."""
     return {
         "label": f"Remove the draft {drug} order",
         "uuid": str(uuid.uuid4()),

@@ -1,4 +1,4 @@
-"""On-treatment safety cards (clinical-rules.md section 9): one warning card per finding."""
+"""On-treatment safety cards (docs/clinical-model.md#safety): one warning card per finding."""
 from __future__ import annotations
 
 from cds_service.cards.common import REVIEW_2025, make_card

@@ -1,4 +1,4 @@
-"""Treatment timing and treatment options cards (clinical-rules.md sections 4 and 7).
+"""Treatment timing and treatment options cards (docs/clinical-model.md#timing, #strategy).
 
 Templates only: every decision comes from the assessment (`timing`, `strategy`, `regimens` and
 the non-contract `guidance` object of myeloma_model.guidance.advise). Also holds the review

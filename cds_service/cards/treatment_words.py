@@ -1,4 +1,4 @@
-"""Clinical wording of the treatment codes (clinical-rules.md sections 6, 7.1, 9), shared by the
+"""Clinical wording of the treatment codes (docs/clinical-model.md sections 6, 7.1, 9), shared by the
 options card and the order-hook cards so both say the same thing in the same words."""
 from __future__ import annotations
 

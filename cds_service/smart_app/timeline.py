@@ -10,7 +10,7 @@ this module maps them once (fhir_mappings), assesses them (myeloma_model.assess)
 - `responses`: the response to each line (best response, its date, how long it lasted, the
   relapse the line treats) as bands from the response date to its end;
 - `dataAge`: the latest marker result, its age and freshness, and the sentence to show;
-- `assessment`: the assessment object of assessment-contract.md, unchanged.
+- `assessment`: the assessment object of docs/assessment-contract.md, unchanged.
 Nothing here decides anything clinical: nadir, relapse date and criteria come from the model.
 """
 from __future__ import annotations
@@ -40,7 +40,7 @@ CRITERION_TEXT = {
     "dflc": f"dFLC ≥ {_PCT} and > {PD_DFLC_ABSOLUTE_RISE_MG_L:g} mg/L above nadir",
     "marrow-plasma-cells": f"marrow plasma cells up ≥ {PD_MARROW_PLASMA_CELL_RISE_POINTS:g} percentage points",
 }
-# Serum criterion when the nadir was high (clinical-rules.md section 3).
+# Serum criterion when the nadir was high (docs/clinical-model.md#progression-criteria).
 SERUM_HIGH_NADIR_TEXT = (
     f"serum M-protein ≥ {PD_SERUM_ABSOLUTE_RISE_HIGH_NADIR_G_L:g} g/L above a nadir "
     f"≥ {PD_SERUM_HIGH_NADIR_G_L:g} g/L"
@@ -191,7 +191,7 @@ def response_bands(assessment: dict, as_of: date) -> list[dict]:
 
 
 def data_age(assessment: dict, as_of: date) -> dict:
-    """How old the latest marker result is (clinical-rules.md s10), with the sentence to show."""
+    """How old the latest marker result is (docs/clinical-model.md s10), with the sentence to show."""
     latest = (assessment.get("relapse") or {}).get("latestMarkerDate")
     freshness = assessment.get("dataFreshness") or "none"
     if not latest:

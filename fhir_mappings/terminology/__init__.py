@@ -2,7 +2,7 @@
 
 Every LOINC, SNOMED CT, ICD-10(-CM), RxNorm and ATC code the mapping reads lives in the JSON
 files here, each marked `verified` / `candidate` / `unverified` against
-../shared/terminology.md. All of them are accepted on input. The lookups are dicts keyed by
+docs/terminology.md#status. All of them are accepted on input. The lookups are dicts keyed by
 `(system, code)` built once at import, so the per-resource hot path is a dict lookup.
 """
 from __future__ import annotations
@@ -253,5 +253,5 @@ def drug_class(drug: str) -> str | None:
 
 
 def drug_keys() -> list[str]:
-    """Every drug key the terminology knows (assessment-contract.md names)."""
+    """Every drug key the terminology knows (docs/assessment-contract.md#drugs names)."""
     return list(tables().drugs)

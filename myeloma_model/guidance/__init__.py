@@ -1,5 +1,6 @@
-"""Treatment guidance (clinical-rules.md sections 4, 7, 8, 9): fills the assessment's
-`timing`, `strategy`, `regimens`, `missingInvestigations` and `safety`.
+"""Treatment guidance: fills the assessment's `timing`, `strategy`, `regimens`,
+`missingInvestigations` and `safety` (docs/clinical-model.md#timing, #strategy,
+#investigations, #safety).
 
 Modules: timing.py (section 4), strategy.py (section 7 precedence), options.py (every filter
 and ranking rule), regimens.py (regimen knowledge as data), investigations.py (section 8,
@@ -48,7 +49,7 @@ def advise(assessment: dict, record: PatientRecord, as_of: date) -> dict:
         assumptions.extend(a for a in s["assumptions"] if a not in assumptions)
     if any(i["code"] in ("ecog", "neuropathy-assessment") for i in investigations):
         assumptions.append(f"ECOG and the neuropathy examination were counted as current for {STALE_LAB_DAYS} days, like labs "
-                           "(clinical-rules.md section 8 dates only labs, imaging, echo, marrow and serologies).")
+                           "(the rules date only labs, imaging, echo, marrow and serologies).")
     fit = assessment.get("fitness") or {}
     if timing["value"] == "treat-now" and fit.get("frailty") == "unknown":
         assumptions.append("Neither age nor ECOG is known: the patient was treated as not frail.")

@@ -1,4 +1,4 @@
-"""Which regimens and drugs suit this patient, and in what order (clinical-rules.md sections 5,
+"""Which regimens and drugs suit this patient, and in what order (docs/clinical-model.md sections 5,
 6, 7.1, 7.2, 9). One appraisal serves patient-view and the order hooks (section 7.3):
 `appraise_regimen` decides whether a regimen is offered, `appraise_drug` whether an ordered drug
 is, from the same regimen appraisals, so the two can never disagree.

@@ -1,4 +1,4 @@
-"""Checks for one ordered anti-myeloma drug (order-select / order-sign; clinical-rules.md 7.3).
+"""Checks for one ordered anti-myeloma drug (order-select / order-sign; docs/clinical-model.md 7.3).
 
 Pure: reads the assessment (with advise()'s `regimens` and `guidance.investigationStatus`) and
 returns findings as codes and values; cds_service/cards/orders.py words them. The drug is judged

@@ -1,4 +1,4 @@
-"""Regimen knowledge as data: the one table a pharmacist reviews (clinical-rules.md section 7).
+"""Regimen knowledge as data: the one table a pharmacist reviews (docs/clinical-model.md section 7).
 
 One entry per regimen code: its drugs (the contract's drug keys; classes come from
 myeloma_model.drug_classes), its ranking group (section 7.2), its eligibility (section 7.1, only

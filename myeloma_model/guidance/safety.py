@@ -1,4 +1,4 @@
-"""On-treatment safety (clinical-rules.md section 9).
+"""On-treatment safety (docs/clinical-model.md#safety).
 
 - ivig-indicated: on a bispecific antibody, or after CAR-T, with IgG < 4 g/L (latest result since
   that therapy began) or recurrent infections (>= 2 infection Conditions within a year, since that
@@ -21,7 +21,7 @@ from myeloma_model.thresholds import (
 
 RECURRENT_ASSUMPTION = (
     f"'Recurrent infections' was taken as >= {RECURRENT_INFECTION_MIN_EPISODES} infection episodes within "
-    f"{RECURRENT_INFECTION_WINDOW_DAYS} days (clinical-rules.md section 9 gives no number)."
+    f"{RECURRENT_INFECTION_WINDOW_DAYS} days (the review gives no number)."
 )
 
 

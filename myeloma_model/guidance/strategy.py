@@ -1,4 +1,4 @@
-"""Switch class or retreat (clinical-rules.md section 7; the review's Figure 2).
+"""Switch class or retreat (docs/clinical-model.md#strategy; the review's Figure 2).
 
 Precedence when several hold: novel-mechanism (triple-class refractory, or triple-class exposed
 with >= 3 prior lines) > switch-class (refractory to lenalidomide) > retreat-same-class.
@@ -8,7 +8,7 @@ durability, or when the retreatment signal holds for it; switch class when the r
 durable and the signal does not hold. The reasons the card shows are listed with the value, and
 each is stated only when its condition holds.
 
-Where clinical-rules.md is silent the choice made is stated in `assumptions`:
+Where the rules are silent (docs/clinical-model.md#assumptions) the choice made is stated in `assumptions`:
 - lenalidomide never given, no refractoriness: lenalidomide-based triplets (retreat-same-class);
 - lenalidomide never given, refractory to another class: switch-class (away from that class).
 """
@@ -222,12 +222,12 @@ def advise_strategy(assessment: dict, timing: str) -> dict:
     elif refr:
         value = SWITCH
         assumptions.append("Lenalidomide never given but refractory to another class: switching away from the "
-                           "refractory class was assumed (clinical-rules.md section 7 is silent).")
+                           "refractory class was assumed (the review is silent on this case).")
         reasons.insert(0, "Refractory to " + ", ".join(refractory_classes(assessment)) + ": switch drug class.")
     else:
         value = RETREAT
         assumptions.append("Lenalidomide never given and no refractoriness on record: lenalidomide-based "
-                           "triplets were assumed to apply (clinical-rules.md section 7 is silent).")
+                           "triplets were assumed to apply (the review is silent on this case).")
         reasons.insert(0, "No refractoriness: lenalidomide-based triplets (DRd, KRd, IRd; also ERd).")
     reasons.extend(_context_reasons(assessment))
     return {"value": value, "reasons": reasons, "assumptions": assumptions,

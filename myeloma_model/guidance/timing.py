@@ -1,4 +1,4 @@
-"""Timing of treatment (clinical-rules.md section 4).
+"""Timing of treatment (docs/clinical-model.md#timing).
 
 clinical -> treat now; biochemical -> treat now by default (EMN view), close surveillance the
 alternative the patient may prefer, unless a high-risk relapse feature makes surveillance

@@ -1,4 +1,4 @@
-"""Feedback endpoint (cds-hooks.md section 6): validation per cds-fb-1..3, 404 for unknown
+"""Feedback endpoint (docs/cds-hooks.md#feedback): validation per cds-fb-1..3, 404 for unknown
 services, idempotent storage (also under concurrent posts, on a SQLite file and on a real
 PostgreSQL server), and the per-topic report."""
 from __future__ import annotations

@@ -147,7 +147,7 @@ def test_service_requests_carry_loinc_where_one_exists_else_text_only():
     from fhir_mappings.terminology import investigation_coding
 
     card = by_topic(cards_for(len_durable()))["investigations"][0]
-    seen_text_only = seen_coded = False
+    seen_coded = False
     for s in card["suggestions"]:
         res = s["actions"][0]["resource"]
         code = s["actions"][0]["description"].rsplit("(", 1)[1].split(")")[0]
@@ -157,7 +157,6 @@ def test_service_requests_carry_loinc_where_one_exists_else_text_only():
             seen_coded = True
         else:
             assert "coding" not in res["code"] and res["code"]["text"]
-            seen_text_only = True
     assert seen_coded
 
 

@@ -1,5 +1,5 @@
 """options.py: eligibility (7.1), ranking (7.2) and the notes of section 9, each rule on both sides
-of its condition with the numbers of clinical-rules.md written out."""
+of its condition with the numbers of docs/clinical-model.md written out."""
 from __future__ import annotations
 
 import itertools

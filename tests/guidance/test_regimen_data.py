@@ -18,7 +18,7 @@ from myeloma_model.guidance.regimens import (
     WARNING_CAUTIONS,
 )
 
-# clinical-rules.md section 7, "Regimen codes used in output".
+# docs/clinical-model.md#regimen-codes.
 SECTION_7_CODES = {
     "DRd", "KRd", "IRd", "ERd", "DVd", "DKd", "IsaKd", "DPd", "IsaPd", "EPd", "PVd", "BVd", "BPd", "SVd",
     "Rd", "Pd", "Kd", "Vd", "cilta-cel", "ide-cel", "teclistamab", "elranatamab", "linvoseltamab", "talquetamab",

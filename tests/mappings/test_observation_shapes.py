@@ -1,4 +1,4 @@
-"""One reading for each data shape (clinical-rules.md s2): effective time, partial dates, time
+"""One reading for each data shape (docs/clinical-model.md s2): effective time, partial dates, time
 zones, duplicates, comparators, immunofixation."""
 from __future__ import annotations
 

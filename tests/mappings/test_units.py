@@ -1,4 +1,4 @@
-"""UCUM conversion into the canonical units (clinical-rules.md units table)."""
+"""UCUM conversion into the canonical units (docs/clinical-model.md#units)."""
 from __future__ import annotations
 
 import pytest
@@ -59,7 +59,7 @@ def test_human_unit_strings_are_read_when_no_ucum_code_is_given(human, analyte, 
 
 @pytest.mark.parametrize("unit", ["mg/dL", "mg/dl"])
 def test_the_litre_may_be_written_l_or_L_mg_dl_reads_as_mg_dL(unit):
-    # clinical-rules v2 s2: UCUM allows `l` for the litre, so 700 mg/dl serum M-protein is 7 g/L.
+    # docs/clinical-model.md s2: UCUM allows `l` for the litre, so 700 mg/dl serum M-protein is 7 g/L.
     rec = record(obs("33358-3", valueQuantity=quantity(700, unit)))
     assert values(rec, "serum_m_protein") == [7.0]
     assert rec.data_gaps == []

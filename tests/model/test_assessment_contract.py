@@ -1,4 +1,4 @@
-"""assessment-contract.md: field names, enum strings, dates, out-of-scope shape, guidance merge,
+"""docs/assessment-contract.md: field names, enum strings, dates, out-of-scope shape, guidance merge,
 purity of the package and linear cost."""
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import json
 import re
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import date
 
 from myeloma_model import assess
-from myeloma_model.records import DrugExposure, LabResult
+from myeloma_model.records import DrugExposure
 from tests.model.builders import condition, day, drug, ecog, fish, labs, record, regimen
 
 TOP = {"patientId", "asOf", "inScope", "relapse", "drugs", "priorLines", "refractoryCategory",
@@ -44,7 +44,7 @@ def test_contract_fields_enums_and_dates():
     for m in rel["markers"].values():
         assert {"latest", "nadir", "unit", "latestDate", "nadirDate"} <= set(m)
         assert ISO.match(m["latestDate"])
-    for name, info in a["drugs"].items():
+    for info in a["drugs"].values():
         assert {"class", "exposed", "active", "refractory", "monthsOnDrug", "monthsSinceLastDose",
                 "retreatmentSignal"} <= set(info)
     assert a["refractoryCategory"] in ("none", "single", "double", "triple-class", "penta")

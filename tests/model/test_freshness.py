@@ -1,4 +1,4 @@
-"""Data freshness (clinical-rules.md s10): thresholds at 90/91 and 180/181 days, stale -> confirm."""
+"""Data freshness (docs/clinical-model.md s10): thresholds at 90/91 and 180/181 days, stale -> confirm."""
 from __future__ import annotations
 
 from datetime import timedelta

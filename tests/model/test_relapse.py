@@ -200,7 +200,7 @@ def test_greater_than_value_is_not_a_nadir_but_can_show_a_rise():
 
 
 def test_less_than_nadir_counts_as_zero():
-    # clinical-rules v2 s2: "<1 g/L" is below the reporting limit and counts as 0 for the nadir,
+    # docs/clinical-model.md s2: "<1 g/L" is below the reporting limit and counts as 0 for the nadir,
     # so a rise to 5 g/L (>= 5 g/L above 0) is progression; 4.9 g/L is not.
     r = labs(record(), "serum_m_protein", (0, 30), (100, 1, "<"), (200, 5), (300, 5))
     rel = relapse(r)

@@ -1,4 +1,4 @@
-"""Response to each line (clinical-rules.md s3a, IMWG 2016): thresholds on both sides, with the
+"""Response to each line (docs/clinical-model.md s3a, IMWG 2016): thresholds on both sides, with the
 rules' literal numbers."""
 from __future__ import annotations
 
