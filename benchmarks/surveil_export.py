@@ -126,7 +126,8 @@ def generate(n_patients: int, *, as_of: date, seed: int = DEFAULT_SEED, mix: dic
     templates = _Templates()
     base_shift = (as_of - ARCHETYPE_AS_OF).days
     for i in range(n_patients):
-        kind = rng.choices(kinds, weights)[0]
+        # One of each kind first (when there is room), so a small export shows every kind.
+        kind = kinds[i] if n_patients >= 4 * len(kinds) and i < len(kinds) else rng.choices(kinds, weights)[0]
         pid = f"p{i:06d}"
         if kind == "other":
             yield kind, _other_patient(pid, rng, as_of)
