@@ -6,8 +6,12 @@ A partition of lines (from dask.bag.read_text with include_path) becomes tagged 
 - MEDICATION ("Medication/<id>", text): read by every patient that references it;
 - UNREADABLE (patient id, reason): a bad line that still names its patient, so that patient's
   row says its record is incomplete (never judged as if whole);
-- one PARTITION_STATS item per partition: its file, line count and the bad lines by index, from
-  which the report gives file and line numbers.
+- one PARTITION_STATS item per partition (key STATS_KEY, which no FHIR id can equal): its
+  index, file, line count and bad lines by index, from which the report gives file and line
+  numbers. It travels through the same shuffle as the patients' items, so every parsed
+  partition has a single consumer and is freed as soon as it is shuffled.
+Medication resources (what `medicationReference` points to) come from the export's
+Medication files, read once up front (`read_medications`): their size is the formulary's.
 Bad lines never stop a run; the report counts every one of them.
 """
 from __future__ import annotations
@@ -22,6 +26,7 @@ RESOURCE = "r"
 MEDICATION = "m"
 UNREADABLE = "b"
 PARTITION_STATS = "s"
+STATS_KEY = "#partition-stats"
 
 # FHIR R4 id: [A-Za-z0-9\-\.]{1,64}. A patient key that is not a valid id is refused (it
 # would also be unsafe to write into CSV or a URL as is).
@@ -36,6 +41,49 @@ MAX_REASON = 160
 def export_files(folder: Path) -> list[Path]:
     """The NDJSON files of an export folder (sorted, so runs are reproducible)."""
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".ndjson", ".jsonl"))
+
+
+def first_resource_type(path: Path) -> str | None:
+    """The resourceType of a file's first non-blank line (Bulk Data: one type per file)."""
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if line.strip():
+                try:
+                    res = json.loads(line)
+                except ValueError:
+                    return None
+                return res.get("resourceType") if isinstance(res, dict) else None
+    return None
+
+
+def split_medication_files(paths: list[Path]) -> tuple[list[Path], list[Path]]:
+    """(Medication files, the others)."""
+    meds = [p for p in paths if first_resource_type(p) == "Medication"]
+    return meds, [p for p in paths if p not in meds]
+
+
+def read_medications(paths: list[Path]) -> tuple[dict[str, str], list[FileStats]]:
+    """"Medication/<id>" -> line, and each file's stats (bad lines numbered directly)."""
+    meds: dict[str, str] = {}
+    stats = []
+    for path in paths:
+        st = FileStats(path=str(path), partition=-1, bad=[])
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            for index, line in enumerate(fh):
+                st.lines += 1
+                text = line.strip()
+                if not text:
+                    st.blank += 1
+                    continue
+                tag, key, kept = _classify(text)
+                if tag == MEDICATION:
+                    meds[key] = kept
+                elif tag == _BAD:
+                    st.bad.append((index, key, None))
+                else:
+                    st.not_patient_data += 1  # a patient's resource in a Medication file: not read
+        stats.append(st)
+    return meds, stats
 
 
 def patient_of(resource: dict) -> str | None:
@@ -99,26 +147,29 @@ class FileStats:
     """What one partition (a block of one file) held."""
 
     path: str
+    partition: int
     lines: int = 0
     blank: int = 0
     not_patient_data: int = 0
     bad: list[tuple[int, str, str | None]] | None = None  # (index in partition, reason, patient)
 
 
-def parse_partition(pairs: Iterable[tuple[str, str]]) -> list[tuple]:
-    """Tag every line of one read_text partition; the PARTITION_STATS item comes last."""
+def parse_partition(pairs: Iterable[tuple[str, str]], partition_index: Iterable[int]) -> list[tuple]:
+    """Tag every line of one read_text partition; the PARTITION_STATS item comes last.
+    `partition_index` is a one-element partition holding this partition's number."""
+    (number,) = partition_index
     out: list[tuple] = []
     stats: FileStats | None = None
     for index, (line, path) in enumerate(pairs):
         if stats is None:
-            stats = FileStats(path=path, bad=[])
+            stats = FileStats(path=path, partition=number, bad=[])
         stats.lines += 1
         text = line.strip()
         if not text:
             stats.blank += 1
             continue
         tag, key, kept = _classify(text)
-        if tag == _OTHER:
+        if tag in (_OTHER, MEDICATION):  # Medications are read from the Medication files only
             stats.not_patient_data += 1
         elif tag == _BAD:
             hint = patient_hint(text)
@@ -128,7 +179,7 @@ def parse_partition(pairs: Iterable[tuple[str, str]]) -> list[tuple]:
         else:
             out.append((tag, key, kept))
     if stats is not None:
-        out.append((PARTITION_STATS, stats))
+        out.append((PARTITION_STATS, STATS_KEY, stats))
     return out
 
 
@@ -141,12 +192,12 @@ class BadLine:
 
 
 def number_bad_lines(partition_stats: list[FileStats]) -> tuple[list[BadLine], dict[str, dict]]:
-    """Line numbers for the bad lines, and per-file counts, from the partitions' stats in
-    partition order (read_text keeps a file's blocks in order)."""
+    """Line numbers for the bad lines, and per-file counts, from the partitions' stats put in
+    partition order (read_text numbers a file's blocks in order)."""
     seen: dict[str, int] = {}
     per_file: dict[str, dict] = {}
     bad: list[BadLine] = []
-    for st in partition_stats:
+    for st in sorted(partition_stats, key=lambda s: s.partition):
         before = seen.get(st.path, 0)
         name = Path(st.path).name
         counts = per_file.setdefault(name, {"lines": 0, "bad": 0, "blank": 0, "notPatientData": 0})

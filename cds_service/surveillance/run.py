@@ -27,13 +27,14 @@ from dask.utils import parse_bytes
 
 from cds_service.pipeline import assess_resources
 from cds_service.surveillance.ndjson import (
-    MEDICATION,
-    PARTITION_STATS,
     RESOURCE,
+    STATS_KEY,
     UNREADABLE,
     BadLine,
     number_bad_lines,
     parse_partition,
+    read_medications,
+    split_medication_files,
 )
 from cds_service.surveillance.worklist import error_row, row_from_assessment, sort_rows
 
@@ -54,24 +55,6 @@ class SurveillanceResult:
     scheduler: str
     medications: int = 0
     extra: dict = field(default_factory=dict)
-
-
-def _is(tag: str):
-    def check(item: tuple) -> bool:
-        return item[0] == tag
-    check.__name__ = f"is_{tag}"
-    return check
-
-
-def _medications_of_partition(items) -> dict[str, str]:
-    return {key: text for _, key, text in items}
-
-
-def _merge(dicts) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for d in dicts:
-        out.update(d)
-    return out
 
 
 def _referenced_medications(resources: list[dict], medications: dict[str, str]) -> list[dict]:
@@ -108,17 +91,23 @@ def assess_group(group: tuple[str, list[tuple]], *, as_of: date, medications: di
     return row_from_assessment(patient_id, assessment, unreadable_lines=unreadable)
 
 
-def build_graph(paths: list[Path], *, as_of: date, partition_size: str | int, shuffle: str):
-    """(rows bag, partition-stats bag, medication-count item, input partitions) for `paths`."""
+def assess_or_stats(group: tuple[str, list[tuple]], *, as_of: date, medications: dict[str, str]):
+    """A patient's row, or for the STATS_KEY group the partitions' stats (a list)."""
+    if group[0] == STATS_KEY:
+        return [payload for _, _, payload in group[1]]
+    return assess_group(group, as_of=as_of, medications=medications)
+
+
+def build_graph(paths: list[Path], *, as_of: date, partition_size: str | int, shuffle: str, medications):
+    """(bag of rows and stats lists, input partitions). One consumer per parsed partition:
+    the shuffle; the partitions' stats go through it under STATS_KEY."""
     blocksize = parse_bytes(partition_size) if isinstance(partition_size, str) else int(partition_size)
     lines = db.read_text([str(p) for p in paths], blocksize=blocksize, include_path=True, errors="replace")
-    parsed = lines.map_partitions(parse_partition)
-    stats = parsed.filter(_is(PARTITION_STATS)).map(itemgetter(1))
-    medications = parsed.filter(_is(MEDICATION)).reduction(_medications_of_partition, _merge)
-    patient_items = parsed.filter(lambda item: item[0] in (RESOURCE, UNREADABLE))
-    grouped = patient_items.groupby(itemgetter(1), shuffle=shuffle, npartitions=lines.npartitions)
-    rows = grouped.map(assess_group, as_of=as_of, medications=medications)
-    return rows, stats, medications.apply(len), lines.npartitions
+    numbers = db.from_sequence(range(lines.npartitions), npartitions=lines.npartitions)
+    parsed = lines.map_partitions(parse_partition, numbers)
+    grouped = parsed.groupby(itemgetter(1), shuffle=shuffle, npartitions=lines.npartitions)
+    out = grouped.map(assess_or_stats, as_of=as_of, medications=dask.delayed(medications, pure=True))
+    return out, lines.npartitions
 
 
 def _compute_local(collections, scheduler: str, progress: bool):
@@ -158,21 +147,26 @@ def run_surveillance(
 
         own_client = client = Client(scheduler, set_as_default=False)
     try:
+        medication_files, data_files = split_medication_files(paths)
+        medications, stats = read_medications(medication_files)
         shuffle = "tasks" if client is not None else "disk"
-        rows_bag, stats_bag, n_meds, partitions = build_graph(
-            paths, as_of=as_of, partition_size=partition_size, shuffle=shuffle)
-        collections = (rows_bag, stats_bag, n_meds)
+        bag, partitions = build_graph(data_files, as_of=as_of, partition_size=partition_size, shuffle=shuffle,
+                                      medications=medications)
         if client is not None:
-            rows, stats, meds = _compute_distributed(collections, client, progress)
+            (items,) = _compute_distributed((bag,), client, progress)
             where = f"distributed ({len(client.scheduler_info().get('workers', {}))} workers)"
         else:
-            rows, stats, meds = _compute_local(collections, scheduler, progress)
+            (items,) = _compute_local((bag,), scheduler, progress)
             where = f"in-process ({scheduler})"
     finally:
         if own_client is not None:
             own_client.close()
-    bad, files = number_bad_lines(list(stats))
+    rows = [item for item in items if isinstance(item, dict)]
+    for item in items:
+        if isinstance(item, list):
+            stats.extend(item)
+    bad, files = number_bad_lines(stats)
     return SurveillanceResult(
         rows=sort_rows(rows), bad_lines=bad, files=files, partitions=partitions,
-        elapsed_s=time.perf_counter() - started, scheduler=where, medications=int(meds),
+        elapsed_s=time.perf_counter() - started, scheduler=where, medications=len(medications),
     )
