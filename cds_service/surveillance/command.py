@@ -80,10 +80,13 @@ def cmd_surveil(args) -> int:
 
     from cds_service.surveillance.ndjson import export_files
     from cds_service.surveillance.report import describe_row, render_report
-    from cds_service.surveillance.run import run_surveillance
+    from cds_service.surveillance.run import LOCAL_SCHEDULERS, run_surveillance
     from cds_service.surveillance.worklist import write_csv, write_tasks
 
     as_of = args.as_of or date.today()
+    if args.scheduler not in LOCAL_SCHEDULERS and "://" not in args.scheduler:
+        return _fail(f"--scheduler must be one of {', '.join(LOCAL_SCHEDULERS)} or an address like "
+                     f"tcp://host:8786, got {args.scheduler!r}", EXIT_BAD_INPUT)
     try:
         parse_bytes(args.partition_size)
     except ValueError:
