@@ -110,6 +110,9 @@ def render_report(result, *, as_of: str, source: str, app_url: str | None, fhir_
     parts.append("<h2>To review, by urgency</h2>")
     parts.append(_table(["Reason", "Patients"], [
         [_td(URGENCY_LABELS[u]), _td(urgency_counts.get(u, 0), "num")] for u in URGENCY]))
+    tce = sum(1 for r in in_scope if r["tripleClassExposed"] == "true")
+    parts.append(f"<p>Each patient is counted once, under the first reason that applies. "
+                 f"Triple-class exposed in all, whatever the relapse status: {tce}.</p>")
 
     parts.append("<h2>Worklist</h2>")
     table_rows = []
@@ -128,11 +131,12 @@ def render_report(result, *, as_of: str, source: str, app_url: str | None, fhir_
             _td(STATUS_LABELS.get(r["status"], r["status"])), _td(TIMING_LABELS.get(r["timing"], r["timing"])),
             _td(STRATEGY_LABELS.get(r["strategy"], r["strategy"])),
             _td(REFRACTORY_LABELS.get(r["refractoryCategory"], r["refractoryCategory"])),
+            _td({"true": "Yes", "false": "No"}.get(r["tripleClassExposed"], "")),
             _td(FRESHNESS_LABELS.get(r["dataFreshness"], r["dataFreshness"])), _td(r["relapseDate"]),
             _td("; ".join(notes)),
         ])
     parts.append(_table(["Reason", "Patient", "Relapse status", "Timing", "Strategy", "Refractory",
-                         "Data freshness", "Relapse date", "Notes"], table_rows))
+                         "Triple-class exposed", "Data freshness", "Relapse date", "Notes"], table_rows))
 
     parts.append("<h2>Unreadable lines</h2>")
     if result.bad_lines:

@@ -124,7 +124,7 @@ def _compute_distributed(collections, client, progress: bool):
         # Imported here: distributed costs ~0.5 s to import and is needed only on a cluster.
         from distributed import progress as distributed_progress
 
-        distributed_progress(futures)
+        distributed_progress(futures, scheduler=client.scheduler.address)  # not the default client
         print(file=sys.stderr)
     return client.gather(futures)
 

@@ -39,7 +39,9 @@ def test_data_freshness_column_whichever_way_the_model_stands():
 
 
 def test_html_escapes_everything_and_links_each_patient():
-    rows = sort_rows([row_from_assessment("p-1", _assessment("clinical"))])
+    rows = sort_rows([row_from_assessment("p-1", _assessment("clinical", tce=True)),
+                      row_from_assessment("p-2", _assessment("none", tce=True)),
+                      row_from_assessment("p-3", _assessment("biochemical"))])
     result = SurveillanceResult(
         rows=rows, partitions=1, elapsed_s=0.1, scheduler="in-process (sync)",
         bad_lines=[BadLine("<script>alert(1)</script>.ndjson", 7, 'not JSON ("<b>")', None)],
@@ -53,6 +55,9 @@ def test_html_escapes_everything_and_links_each_patient():
             '&amp;patient=p-1&amp;asOf=2026-11-30"') in html
     assert "1 export line(s) could not be read and could not be tied to a patient" in html
     assert "Clinical relapse" in html
+    # p-1 counts under clinical relapse only, but both triple-class exposed patients are counted.
+    assert "Triple-class exposed in all, whatever the relapse status: 2." in html
+    assert html.index(">p-1<") < html.index(">p-3<") < html.index(">p-2<")  # by urgency
 
 
 def test_no_link_without_app_url_or_fhir_base():
