@@ -4,8 +4,8 @@ Patients are copies of the demo patients (examples/patients/*.json: biochemical 
 and off lenalidomide, clinical relapse triple-class refractory, stable remission, myeloma
 ruled out, heart failure) under new ids, with every date moved so the record ends shortly
 before the as-of date, plus two variants: `suspected` (the vignette without the results
-after its first rise, so the rise is not yet confirmed) and `stale` (a copy whose latest
-results are 8-14 months old). Most patients of the clinic have no myeloma (`other`: a few
+after its first rise, so the rise is not yet confirmed) and `stale` (the stable-remission
+patient lost to follow-up: latest results 8-14 months old). Most patients of the clinic have no myeloma (`other`: a few
 routine labs and hypertension). A tail of heavy patients (benchmarks/synthetic.py: nine years,
 `heavy_observations` Observations each) can be added.
 
@@ -85,7 +85,7 @@ class _Templates:
     def get(self, kind: str) -> tuple[str, str]:
         """(archetype patient id, JSON text of its resources) for a kind."""
         if kind not in self.cache:
-            name = {"suspected": "vignette", "stale": "len-refractory"}.get(kind, kind)
+            name = {"suspected": "vignette", "stale": "stable-remission"}.get(kind, kind)
             pid, resources = _archetype(name)
             if kind == "suspected":
                 resources = _suspected(resources)
