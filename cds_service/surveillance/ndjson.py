@@ -3,7 +3,7 @@
 A partition of lines (from dask.bag.read_text with include_path) becomes tagged items:
 - RESOURCE (patient id, the line as text): kept as text through the shuffle, because a string
   is several times smaller than the dicts json.loads makes of it and pickles faster;
-- MEDICATION ("Medication/<id>", text): read by every patient that references it;
+- MEDICATION ("Medication/<id>", text): from the Medication files (see below);
 - UNREADABLE (patient id, reason): a bad line that still names its patient, so that patient's
   row says its record is incomplete (never judged as if whole);
 - one PARTITION_STATS item per partition (key STATS_KEY, which no FHIR id can equal): its
@@ -34,56 +34,15 @@ FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 _PATIENT_REF = re.compile(r'"reference"\s*:\s*"(?:[^"]*/)?Patient/([A-Za-z0-9\-.]{1,64})"')
 _PATIENT_LINE = re.compile(r'"resourceType"\s*:\s*"Patient"')
 _ID_FIELD = re.compile(r'"id"\s*:\s*"([A-Za-z0-9\-.]{1,64})"')
-_NOT_UTF8 = "\ufffd"  # read_text decodes with errors="replace"
+# read_text decodes with errors="replace"; a line holding U+FFFD is reported as not UTF-8 (a
+# resource that really contains U+FFFD is rare enough to be listed rather than guessed at).
+_NOT_UTF8 = "\ufffd"
 MAX_REASON = 160
 
 
 def export_files(folder: Path) -> list[Path]:
     """The NDJSON files of an export folder (sorted, so runs are reproducible)."""
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".ndjson", ".jsonl"))
-
-
-def first_resource_type(path: Path) -> str | None:
-    """The resourceType of a file's first non-blank line (Bulk Data: one type per file)."""
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            if line.strip():
-                try:
-                    res = json.loads(line)
-                except ValueError:
-                    return None
-                return res.get("resourceType") if isinstance(res, dict) else None
-    return None
-
-
-def split_medication_files(paths: list[Path]) -> tuple[list[Path], list[Path]]:
-    """(Medication files, the others)."""
-    meds = [p for p in paths if first_resource_type(p) == "Medication"]
-    return meds, [p for p in paths if p not in meds]
-
-
-def read_medications(paths: list[Path]) -> tuple[dict[str, str], list[FileStats]]:
-    """"Medication/<id>" -> line, and each file's stats (bad lines numbered directly)."""
-    meds: dict[str, str] = {}
-    stats = []
-    for path in paths:
-        st = FileStats(path=str(path), partition=-1, bad=[])
-        with path.open(encoding="utf-8", errors="replace") as fh:
-            for index, line in enumerate(fh):
-                st.lines += 1
-                text = line.strip()
-                if not text:
-                    st.blank += 1
-                    continue
-                tag, key, kept = _classify(text)
-                if tag == MEDICATION:
-                    meds[key] = kept
-                elif tag == _BAD:
-                    st.bad.append((index, key, None))
-                else:
-                    st.not_patient_data += 1  # a patient's resource in a Medication file: not read
-        stats.append(st)
-    return meds, stats
 
 
 def patient_of(resource: dict) -> str | None:
@@ -210,3 +169,46 @@ def number_bad_lines(partition_stats: list[FileStats]) -> tuple[list[BadLine], d
         seen[st.path] = before + st.lines
     bad.sort(key=lambda b: (b.file, b.line))
     return bad, per_file
+
+
+def first_resource_type(path: Path) -> str | None:
+    """The resourceType of a file's first non-blank line (Bulk Data: one type per file)."""
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if line.strip():
+                try:
+                    res = json.loads(line)
+                except ValueError:
+                    return None
+                return res.get("resourceType") if isinstance(res, dict) else None
+    return None
+
+
+def split_medication_files(paths: list[Path]) -> tuple[list[Path], list[Path]]:
+    """(Medication files, the others)."""
+    meds = [p for p in paths if first_resource_type(p) == "Medication"]
+    return meds, [p for p in paths if p not in meds]
+
+
+def read_medications(paths: list[Path]) -> tuple[dict[str, str], list[FileStats]]:
+    """"Medication/<id>" -> line, and each file's stats (bad lines numbered directly)."""
+    meds: dict[str, str] = {}
+    stats = []
+    for path in paths:
+        st = FileStats(path=str(path), partition=-1, bad=[])
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            for index, line in enumerate(fh):
+                st.lines += 1
+                text = line.strip()
+                if not text:
+                    st.blank += 1
+                    continue
+                tag, key, kept = _classify(text)
+                if tag == MEDICATION:
+                    meds[key] = kept
+                elif tag == _BAD:
+                    st.bad.append((index, key, None))
+                else:
+                    st.not_patient_data += 1  # a patient's resource in a Medication file: not read
+        stats.append(st)
+    return meds, stats

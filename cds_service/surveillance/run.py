@@ -15,7 +15,7 @@ import json
 import logging
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
 from pathlib import Path
@@ -54,7 +54,6 @@ class SurveillanceResult:
     elapsed_s: float
     scheduler: str
     medications: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 def _referenced_medications(resources: list[dict], medications: dict[str, str]) -> list[dict]:
@@ -149,6 +148,11 @@ def run_surveillance(
     try:
         medication_files, data_files = split_medication_files(paths)
         medications, stats = read_medications(medication_files)
+        if not data_files:  # only Medication files: nobody to assess
+            bad, files = number_bad_lines(stats)
+            return SurveillanceResult(rows=[], bad_lines=bad, files=files, partitions=0,
+                                      elapsed_s=time.perf_counter() - started, scheduler="none",
+                                      medications=len(medications))
         shuffle = "tasks" if client is not None else "disk"
         bag, partitions = build_graph(data_files, as_of=as_of, partition_size=partition_size, shuffle=shuffle,
                                       medications=medications)
