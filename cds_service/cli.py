@@ -6,6 +6,8 @@
   for a FHIR Bundle or a CDS Hooks request; `--fetch` lets it read missing prefetch keys from
   the request's fhirServer. `-` reads stdin.
 - `load-demo --fhir-server URL`: post the demo patients as transaction Bundles.
+- `surveil SOURCE --out DIR [--as-of DATE] [--scheduler tcp://...]`: the clinic's worklist
+  from a Bulk FHIR export (cds_service/surveillance/command.py).
 - `feedback-report [--json]`: accept/override rates per card topic and override reasons, from
   the feedback store (CDS_DATABASE_URL; see README "Security model").
 """
@@ -25,6 +27,7 @@ from cds_service.feedback import run_feedback_report
 from cds_service.pipeline import assessment_from_input, today
 from cds_service.security import AuthConfigError
 from cds_service.validation import parse_json_object
+from cds_service.surveillance import command as surveil
 
 EXIT_BAD_INPUT = 2
 EXIT_NO_DATA = 3
@@ -72,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--fhir-server", required=True, help="FHIR base URL, e.g. http://127.0.0.1:8081/fhir")
     report = sub.add_parser("feedback-report", help="accept/override rates per card topic, override reasons")
     report.add_argument("--json", action="store_true", help="print JSON instead of text")
+    surveil.add_parser(sub, _date)
     return parser
 
 
@@ -129,7 +133,7 @@ def cmd_feedback_report(args) -> int:
 
 
 COMMANDS = {"serve": cmd_serve, "assess": cmd_assess, "load-demo": cmd_load_demo,
-            "feedback-report": cmd_feedback_report}
+            "feedback-report": cmd_feedback_report, "surveil": surveil.cmd_surveil}
 
 
 def main(argv: list[str] | None = None) -> int:
