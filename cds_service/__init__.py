@@ -35,6 +35,9 @@ def create_app(config: Config | None = None) -> Flask:
     from cds_service.security import install_auth
 
     install_request_log(app)
+    from cds_service.memory_release import install_memory_release
+
+    install_memory_release(app)  # big calls give their memory back (issue 13)
     init_cors(app, config.cors_origin_list())
     # CDS_AUTH=jwt: verify the client JWT before discovery/service/feedback calls.
     # Raises security.AuthConfigError (service must not start) without trusted clients.

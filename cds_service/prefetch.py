@@ -18,7 +18,10 @@ from dataclasses import dataclass, field
 from typing import Callable
 from urllib.parse import quote, urljoin
 
+from flask import has_request_context
+
 from cds_service.errors import Issue, bad_request, precondition_failed
+from cds_service.memory_release import note_bytes
 from cds_service.fhir_client import CallBudget, Deadline, FetchPolicy, FhirClient, FhirFetchError, bundle_next_url
 
 log = logging.getLogger(__name__)
@@ -168,6 +171,8 @@ def resolve(
         )
         result.fetch_ms = (time.monotonic() - started) * 1000
         result.fetched_bytes = fetched_bytes
+        if has_request_context():
+            note_bytes(fetched_bytes)  # a big call gives its memory back afterwards
         for key, err in failures.items():
             if key in to_continue:
                 _unavailable(result, parsed[key], required, missing_required,
