@@ -163,5 +163,5 @@ def bearer_token(authorization: str | None) -> str:
     scheme, _, token = authorization.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_CHARS:
-        raise AuthError("Authorization is not a Bearer token")
+        raise AuthError("Authorization: not a Bearer-scheme token, or too long")
     return token
