@@ -38,6 +38,9 @@ def create_app(config: Config | None = None) -> Flask:
     from cds_service.memory_release import install_memory_release
 
     install_memory_release(app)  # big calls give their memory back (issue 13)
+    from cds_service.body_drain import install_body_drain
+
+    install_body_drain(app)  # refusals before the body was read keep the connection usable
     init_cors(app, config.cors_origin_list())
     # CDS_AUTH=jwt: verify the client JWT before discovery/service/feedback calls.
     # Raises security.AuthConfigError (service must not start) without trusted clients.
