@@ -33,6 +33,7 @@ OUTCOMES = ("accepted", "overridden")
 MAX_ITEMS = 500
 MAX_ID_LEN = 256
 MAX_TEXT_LEN = 4000
+MAX_SUGGESTIONS = 100  # a card carries a handful; the stored list must stay small
 EARLIEST_TIMESTAMP = datetime(2000, 1, 1, tzinfo=timezone.utc)
 MAX_FUTURE_SKEW = timedelta(days=1)
 
@@ -110,6 +111,8 @@ def _item(raw, where: str) -> FeedbackItem:
         accepted = raw["acceptedSuggestions"]
         if not isinstance(accepted, list) or not accepted:
             raise FeedbackInvalid(f"{where}.acceptedSuggestions must be a non-empty array")
+        if len(accepted) > MAX_SUGGESTIONS:
+            raise FeedbackInvalid(f"{where}.acceptedSuggestions has more than {MAX_SUGGESTIONS} items")
         for j, s in enumerate(accepted):
             if not isinstance(s, dict):
                 raise FeedbackInvalid(f"{where}.acceptedSuggestions[{j}] must be an object")
