@@ -177,3 +177,37 @@ def test_odd_urls_never_get_a_5xx(client, path):
     for method in ("GET", "POST"):
         resp = client.open(path, method=method, data=b"\x00\xff", content_type="application/json")
         assert resp.status_code < 500, (method, path, resp.status_code)
+
+
+# -- found by benchmarks/fuzz_gunicorn.py ---------------------------------------------------
+
+VIGNETTE = json.loads((EXAMPLES.parent / "patients" / "vignette.json").read_text(encoding="utf-8"))
+
+
+def with_far_dates(doc: dict, far: str) -> dict:
+    """Every date-like string in the document replaced by `far`."""
+    text = json.dumps(doc)
+    for key in ("effectiveDateTime", "start", "end", "onsetDateTime", "performedDateTime", "authoredOn",
+                "birthDate", "recordedDate", "issued"):
+        text = text.replace(f'"{key}": "', f'"{key}": "{far}", "was-{key}": "')
+    return json.loads(text)
+
+
+@pytest.mark.parametrize("far", ["0001-01-01", "0001-01-01T00:00:00Z", "9999-12-31", "9999-12-31T23:59:59Z"])
+def test_far_dates_inside_the_records_are_unreadable_values_not_a_500(client, far):
+    bundle = with_far_dates(VIGNETTE, far)
+    for path in ("/assessment?asOf=2025-06-30", "/app/api/timeline?asOf=2025-06-30"):
+        resp = client.post(path, json=bundle)
+        assert resp.status_code == 200, (path, resp.status_code, resp.get_data()[:300])
+    hook = json.loads(json.dumps(PATIENT_VIEW))
+    hook["prefetch"] = with_far_dates(hook["prefetch"], far)
+    assert client.post("/cds-services/myeloma-relapse", json=hook).status_code == 200
+
+
+@pytest.mark.parametrize("patient_id", [["p1"], {"a": 1}, 7])
+def test_a_patient_id_that_is_not_a_string_is_a_400(client, patient_id):
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [{"resource": {"resourceType": "Patient", "id": patient_id}}]}
+    for path in ("/assessment", "/app/api/timeline"):
+        resp = client.post(path, json=bundle)
+        assert resp.status_code == 400 and "id must be a string" in resp.get_json()["issue"][0]["diagnostics"]
