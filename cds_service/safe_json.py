@@ -42,7 +42,11 @@ _LONG_NUMBER = _DIGIT * (MAX_NUMBER_CHARS + 1)
 # a float overflows only with an exponent of three digits or more (mantissas are <= 40 chars)
 _BIG_EXPONENTS = (b"0e000",)  # "+" and "-" map to "0" too
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+# a \u escape of a high surrogate not followed by a low one, or a low one not preceded by a
+# high one (pairs such as "\ud83d\ude00" are one character and fine)
+_LONE_SURROGATE_ESCAPE = re.compile(
+    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}")
 
 
 class JsonRefused(ValueError):
@@ -129,7 +133,7 @@ def loads_bounded(raw: bytes | str, *, max_depth: int = MAX_DEPTH):
         raise JsonRefused(f"JSON nesting is deeper than {max_depth} levels") from None
     # NUL and lone surrogates can only arrive as \u escapes (raw ones fail the decode):
     # walk the strings only when such an escape is present.
-    if b"\\u0000" in raw or (b"\\u" in raw and _SURROGATE_ESCAPE.search(raw)):
+    if b"\\u0000" in raw or (b"\\u" in raw and _LONE_SURROGATE_ESCAPE.search(raw)):
         problem = _bad_text(value)
         if problem:
             raise JsonRefused(problem)
