@@ -8,11 +8,13 @@ from flask import Flask
 # First, so that `from cds_service import get_config` works in modules imported below.
 from cds_service.config import Config, get_config
 from cds_service.assessment_api import bp as assessment_bp
+from cds_service.body_drain import install_body_drain
 from cds_service.cors import init_cors
 from cds_service.errors import register_error_handlers
 from cds_service.feedback import bp as feedback_bp
 from cds_service.health import bp as health_bp
 from cds_service.hooks import bp as hooks_bp
+from cds_service.memory_release import install_memory_release
 from cds_service.request_log import install_request_log
 from cds_service.security import install_auth
 from cds_service.smart_app import bp as smart_app_bp  # SMART timeline app under /app/ (issue 7)
@@ -32,6 +34,8 @@ def create_app(config: Config | None = None) -> Flask:
     logging.getLogger("cds_service").setLevel(config.log_level)
 
     install_request_log(app)
+    install_memory_release(app)  # big calls give their memory back (issue 13)
+    install_body_drain(app)  # refusals before the body was read keep the connection usable
     init_cors(app, config.cors_origin_list())
     # CDS_AUTH=jwt: verify the client JWT before discovery/service/feedback calls.
     # Raises security.AuthConfigError (service must not start) without trusted clients.

@@ -146,8 +146,26 @@ def _dialect_insert(engine: Engine):
     return None  # pragma: no cover
 
 
+def storable_text(value: str) -> str:
+    """Text every database accepts: NUL (refused by PostgreSQL) and lone surrogates (not
+    encodable as UTF-8) become U+FFFD. Request bodies never carry them (safe_json refuses
+    them); this guards every other way in, so SQLite and PostgreSQL store the same thing."""
+    if "\x00" in value:
+        value = value.replace("\x00", "\ufffd")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in value)
+    return value
+
+
+def _storable(row: dict) -> dict:
+    return {k: storable_text(v) if isinstance(v, str) else v for k, v in row.items()}
+
+
 def insert_many_ignoring_duplicates(engine: Engine, table: Table, rows: list[dict]) -> None:
     """Insert rows in one transaction, skipping those whose key already exists."""
+    rows = [_storable(row) for row in rows]
     insert = _dialect_insert(engine)
     with engine.begin() as conn:
         if insert is None:  # pragma: no cover
@@ -168,6 +186,7 @@ def insert_ignoring_duplicates(engine: Engine, table: Table, row: dict) -> bool:
     RETURNING to learn whether this call inserted: `rowcount` is not reliable here (psycopg 3
     reports -1), and the jti replay check depends on this answer.
     """
+    row = _storable(row)
     insert = _dialect_insert(engine)
     if insert is None:  # pragma: no cover - other engines: rely on the constraint
         try:

@@ -20,7 +20,7 @@ import logging
 import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, Flask, Response, current_app, request
 from flask import g as flask_g
@@ -40,6 +40,9 @@ OUTCOMES = ("accepted", "overridden")
 MAX_ITEMS = 500
 MAX_ID_LEN = 256
 MAX_TEXT_LEN = 4000
+MAX_SUGGESTIONS = 100  # a card carries a handful; the stored list must stay small
+EARLIEST_TIMESTAMP = datetime(2000, 1, 1, tzinfo=timezone.utc)
+MAX_FUTURE_SKEW = timedelta(days=1)
 
 
 class FeedbackInvalid(ValueError):
@@ -76,8 +79,10 @@ def _string(value, where: str, *, max_len: int = MAX_ID_LEN) -> str:
     return value
 
 
-def parse_timestamp(value, where: str) -> datetime:
-    """RFC 3339 date-time with a time zone (spec: UTC, e.g. 2021-12-11T10:05:31Z)."""
+def parse_timestamp(value, where: str, *, now: datetime | None = None) -> datetime:
+    """RFC 3339 date-time with a time zone (spec: UTC, e.g. 2021-12-11T10:05:31Z), between
+    EARLIEST_TIMESTAMP and a day from now: feedback is about a card the service issued, and
+    a year-1 or year-9999 instant cannot even be converted to UTC or stored everywhere."""
     text = _string(value, where, max_len=64)
     if "T" not in text.upper():
         raise FeedbackInvalid(f"{where} must be an RFC 3339 date-time, e.g. 2021-12-11T10:05:31Z")
@@ -88,7 +93,16 @@ def parse_timestamp(value, where: str) -> datetime:
             f"{where} must be an RFC 3339 date-time, e.g. 2021-12-11T10:05:31Z") from None
     if when.tzinfo is None:
         raise FeedbackInvalid(f"{where} must carry a time zone (UTC 'Z')")
-    return when.astimezone(timezone.utc)
+    latest = (now or datetime.now(timezone.utc)) + MAX_FUTURE_SKEW
+    try:
+        when = when.astimezone(timezone.utc)
+        in_range = EARLIEST_TIMESTAMP <= when <= latest
+    except (OverflowError, ValueError):  # e.g. 0001-01-01T00:00:00+01:00
+        in_range = False
+    if not in_range:
+        raise FeedbackInvalid(f"{where} must lie between {EARLIEST_TIMESTAMP:%Y-%m-%d} and "
+                              "one day from now")
+    return when
 
 
 def _item(raw, where: str) -> FeedbackItem:
@@ -104,6 +118,8 @@ def _item(raw, where: str) -> FeedbackItem:
         accepted = raw["acceptedSuggestions"]
         if not isinstance(accepted, list) or not accepted:
             raise FeedbackInvalid(f"{where}.acceptedSuggestions must be a non-empty array")
+        if len(accepted) > MAX_SUGGESTIONS:
+            raise FeedbackInvalid(f"{where}.acceptedSuggestions has more than {MAX_SUGGESTIONS} items")
         for j, s in enumerate(accepted):
             if not isinstance(s, dict):
                 raise FeedbackInvalid(f"{where}.acceptedSuggestions[{j}] must be an object")

@@ -8,14 +8,16 @@ machine-readable `reason`; messages never contain URLs (they carry patient ids) 
 """
 from __future__ import annotations
 
-import json
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
+
+from cds_service.safe_json import loads_bounded
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,24 @@ class FhirFetchError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class CallBudget:
+    """Bytes one hook call may read from FHIR servers, across all its requests and threads
+    (CDS_FHIR_MAX_CALL_BYTES): the per-response cap alone let a call that reads eight keys
+    at once hold eight capped bodies."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.used = 0
+        self._lock = threading.Lock()
+
+    def take(self, n: int) -> None:
+        with self._lock:
+            self.used += n
+            over = self.used > self.max_bytes
+        if over:
+            raise FhirFetchError("call-too-large", "the FHIR data of this call exceed what the service reads per call")
 
 
 class Deadline:
@@ -60,6 +80,7 @@ class FetchPolicy:
     max_pages: int = 100  # pages followed per search
     max_entries: int = 50_000  # entries accepted per search
     max_bytes: int = 32 * 1024 * 1024  # bytes accepted per response
+    max_call_bytes: int = 40 * 1024 * 1024  # bytes accepted per hook call, all responses together
     max_retries: int = 2  # GET retries on connection errors, 429 and 5xx, within the deadline
     backoff_s: float = 0.05  # first retry pause; doubles each retry
 
@@ -90,6 +111,7 @@ class FhirClient:
         read_timeout: float = 2.0,
         policy: FetchPolicy | None = None,
         session: requests.Session | None = None,
+        budget: CallBudget | None = None,
     ):
         self.base_url = base_url.rstrip("/") + "/"
         self._token = token
@@ -97,6 +119,8 @@ class FhirClient:
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.policy = policy or FetchPolicy()
+        # shared by every client of one hook call (prefetch._fetch_all); else this client's own
+        self.budget = budget or CallBudget(getattr(self.policy, "max_call_bytes", FetchPolicy.max_call_bytes))
         self._session = session or requests.Session()
         self.requests_made = 0
 
@@ -189,7 +213,7 @@ class FhirClient:
         self.requests_made += 1
         try:
             with self._session.get(url, headers=headers, timeout=timeout, stream=True, allow_redirects=False) as resp:
-                content = _read_capped(resp, self.policy.max_bytes, self.deadline)
+                content = _read_capped(resp, self.policy.max_bytes, self.deadline, self.budget)
                 status = resp.status_code
         except requests.Timeout as exc:
             raise FhirFetchError("timeout", "the FHIR server did not answer in time") from exc
@@ -199,19 +223,24 @@ class FhirClient:
         if status != 200:
             raise FhirFetchError("http-status", f"the FHIR server answered HTTP {status}", status=status)
         try:
-            body = json.loads(content)
-        except ValueError as exc:
-            raise FhirFetchError("not-json", "the FHIR server's answer is not JSON") from exc
+            body = loads_bounded(content)
+        except ValueError as exc:  # also JsonRefused: too deep, NaN, lone surrogates, NUL
+            raise FhirFetchError("not-json", "the FHIR server's answer is not JSON the service accepts") from exc
+        finally:
+            del content  # the raw bytes go before the parsed tree grows
         if not isinstance(body, dict):
             raise FhirFetchError("not-json", "the FHIR server's answer is not a JSON object")
         return body
 
 
-def _read_capped(resp: requests.Response, max_bytes: int, deadline: Deadline | None = None) -> bytes:
+def _read_capped(resp: requests.Response, max_bytes: int, deadline: Deadline | None = None,
+                 budget: CallBudget | None = None) -> bytearray:
+    """The body, read into one growing buffer (no list of chunks joined into a second copy),
+    refused as soon as it passes the response cap or the call's budget."""
     declared = resp.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
         raise FhirFetchError("too-large", "the FHIR server's answer is larger than the service accepts")
-    chunks, size = [], 0
+    body = bytearray()
     while True:
         # read1: one socket read at a time, so a server that drips bytes cannot hold the call
         # past its deadline (each read waits at most the read timeout).
@@ -225,11 +254,12 @@ def _read_capped(resp: requests.Response, max_bytes: int, deadline: Deadline | N
             break
         if deadline is not None:
             deadline.check()
-        size += len(chunk)
-        if size > max_bytes:
+        if budget is not None:
+            budget.take(len(chunk))
+        if len(body) + len(chunk) > max_bytes:
             raise FhirFetchError("too-large", "the FHIR server's answer is larger than the service accepts")
-        chunks.append(chunk)
-    return b"".join(chunks)
+        body += chunk
+    return body
 
 
 def _bundle_resources(bundle: dict) -> list[dict]:

@@ -81,6 +81,8 @@ def bundle_patient(bundle: dict) -> tuple[list[dict], str | None]:
     """A one-patient Bundle's resources and that patient's id (400 otherwise); the same
     Patient may appear more than once (e.g. from two feeds)."""
     resources = [r for _, r in prefetch.bundle_entries(bundle, "$")]
+    if any(r["resourceType"] == "Patient" and not isinstance(r.get("id"), (str, type(None))) for r in resources):
+        raise bad_request("A Patient's id must be a string.", expression="$.entry")
     ids = {r.get("id") for r in resources if r["resourceType"] == "Patient"}
     if not ids:
         raise bad_request("The Bundle holds no Patient resource; it must hold exactly one Patient.",

@@ -1,8 +1,10 @@
 """Prefetch-or-fetch: turn a hook request into the FHIR resources each prefetch key names.
 
-Per key (docs/cds-hooks.md#prefetch): present -> use it (and follow its Bundle.link[next]);
-`null` -> the client found nothing; absent or an OperationOutcome -> fetch it from
-`fhirServer`. Every supplied value is checked first (type, entries, patient) so bad input is
+Per key (docs/cds-hooks.md#prefetch): present -> use it; `null` -> the client found nothing;
+absent or an OperationOutcome -> fetch it from `fhirServer`. A supplied search Bundle with a
+`next` link is only a first page: its later pages are read when the link stays on the allowed
+fhirServer, else the whole search is fetched from fhirServer, else the key counts as not
+supplied (never judged from part of the record). Every supplied value is checked first (type, entries, patient) so bad input is
 a 400 before any network call. Fetches of different keys run concurrently under one deadline.
 A required key that can be had neither way -> 412; an optional one -> a data gap.
 """
@@ -14,10 +16,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Callable
-from urllib.parse import quote
+from urllib.parse import quote, urljoin
+
+from flask import has_request_context
 
 from cds_service.errors import Issue, bad_request, precondition_failed
-from cds_service.fhir_client import Deadline, FetchPolicy, FhirClient, FhirFetchError, bundle_next_url
+from cds_service.memory_release import note_bytes
+from cds_service.fhir_client import CallBudget, Deadline, FetchPolicy, FhirClient, FhirFetchError, bundle_next_url
 from cds_service.security.fetch_policy import policy_for_request
 from cds_service.security.url_policy import UrlPolicyError
 
@@ -80,6 +85,7 @@ class PrefetchResult:
     sources: dict[str, str] = field(default_factory=dict)  # key -> prefetch|null|fetched|unavailable
     data_gaps: list[str] = field(default_factory=list)
     fetch_ms: float = 0.0
+    fetched_bytes: int = 0  # read from FHIR servers in this call (memory_release.py)
 
     def all_resources(self) -> list[dict]:
         return [r for rs in self.resources.values() for r in rs]
@@ -106,7 +112,7 @@ def resolve(
     result = PrefetchResult()
 
     to_fetch: list[Template] = []
-    to_continue: dict[str, dict] = {}  # key -> supplied Bundle with a next link
+    truncated: dict[str, dict] = {}  # key -> supplied search Bundle with a next link
     for key, tpl in parsed.items():
         if key not in supplied:
             to_fetch.append(tpl)
@@ -122,58 +128,86 @@ def resolve(
         result.resources[key] = check_supplied(tpl, value, patient_id)
         result.sources[key] = "prefetch"
         if not tpl.is_read and bundle_next_url(value):
-            to_continue[key] = value
+            truncated[key] = value
 
+    # A Bundle with a next link is only the first page: never judged as the whole history.
+    # Its later pages are read when the link stays on the allowed fhirServer; otherwise the
+    # whole search is fetched from fhirServer; if neither is possible the key counts as not
+    # supplied (412 when required).
     server = body.get("fhirServer") if fetch else None
     missing_required: list[Issue] = []
-    if (to_fetch or to_continue) and not server:
-        why = "no fhirServer was given" if fetch else "fetching was not requested"
-        _cannot_fetch(result, to_fetch, to_continue, required, missing_required, why)
-        to_fetch, to_continue = [], {}
-
-    if (to_fetch or to_continue) and policy is None:
+    why_not = None
+    if (to_fetch or truncated) and not server:
+        why_not = "no fhirServer was given" if fetch else "fetching was not requested"
+    elif (to_fetch or truncated) and policy is None:
         # Trust gate (security/): fhirServer must be allowed for the verified caller; no
         # request at all reaches a refused server. Refused -> 412 for required keys.
         try:
             policy = policy_for_request(server, config)
         except UrlPolicyError as exc:
-            _cannot_fetch(result, to_fetch, to_continue, required, missing_required,
-                          f"the fhirServer was refused ({exc})")
-            to_fetch, to_continue = [], {}
+            why_not = f"the fhirServer was refused ({exc})"
+    to_continue: dict[str, dict] = {}
+    if why_not:
+        for tpl in to_fetch:
+            _unavailable(result, tpl, required, missing_required, why_not)
+        for key in truncated:
+            _unavailable(result, parsed[key], required, missing_required,
+                         f"{TRUNCATED} and {why_not}", partial=True)
+        to_fetch = []
+    else:
+        for key, bundle in truncated.items():
+            if _may_follow(bundle_next_url(bundle), server, policy):
+                to_continue[key] = bundle
+            else:  # e.g. a next link to another host: read the whole search ourselves
+                result.resources.pop(key, None)
+                result.sources.pop(key, None)
+                to_fetch.append(parsed[key])
 
     if to_fetch or to_continue:
         started = time.monotonic()
-        failures = _fetch_all(
+        failures, fetched_bytes = _fetch_all(
             server, body, context, to_fetch, to_continue, result, config, policy, client_factory
         )
         result.fetch_ms = (time.monotonic() - started) * 1000
+        result.fetched_bytes = fetched_bytes
+        if has_request_context():
+            note_bytes(fetched_bytes)  # a big call gives its memory back afterwards
         for key, err in failures.items():
-            tpl = parsed[key]
             if key in to_continue:
-                result.data_gaps.append(f"{key}: later pages of the prefetched Bundle could not be read ({err})")
+                _unavailable(result, parsed[key], required, missing_required,
+                             f"{TRUNCATED}; its later pages could not be read ({err})", partial=True)
             else:
-                _unavailable(result, tpl, required, missing_required, str(err))
+                _unavailable(result, parsed[key], required, missing_required, str(err))
 
     if missing_required:
         raise precondition_failed(missing_required)
     return result
 
 
-def _cannot_fetch(result: PrefetchResult, to_fetch, to_continue, required, issues: list[Issue], why: str) -> None:
-    """Nothing can be fetched: every missing key is unavailable, every unread next page a gap."""
-    for tpl in to_fetch:
-        _unavailable(result, tpl, required, issues, why)
-    for key in to_continue:
-        result.data_gaps.append(f"{key}: the prefetched Bundle has further pages that were not read ({why})")
+TRUNCATED = "the prefetched Bundle is only the first page of the search (it has a next link)"
 
 
-def _unavailable(result: PrefetchResult, tpl: Template, required, issues: list[Issue], why: str) -> None:
+def _may_follow(next_url: str | None, server: str, policy: FetchPolicy) -> bool:
+    """True if the client may request this next link (on the fhirServer's origin and base)."""
+    if not next_url:
+        return False
+    try:
+        policy.check_url(urljoin(str(server).rstrip("/") + "/", next_url), base_url=str(server))
+    except FhirFetchError:
+        return False
+    return True
+
+
+def _unavailable(result: PrefetchResult, tpl: Template, required, issues: list[Issue], why: str,
+                 *, partial: bool = False) -> None:
+    """The key counts as not supplied: no resources (never a part of them), 412 if required."""
     result.resources[tpl.key] = []
     result.sources[tpl.key] = "unavailable"
+    given = "was supplied only in part" if partial else "was not provided"
     if tpl.key in required:
         issues.append(
             Issue(
-                f"Required prefetch key '{tpl.key}' ({tpl.resource_type}) was not provided and "
+                f"Required prefetch key '{tpl.key}' ({tpl.resource_type}) {given} and "
                 f"could not be fetched: {why}.",
                 code="required",
                 expression=f"prefetch.{tpl.key}",
@@ -183,8 +217,12 @@ def _unavailable(result: PrefetchResult, tpl: Template, required, issues: list[I
         result.data_gaps.append(f"{tpl.key}: {tpl.resource_type} data unavailable ({why}); history may be incomplete")
 
 
-def _fetch_all(server, body, context, to_fetch, to_continue, result, config, policy, client_factory) -> dict:
+def _fetch_all(server, body, context, to_fetch, to_continue, result, config, policy,
+               client_factory) -> tuple[dict, int]:
+    """Fetch every key concurrently under one deadline and one byte budget; returns the
+    failures per key and the bytes read."""
     deadline = Deadline(config.request_deadline_s)
+    budget = CallBudget(int(getattr(config, "fhir_max_call_bytes", FetchPolicy.max_call_bytes)))
     auth = body.get("fhirAuthorization") or {}
     token = auth.get("access_token")
 
@@ -196,6 +234,7 @@ def _fetch_all(server, body, context, to_fetch, to_continue, result, config, pol
             connect_timeout=config.fhir_connect_timeout_s,
             read_timeout=config.fhir_read_timeout_s,
             policy=policy,
+            budget=budget,
         )
 
     def fetch_one(tpl: Template) -> list[dict]:
@@ -249,7 +288,7 @@ def _fetch_all(server, body, context, to_fetch, to_continue, result, config, pol
         pool.shutdown(wait=False, cancel_futures=True)
     for key, err in failures.items():
         log.info("prefetch key %s unavailable: %s", key, err.reason)
-    return failures
+    return failures, budget.used
 
 
 # -- checks on supplied prefetch values -----------------------------------------------------

@@ -71,15 +71,23 @@ def _service_from_path(path: str) -> str | None:
 
 
 def configure_logging(app: Flask) -> None:
-    """Attach a JSON handler (stderr) with redaction to the request logger, once."""
-    logger = logging.getLogger(REQUEST_LOGGER)
-    if not any(getattr(h, "_cds_json", False) for h in logger.handlers):
+    """One JSON handler (stderr, redacting) on the `cds_service` logger, once per process, at
+    CDS_LOG_LEVEL: every module logger (the 401 reasons of security.flask_auth, the request
+    lines of `cds_service.request`) reaches it, under gunicorn and the dev server alike
+    (neither configures the root logger, whose last-resort handler drops INFO)."""
+    package = logging.getLogger("cds_service")
+    config = app.config.get("CDS")
+    package.setLevel(getattr(config, "log_level", "INFO") or "INFO")
+    if not any(getattr(h, "_cds_json", False) for h in package.handlers):
         handler = logging.StreamHandler()
         handler._cds_json = True  # type: ignore[attr-defined]
         handler.setFormatter(JsonFormatter())
         handler.addFilter(SecretRedactingFilter())
-        logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+        package.addHandler(handler)
+    request_logger = logging.getLogger(REQUEST_LOGGER)
+    for h in [h for h in request_logger.handlers if getattr(h, "_cds_json", False)]:
+        request_logger.removeHandler(h)  # older apps in this process attached one here
+    request_logger.setLevel(logging.INFO)
 
 
 def install_request_log(app: Flask) -> None:
@@ -95,12 +103,8 @@ def install_request_log(app: Flask) -> None:
     def _log_request(response):
         started = getattr(g, "_cds_started", None)
         duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
-        try:
-            body = g.get("cds_body_fields")  # set by the hook endpoint, which parsed the body once
-            if body is None:
-                body = request.get_json(silent=True, cache=True) if request.is_json else None
-        except Exception:  # noqa: BLE001 - e.g. body too large: log without it
-            body = None
+        # set by the endpoints that parsed the body (once, with safe_json); never parsed here
+        body = g.get("cds_body_fields")
         body = body if isinstance(body, dict) else {}
         client = getattr(g, "cds_client", None)
         fields = {

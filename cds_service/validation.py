@@ -12,22 +12,29 @@ from jsonschema.exceptions import ValidationError, relevance
 
 from cds_service import schemas
 from cds_service.errors import CdsError, Issue
+from cds_service.safe_json import JsonRefused, loads_bounded
 
 MAX_ISSUES = 5
 MAX_DIAGNOSTIC_CHARS = 300
 
 
 def parse_json_object(raw: bytes, what: str = "request body") -> dict:
+    """The one parse of a client's JSON body (every endpoint): bounded depth and numbers, no
+    NaN/Infinity, no lone surrogates or NUL characters (safe_json), else a 400 naming why."""
     if not raw or not raw.strip():
         raise CdsError(400, [Issue(f"The {what} is empty; a JSON object is required.", code="required")])
     try:
-        body = json.loads(raw)
+        body = loads_bounded(raw)
     except UnicodeDecodeError:
         raise CdsError(400, [Issue(f"The {what} is not UTF-8 text.", code="structure")]) from None
     except json.JSONDecodeError as exc:
         raise CdsError(
             400, [Issue(f"The {what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.", code="structure")]
         ) from None
+    except JsonRefused as exc:
+        raise CdsError(400, [Issue(f"The {what} is refused: {exc}.", code="structure")]) from None
+    except ValueError:  # e.g. an integer too long for int() (digit limit)
+        raise CdsError(400, [Issue(f"The {what} holds a number the service cannot read.", code="structure")]) from None
     if not isinstance(body, dict):
         raise CdsError(400, [Issue(f"The {what} must be a JSON object.", code="structure", expression="$")])
     return body

@@ -8,6 +8,10 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from functools import lru_cache
 
+# Dates outside this range are unreadable (None), not clinical history: the model adds and
+# subtracts months and years, which overflows near year 1 and year 9999 (issue 13).
+EARLIEST, LATEST = date(1800, 1, 1), date(2199, 12, 31)
+
 
 def parse_date(value: object) -> date | None:
     """The date part of a FHIR date/dateTime/instant, or None when unreadable."""
@@ -18,6 +22,11 @@ def parse_date(value: object) -> date | None:
 
 @lru_cache(maxsize=65536)
 def _parse(value: str) -> date | None:
+    d = _parse_any(value)
+    return d if d is not None and EARLIEST <= d <= LATEST else None
+
+
+def _parse_any(value: str) -> date | None:
     s = value.strip()
     try:
         if len(s) >= 10:

@@ -41,7 +41,7 @@ def _learn_body(body: object) -> None:
     if isinstance(body, (bytes, str)):
         try:
             body = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # hostile bodies (issue 13)
             return
     if isinstance(body, dict):
         auth = body.get("fhirAuthorization")

@@ -40,6 +40,7 @@ def policy_for(base: FhirBase, config) -> SameBasePolicy:
         max_pages=int(getattr(config, "fhir_max_pages", defaults.max_pages)),
         max_entries=int(getattr(config, "fhir_max_entries", defaults.max_entries)),
         max_bytes=int(getattr(config, "fhir_max_bytes", defaults.max_bytes)),
+        max_call_bytes=int(getattr(config, "fhir_max_call_bytes", defaults.max_call_bytes)),
         max_retries=int(getattr(config, "fhir_max_retries", defaults.max_retries)),
         base=base,
     )

@@ -6,7 +6,9 @@
 - `GET /app/`: the redirect URI and the app page (chart, swimlane, summary, table).
 - `POST /app/api/timeline[?asOf=YYYY-MM-DD]`: body = a FHIR Bundle of the patient's records,
   read by the browser with its SMART token; answers with the timeline JSON of
-  cds_service.smart_app.timeline (the assessment plus the series to draw).
+  cds_service.smart_app.timeline (the assessment plus the series to draw). With CDS_AUTH=jwt
+  the caller shows that SMART token (checked with the launch's FHIR server,
+  security/smart_token.py) or a trusted client's JWT; otherwise a bare 401.
 - `/app/static/*`: the JavaScript and CSS bundle built from frontend/ by `npm ci && npm run
   build` (scripts/setup); not committed.
 
@@ -16,20 +18,27 @@ launched from; empty: any).
 """
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 
+from cds_service.config import get_config
 from cds_service.assessment_api import parse_as_of
 from cds_service.errors import bad_request
 from cds_service.pipeline import bundle_patient
+from cds_service.security.flask_auth import unauthorized
+from cds_service.security.jwt_verifier import AuthError
+from cds_service.security.smart_token import FHIR_SERVER_HEADER, allowed_smart_servers, verify_smart_access
 from cds_service.smart_app.timeline import build_timeline
 from cds_service.validation import parse_json_object
 from fhir_mappings import build_patient_record
 from myeloma_model import assess
 from myeloma_model.assessment import as_of_view
 from myeloma_model.relapse import analyse_relapse
+
+log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
 DEFAULT_CLIENT_ID = "myeloma-cds-timeline"
@@ -82,13 +91,38 @@ def index() -> Response:
     return _page("smart_app/index.html")
 
 
+def _timeline_access() -> str | None:
+    """Who may call the timeline API: anyone with CDS_AUTH=off (development, like every other
+    endpoint); with CDS_AUTH=jwt the launch's SMART token checked with its FHIR server
+    (security.smart_token; returns the token's patient id), or a trusted client's CDS Hooks
+    JWT when no X-FHIR-Server header is sent. Raises AuthError."""
+    if current_app.extensions.get("cds_auth_mode") != "jwt":
+        return None
+    config = get_config()
+    if FHIR_SERVER_HEADER not in request.headers:
+        base_url = str(config.public_base_url or "").rstrip("/")
+        g.cds_client = current_app.extensions["cds_verifier"].verify(
+            request.headers.get("Authorization"), base_url + request.path)
+        return None
+    allowed = allowed_smart_servers(smart_settings()["allowedIssuers"],
+                                    current_app.extensions.get("cds_trusted_clients") or {})
+    return verify_smart_access(request.headers, allowed=allowed, config=config).patient_id
+
+
 @bp.post("/api/timeline")
 def timeline():
+    try:
+        launch_patient = _timeline_access()
+    except AuthError as exc:
+        log.info("timeline authentication failed: %s", exc.reason)
+        return unauthorized()
     as_of = parse_as_of(request.args.get("asOf"))
     body = parse_json_object(request.get_data(cache=True))
     if body.get("resourceType") != "Bundle":
         raise bad_request("Expected a FHIR Bundle of the patient's records (resourceType 'Bundle').", expression="$")
     resources, patient_id = bundle_patient(body)
+    if launch_patient is not None and patient_id != launch_patient:
+        raise bad_request("The Bundle's Patient is not the patient of the SMART launch.", expression="$.entry")
     record = build_patient_record(resources, patient_id=patient_id, as_of=as_of)
     assessment = assess(record, as_of)
     view = as_of_view(record, as_of)  # what the assessment saw

@@ -17,10 +17,18 @@ function setStatus(text) {
   el.hidden = !text;
 }
 
-async function fetchTimeline(url, bundle) {
+// The service checks the SMART token with the launch's FHIR server before assessing
+// (cds_service/security/smart_token.py): it sends it nowhere else.
+async function fetchTimeline(url, bundle, session) {
   const res = await fetch(url, {
     method: "POST",
-    headers: { "Content-Type": "application/fhir+json", Accept: "application/json" },
+    headers: {
+      "Content-Type": "application/fhir+json",
+      Accept: "application/json",
+      Authorization: `Bearer ${session.accessToken}`,
+      "X-FHIR-Server": session.iss,
+      "X-FHIR-Patient": session.patient,
+    },
     body: JSON.stringify(bundle),
   });
   const body = await res.json().catch(() => null);
@@ -69,7 +77,7 @@ async function main() {
   setStatus("Assessing…");
   const url = new URL(conf.timelineUrl);
   if (session.appParams.asOf) url.searchParams.set("asOf", session.appParams.asOf);
-  const data = await fetchTimeline(url.toString(), bundle);
+  const data = await fetchTimeline(url.toString(), bundle, session);
   data.dataGaps = [...gaps, ...(data.dataGaps || [])];
   state.data = data;
   renderHeader(document.getElementById("header"), data);

@@ -146,12 +146,52 @@ def test_prefetched_bundle_with_next_link_is_completed_through_fhir_server():
     assert all(c.request.headers["Authorization"] == f"Bearer {TOKEN}" for c in responses.calls)
 
 
-def test_prefetched_bundle_with_next_link_but_no_server_is_a_data_gap():
+def test_truncated_required_bundle_without_server_is_a_412_naming_the_key_and_why():
+    # A first page is not the history: it is never judged (issue 13), here no fhirServer.
     supplied = {k: None for k in TEMPLATES}
     supplied["observations"] = searchset([observation(PID)], self_url="x", next_url=getpages_url("q", 1, 1))
+    with pytest.raises(CdsError) as err:
+        resolve(hook_request(supplied, server=None, token=None))
+    assert err.value.status == 412
+    [issue] = err.value.issues
+    assert issue.expression == "prefetch.observations"
+    assert "only the first page" in issue.diagnostics and "no fhirServer was given" in issue.diagnostics
+
+
+def test_truncated_optional_bundle_without_server_is_dropped_as_a_data_gap():
+    supplied = {k: None for k in TEMPLATES}
+    supplied["medicationStatements"] = searchset([resource("MedicationStatement", PID, status="active")],
+                                                 self_url="s", next_url=getpages_url("m", 1, 1))
     result = resolve(hook_request(supplied, server=None, token=None))
-    assert len(result.resources["observations"]) == 1
-    assert any("observations" in g and "further pages" in g for g in result.data_gaps)
+    assert result.resources["medicationStatements"] == []  # not the first page alone
+    assert result.sources["medicationStatements"] == "unavailable"
+    assert any(g.startswith("medicationStatements:") and "first page" in g for g in result.data_gaps)
+
+
+@responses.activate
+def test_truncated_bundle_whose_next_link_leaves_the_server_is_fetched_whole_from_fhir_server():
+    mock_server(responses, obs_pages=1)
+    supplied = {k: None for k in TEMPLATES}
+    # e.g. the sandbox's first page links to its own FHIR server, not the allowed fhirServer
+    supplied["observations"] = searchset([observation(PID)], self_url="x",
+                                         next_url="https://elsewhere.example/fhir?_getpages=q")
+    result = resolve(hook_request(supplied))
+    assert result.sources["observations"] == "fetched"
+    assert len(result.resources["observations"]) == 2  # the server's whole search, not 1 + more
+    assert all(c.request.url.startswith(BASE) for c in responses.calls)
+
+
+@responses.activate
+def test_truncated_bundle_whose_later_page_fails_is_a_412_not_a_partial_verdict():
+    page2_url = getpages_url("xyz", 2, 2)
+    responses.get(page2_url, status=500, json={"resourceType": "OperationOutcome"})
+    supplied = {k: None for k in TEMPLATES}
+    supplied["observations"] = searchset([observation(PID), observation(PID)], self_url="x", next_url=page2_url)
+    with pytest.raises(CdsError) as err:
+        resolve(hook_request(supplied))
+    assert err.value.status == 412
+    assert "only the first page" in err.value.issues[0].diagnostics
+    assert "HTTP 500" in err.value.issues[0].diagnostics
 
 
 @responses.activate
