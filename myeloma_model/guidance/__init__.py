@@ -13,10 +13,9 @@ from datetime import date
 from myeloma_model.guidance.investigations import check_all, investigation_status, missing_investigations
 from myeloma_model.guidance.options import rank_regimens
 from myeloma_model.guidance.safety import safety_findings
-from myeloma_model.guidance.strategy import advise_strategy
+from myeloma_model.guidance.strategy import advise_strategy, parse_date
 from myeloma_model.guidance.timing import advise_timing
 from myeloma_model.records import PatientRecord
-from myeloma_model.thresholds import STALE_LAB_DAYS
 
 def empty_guidance() -> dict:
     """The contract's guidance fields when there is nothing to advise (a fresh dict each time)."""
@@ -36,16 +35,14 @@ def advise(assessment: dict, record: PatientRecord, as_of: date) -> dict:
         for d in r["drugs"]:
             regimens_by_drug.setdefault(d, []).append(r["code"])
     offered_drugs = list(regimens_by_drug)
-    checked = check_all(record, as_of)
-    investigations = missing_investigations(offered_drugs, record, as_of, regimens_by_drug, checked)
+    relapse_date = parse_date((assessment.get("relapse") or {}).get("date"))
+    checked = check_all(record, as_of, relapse_date)
+    investigations = missing_investigations(offered_drugs, record, as_of, regimens_by_drug, checked, relapse_date)
     safety = safety_findings(assessment, record, as_of)
 
     assumptions = list(strategy["assumptions"])
     for s in safety:
         assumptions.extend(a for a in s["assumptions"] if a not in assumptions)
-    if any(i["code"] in ("ecog", "neuropathy-assessment") for i in investigations):
-        assumptions.append(f"ECOG and the neuropathy examination were counted as current for {STALE_LAB_DAYS} days, like labs "
-                           "(clinical-rules.md section 8 dates only labs, imaging, echo, marrow and serologies).")
     fit = assessment.get("fitness") or {}
     if timing["value"] == "treat-now" and fit.get("frailty") == "unknown":
         assumptions.append("Neither age nor ECOG is known: the patient was treated as not frail.")
