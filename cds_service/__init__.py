@@ -44,6 +44,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(hooks_bp)
     app.register_blueprint(assessment_bp)
     app.register_blueprint(feedback_bp)
+    from cds_service.codesystems import bp as codesystems_bp  # the cards' code systems (issue 11)
+    app.register_blueprint(codesystems_bp)
     from cds_service.smart_app import bp as smart_app_bp  # SMART timeline app under /app/ (issue 7)
     app.register_blueprint(smart_app_bp)
     return app

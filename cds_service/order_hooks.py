@@ -100,4 +100,5 @@ def handle_order_hook(call: ServiceCall) -> dict:
     if not assessment.get("inScope"):
         return {"cards": []}
     findings = [(f, ref) for drug, ref in drugs for f in order_findings(assessment, drug)]
-    return {"cards": render_order_findings(findings, patient_id=context["patientId"])}
+    return {"cards": render_order_findings(findings, patient_id=context["patientId"], assessment=assessment,
+                                           config=call.config)}

@@ -8,6 +8,7 @@ reads, type-level searches with reference and token (equality) parameters, `_cou
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -27,6 +28,7 @@ class ServiceCall:
     service: "Service"
     body: dict
     config: "Config"
+    as_of: date | None = None  # development-only `?asOf=` (hooks.py); None: today
 
 
 Handler = Callable[[ServiceCall], dict]

@@ -1,154 +1,244 @@
-"""Treatment timing and treatment options cards (clinical-rules.md sections 4 and 7).
+"""The relapse card: verdict with values and dates, timing, strategy with its reasons and the
+top three regimens (one line each: evidence, key toxicity, caution); the rest of the ranked
+list is behind the SMART app link.
 
-Templates only: every decision comes from the assessment (`timing`, `strategy`, `regimens` and
-the non-contract `guidance` object of myeloma_model.guidance.advise). Also holds the review
-citation and the override reasons the guidance cards share.
+Everything is worded here from the assessment's codes and values (`timing`, `strategy`,
+`regimens[].code/drugs/cautions/evidenceDetail`, `drugs`, `risk`, `fitness`); the model's
+display sentences are not shown.
 """
 from __future__ import annotations
 
-from cds_service.cards.common import REVIEW_2025, make_card, md_list
+from cds_service.cards.common import ADVISORY, REVIEW, REVIEW_SHORT, make_card, md_list
+from cds_service.cards.relapse_status import data_note, prior_lines_text, verdict_lines, verdict_summary
+from cds_service.cards.words import class_name, day, drug_name, drug_names, join_and, months
+from myeloma_model.drug_classes import drug_class
+from myeloma_model.thresholds import (
+    EARLY_FIRST_RELAPSE_MONTHS,
+    HEAVY_MARROW_INFILTRATION_PCT,
+    IVIG_IGG_G_L,
+    RETREAT_MONTHS_ON_DRUG,
+    RETREAT_MONTHS_SINCE_LAST_DOSE,
+    RISING_B2M_RELATIVE,
+)
 
-# The review has no DOI in the text we hold; a PubMed search on its exact title finds it.
-REVIEW_SOURCE = {
-    "label": "Vijjalwar et al. 2025, Approaches to managing relapsed myeloma (review)",
-    "url": "https://pubmed.ncbi.nlm.nih.gov/?term=Approaches+to+managing+relapsed+myeloma%3A+switching+drug+class"
-           "+or+retreatment+with+same+drug+class",
-}
-OVERRIDE_SYSTEM = "https://myeloma-cds.example.org/override-reason"
-_REASONS = {
-    "patient-preference": "Patient preference (e.g. chooses close surveillance)",
-    "clinical-judgement": "Clinical judgement: advice not applicable to this patient",
-    "data-incomplete": "Record incomplete or incorrect: the data shown are not current",
-    "already-addressed": "Already done, ordered or planned elsewhere",
-    "benefit-outweighs-risk": "Benefit outweighs the risk for this patient",
-}
-
-
-def override_reasons(*codes: str) -> list[dict]:
-    """Codings (system, code, display) for a card's overrideReasons."""
-    return [{"system": OVERRIDE_SYSTEM, "code": c, "display": _REASONS[c]} for c in codes]
-
-
+TOP_N = 3
 STRATEGY_LABEL = {
-    "retreat-same-class": "Retreat within the same drug class",
-    "switch-class": "Switch drug class",
-    "novel-mechanism": "Move to a new mechanism of action",
+    "retreat-same-class": "retreat within the same drug class",
+    "switch-class": "switch drug class",
+    "novel-mechanism": "move to a new mechanism of action",
 }
-TIMING_INDICATOR = {"clinical": "critical", "biochemical": "warning", "suspected": "info"}
+STRATEGY_WHY = {
+    "retreat-same-class": "Lenalidomide exposed, not refractory, with a durable response: retreatment within the "
+                          "IMiD class is reasonable (DRd, KRd, IRd; also ERd).",
+    "switch-class": "Refractory to lenalidomide, or its response was not durable: a proteasome-inhibitor-based, "
+                    "anti-CD38-containing triplet; pomalidomide-based options are next-generation IMiD retreatment.",
+    "novel-mechanism": "Triple-class refractory, or triple-class exposed after 3 or more lines: new mechanisms "
+                       "(BCMA or GPRC5D-directed therapy, selinexor, belantamab combinations).",
+}
+HIGH_RISK_FEATURES = {
+    "circulating-plasma-cells": "circulating plasma cells",
+    "extramedullary": "extramedullary disease",
+    "heavy-marrow-infiltration": f"marrow infiltration >= {HEAVY_MARROW_INFILTRATION_PCT:g}% plasma cells",
+    "high-risk-cytogenetics": "high-risk cytogenetics",
+    "relapse-on-therapy": "relapse while on therapy",
+    "early-first-relapse": f"first relapse within {EARLY_FIRST_RELAPSE_MONTHS:g} months of diagnosis",
+    "rising-b2m": f"beta-2 microglobulin >= {RISING_B2M_RELATIVE:.0%} above the start of the line",
+}
+CYTOGENETICS = {"del17p": "del(17p)", "gain1q": "gain 1q", "del1p": "del(1p)"}
+CAUTIONS = {
+    "carfilzomib-cardiac": "heart failure or cardiac disease: carfilzomib can be cardiotoxic",
+    "neuropathy": "existing neuropathy: bortezomib, thalidomide and ixazomib can worsen it",
+    "renal-dose-adjust": "eGFR < 60: lenalidomide and pomalidomide need a renal dose adjustment",
+    "renal-severe": "eGFR < 30: lenalidomide needs a major dose reduction",
+    "vte-prophylaxis": "previous venous thromboembolism: thromboprophylaxis is required",
+}
+CAUTION_DRUGS = {"carfilzomib-cardiac": {"carfilzomib"}, "neuropathy": {"bortezomib", "thalidomide", "ixazomib"},
+                 "renal-dose-adjust": {"lenalidomide", "pomalidomide"}, "renal-severe": {"lenalidomide", "pomalidomide"},
+                 "vte-prophylaxis": {"thalidomide", "lenalidomide", "pomalidomide"}}
+# Key toxicity of a regimen, by the first of its drugs' classes found in this order (the
+# review's safety sections and Table 1).
+TOXICITY = (
+    ("BCMA-CAR-T", "CRS, neurotoxicity and infection (KarMMa-3, ide-cel: CRS 88%, neurotoxicity 15%, "
+                   "infection 58%)"),
+    ("BCMA-bispecific", f"CRS and infection (MajesTEC-1, teclistamab: infection 76.4%, 13% died of grade 5 "
+                        f"infection); IVIG when IgG < {IVIG_IGG_G_L:g} g/L"),
+    ("GPRC5D-bispecific", f"CRS and infection; IVIG when IgG < {IVIG_IGG_G_L:g} g/L"),
+    ("BCMA-ADC", "ocular toxicity (keratopathy)"),
+    ("XPO1", "nausea, fatigue and cytopenias"),
+)
+DRUG_TOXICITY = (
+    ("carfilzomib", "cardiotoxicity"),
+    ("bortezomib", "peripheral neuropathy"),
+    ("ixazomib", "peripheral neuropathy"),
+    ("thalidomide", "peripheral neuropathy and thromboembolism"),
+    ("lenalidomide", "cytopenias and thromboembolism (thromboprophylaxis)"),
+    ("pomalidomide", "cytopenias and thromboembolism (thromboprophylaxis)"),
+)
 
 
-def _guidance(assessment: dict) -> dict:
-    return assessment.get("guidance") or {}
-
-
-def _closing(assessment: dict, source: str, advisory: str) -> list[str]:
-    """The tail both guidance cards share: what was assumed, unusable data, source, advisory."""
-    assumed = list(_guidance(assessment).get("assumptions") or [])
-    gaps = assessment.get("dataGaps") or []
-    parts = []
-    if assumed:
-        parts.append("**Assumed where data were missing:**\n" + md_list(assumed))
-    if gaps:
-        parts.append("**Data that could not be used:**\n" + md_list(gaps, limit=6))
-    return parts + [f"Source: {source}", f"_{advisory}_"]
-
-
-def timing_card(assessment: dict) -> dict | None:
-    timing = assessment.get("timing")
-    if timing not in ("treat-now", "confirm"):
-        return None
+def _timing_lines(assessment: dict) -> tuple[str, list[str]]:
+    """(short phrase for the summary, lines for the detail)."""
     status = (assessment.get("relapse") or {}).get("status")
-    g = _guidance(assessment).get("timing") or {}
-    features = g.get("highRiskRelapseFeatures") or []
-    if timing == "confirm":
-        summary = "Possible progression: repeat the paraprotein / light-chain test before deciding on treatment"
-    elif status == "clinical":
-        summary = "Clinical relapse: start relapse treatment now"
-    elif g.get("surveillance") == "unsafe":
-        named = ", ".join(f.replace("-", " ") for f in features)
-        summary = f"Biochemical relapse: treat now; surveillance unsafe ({named})"
-    else:
-        summary = "Biochemical relapse: start treatment now (default); close surveillance if the patient prefers"
-    parts = [f"**Timing: {timing}**", md_list(g.get("reasons") or [])]
+    features = (assessment.get("risk") or {}).get("highRiskRelapseFeatures") or []
+    named = join_and([HIGH_RISK_FEATURES.get(f, "a high-risk feature") for f in features])
+    if status == "clinical":
+        return "treat now", ["Clinical relapse: start treatment now."]
     if features:
-        parts.append("**High-risk relapse features:** " + ", ".join(f.replace("-", " ") for f in features))
-    parts += _closing(assessment, f"{REVIEW_2025}, 'When should this patient begin treatment' and key "
-                      "recommendations 1 and 4.", "Advisory only: the service does not order treatment.")
-    return make_card(
-        summary=summary,
-        indicator=TIMING_INDICATOR.get(status, "info"),
-        topic="treatment-timing",
-        source_label=REVIEW_SOURCE["label"],
-        source_url=REVIEW_SOURCE["url"],
-        detail="\n\n".join(p for p in parts if p),
-        override_reasons=override_reasons("patient-preference", "clinical-judgement", "data-incomplete"),
-    )
+        return "treat now", [f"Start treatment now. Close surveillance is not safe: {named}."]
+    return "treat now or close surveillance", [
+        "Starting treatment now is the default (EMN: a biochemical relapse is a non-aggressive clinical relapse). "
+        "Close surveillance of M-protein, free light chains and imaging is an alternative if the patient prefers it: "
+        "no high-risk relapse feature on record."]
 
 
-def _evidence_text(r: dict) -> str:
-    items = []
-    for e in r.get("evidenceDetail") or [{"trial": t, "figures": None, "note": None} for t in r.get("evidence", [])]:
-        if e.get("figures"):
-            items.append(f"{e['trial']}: {e['figures']}")
-        else:
-            items.append(f"{e['trial']} (no figures in the review)")
-    return "; ".join(items)
-
-
-def _cell(text) -> str:
-    return str(text or "–").replace("|", "/").replace("\n", " ")
-
-
-def regimen_table(regimens: list[dict], limit: int = 12) -> str:
-    rows = ["| # | Regimen | Evidence (as the review reports it) | Cautions | Warning |", "|---|---|---|---|---|"]
-    for i, r in enumerate(regimens[:limit], 1):
-        name = f"**{r['code']}** ({', '.join(r['drugs'])})"
-        rows.append(f"| {i} | {_cell(name)} | {_cell(_evidence_text(r))} | {_cell(', '.join(r.get('cautions') or []))} "
-                    f"| {_cell(r.get('warning'))} |")
-    if len(regimens) > limit:
-        rows.append(f"| | … and {len(regimens) - limit} more | | | |")
-    return "\n".join(rows)
-
-
-def options_card(assessment: dict) -> dict | None:
-    regimens = assessment.get("regimens") or []
-    strategy = assessment.get("strategy")
-    if assessment.get("timing") != "treat-now" or strategy not in STRATEGY_LABEL:
-        return None
-    g = _guidance(assessment)
-    top = [r["code"] for r in regimens[:3]]
-    label = STRATEGY_LABEL[strategy]
-    if top:
-        listed = ", ".join(top[:-1]) + " or " + top[-1] if len(top) > 1 else top[0]
-        # The ranking may put other-class regimens first (high-risk disease: anti-CD38 triplets,
-        # section 7); say why, so the strategy and the list never read as a contradiction.
-        high_risk = any("high-risk" in " ".join(r.get("rationale") or []) for r in regimens[:3])
-        summary = f"{label}; top options: {listed}" + (" (anti-CD38 first: high-risk disease)" if high_risk else "")
+def _lenalidomide_line(info: dict) -> str:
+    signal = "met" if info.get("retreatmentSignal") else "not met"
+    state = "refractory" if info.get("refractory") else "not refractory"
+    if info.get("active"):
+        taken = f"taken for {months(info.get('monthsOnDrug'))}, still on it"
     else:
-        summary = f"{label}: no listed regimen fits this patient; review options with the myeloma team"
-    warned_first = bool(regimens) and bool(regimens[0].get("warning"))
-    parts = [f"**Strategy: {strategy}**", md_list((g.get("strategy") or {}).get("reasons") or [])]
-    intensity = g.get("intensity") or {}
-    if intensity.get("reduced"):
-        parts.append(f"**Intensity reduced:** {intensity.get('reason')}")
+        last = f", last dose {day(info['lastDose'])}" if info.get("lastDose") else ""
+        taken = f"{months(info.get('monthsOnDrug'))} on it{last}, {months(info.get('monthsSinceLastDose'))} since"
+    return (f"Lenalidomide: {state}; {taken}. Retreatment signal (> {RETREAT_MONTHS_ON_DRUG:g} months "
+            f"on the drug or > {RETREAT_MONTHS_SINCE_LAST_DOSE:g} months since it; Goel 2024, retrospective): {signal}.")
+
+
+def _strategy_lines(assessment: dict) -> list[str]:
+    strategy = assessment.get("strategy")
+    drugs = assessment.get("drugs") or {}
+    lines = [STRATEGY_WHY.get(strategy, "")]
+    refractory = [d for d, i in drugs.items() if i.get("refractory")]
+    exposure = prior_lines_text(assessment.get("priorLines"))
+    if assessment.get("tripleClassExposed"):
+        exposure += "; triple-class exposed"
+    if refractory:
+        exposure += "; refractory to " + drug_names(refractory)
+    else:
+        exposure += "; not refractory to any drug given"
+    lines.append(exposure + ".")
+    if "lenalidomide" in drugs:
+        lines.append(_lenalidomide_line(drugs["lenalidomide"]))
+    risk = assessment.get("risk") or {}
+    trend = risk.get("b2mTrend")
+    if trend == "rising":
+        lines.append("Beta-2 microglobulin rising since the start of the line: favours switching class.")
+    elif trend == "stable":
+        lines.append("Beta-2 microglobulin stable.")
+    cyto = [CYTOGENETICS.get(c, c) for c in risk.get("highRiskCytogenetics") or []]
+    if cyto or risk.get("riss") == "III":
+        what = join_and(cyto + (["R-ISS III"] if risk.get("riss") == "III" else []))
+        lines.append(f"High-risk disease ({what}): anti-CD38-containing regimens first, new mechanisms brought forward.")
+    fit = assessment.get("fitness") or {}
+    frailty = fit.get("frailty")
+    ecog = f"ECOG {fit['ecog']}" if fit.get("ecog") is not None else "ECOG not recorded"
+    age = f"age {fit['age']}" if fit.get("age") is not None else "age not known"
+    if frailty == "unknown":
+        lines.append(f"Fitness could not be judged ({age}, {ecog}): treated as not frail.")
+    else:
+        lines.append(f"Fitness: {frailty} ({age}, {ecog}).")
+    if ((assessment.get("guidance") or {}).get("intensity") or {}).get("reduced"):
+        lines.append("Reduced intensity: doublets first; no CAR-T or bispecific antibody.")
+    return [line for line in lines if line]
+
+
+def _evidence(regimen: dict) -> str:
+    details = regimen.get("evidenceDetail") or [{"trial": t, "figures": None} for t in regimen.get("evidence") or []]
+    if not details:
+        return "no trial named in the review"
+    first = details[0]
+    if not first.get("figures"):
+        return f"{first['trial']} (the review gives no figures)"
+    figures = "; ".join(f.strip() for f in str(first["figures"]).split(";")[:2])
+    return f"{first['trial']}: {figures}"
+
+
+def _toxicity(regimen: dict) -> str | None:
+    drugs = regimen.get("drugs") or []
+    classes = [drug_class(d) for d in drugs]
+    for cls, text in TOXICITY:
+        if cls in classes:
+            return text
+    found = [text for d, text in DRUG_TOXICITY if d in drugs]
+    return "; ".join(dict.fromkeys(found)) or None
+
+
+def _caution(regimen: dict, assessment: dict) -> str | None:
+    drugs = set(regimen.get("drugs") or [])
+    info = assessment.get("drugs") or {}
+    notes = []
+    for d in sorted(drugs):
+        if (info.get(d) or {}).get("refractory"):
+            notes.append(f"refractory to {drug_name(d)}, kept because its retreatment signal holds "
+                         "(Goel 2024, retrospective)")
+    refractory_classes = {i.get("class") for i in info.values() if i.get("refractory")}
+    for d in sorted(drugs):
+        cls = drug_class(d)
+        if cls in refractory_classes and not (info.get(d) or {}).get("refractory") and cls != "corticosteroid":
+            notes.append(f"disease refractory to another {class_name(cls)}")
+    for c in regimen.get("cautions") or []:
+        if CAUTION_DRUGS.get(c, set()) & drugs:
+            notes.append(CAUTIONS.get(c, "a comorbidity caution applies"))
+    return "; ".join(dict.fromkeys(notes)) or None
+
+
+def regimen_line(regimen: dict, assessment: dict) -> str:
+    """"**DRd** (daratumumab, lenalidomide, dexamethasone). POLLUX: ORR 93% vs 76% (Rd). Key
+    toxicity: ... Caution: ..." (one line)."""
+    drugs = regimen.get("drugs") or []
+    names = drugs[0].replace("-", " ") if len(drugs) == 1 else ", ".join(drug_name(d) for d in drugs)
+    parts = [f"**{regimen['code']}** ({names}). {_evidence(regimen)}."]
+    tox = _toxicity(regimen)
+    if tox:
+        parts.append(f"Key toxicity: {tox}.")
+    caution = _caution(regimen, assessment)
+    if caution:
+        parts.append(f"Caution: {caution}.")
+    return " ".join(parts)
+
+
+def strategy_phrase(assessment: dict) -> str:
+    phrase = STRATEGY_LABEL.get(assessment.get("strategy"), "")
+    if ((assessment.get("guidance") or {}).get("intensity") or {}).get("reduced"):
+        phrase += " at reduced intensity: doublets first"
+    return phrase
+
+
+def top_codes(assessment: dict, n: int = TOP_N) -> list[str]:
+    return [r["code"] for r in (assessment.get("regimens") or [])[:n]]
+
+
+def relapse_card(assessment: dict, *, config=None, link: dict | None = None) -> dict:
+    """The main card of a relapse (timing `treat-now`)."""
+    status = (assessment.get("relapse") or {}).get("status")
+    regimens = assessment.get("regimens") or []
+    timing_short, timing_lines = _timing_lines(assessment)
+    top = top_codes(assessment)
+    if top:
+        options = f"{strategy_phrase(assessment)}: {join_and(top, 'or')}"
+    else:
+        options = "no listed regimen fits: discuss at the myeloma MDT"
+    summary = f"{verdict_summary(assessment)}: {timing_short}; {options}"
+    parts = ["**" + verdict_summary(assessment) + "** (IMWG)\n" + md_list(verdict_lines(assessment)),
+             "**When to treat:** " + " ".join(timing_lines)]
+    if assessment.get("strategy") in STRATEGY_LABEL:
+        parts.append(f"**Strategy: {strategy_phrase(assessment)}**\n" + md_list(_strategy_lines(assessment)))
     if regimens:
-        parts.append("**Ranked options** (best first):\n\n" + regimen_table(regimens))
-    excluded = g.get("excludedRegimens") or []
-    if excluded:
-        parts.append("**Not offered:**\n" + md_list([f"{e['code']}: {e['reason']}" for e in excluded]))
-    parts += _closing(assessment, f"{REVIEW_2025} (Figure 2, key recommendations 2 and 3, trial results as "
-                      "reported there).", "Advisory only: choose with the patient and the myeloma MDT; the "
-                      "service does not order.")
+        lines = [f"{i}. {regimen_line(r, assessment)}" for i, r in enumerate(regimens[:TOP_N], 1)]
+        parts.append("**Leading options** (best first; trial figures as the review reports them):\n" + "\n".join(lines))
+        rest = len(regimens) - TOP_N
+        not_offered = len(assessment.get("notOffered") or (assessment.get("guidance") or {}).get("excludedRegimens") or [])
+        more = []
+        if rest > 0:
+            more.append(f"{rest} further ranked option{'s' if rest != 1 else ''}")
+        if not_offered:
+            more.append(f"{not_offered} not offered, with the reason")
+        if more and link:
+            parts.append(f"{join_and(more).capitalize()}: open the relapse timeline app (link below).")
+    parts += [data_note(assessment), f"Source: {REVIEW_SHORT}; IMWG criteria (Kumar et al. 2016).", ADVISORY]
     return make_card(
-        summary=summary,
-        indicator="warning" if warned_first else "info",
-        topic="treatment-options",
-        source_label=REVIEW_SOURCE["label"],
-        source_url=REVIEW_SOURCE["url"],
-        detail="\n\n".join(p for p in parts if p),
-        override_reasons=override_reasons("clinical-judgement", "patient-preference", "data-incomplete"),
+        summary=summary, indicator="critical" if status == "clinical" else "warning", topic="relapse-treatment",
+        source=REVIEW, detail="\n\n".join(p for p in parts if p),
+        override_reason_codes=("patient-preference", "clinical-judgement", "data-incomplete"),
+        links=[link] if link else None, config=config,
     )
 
-
-def render(assessment: dict, *, config=None) -> list[dict]:
-    return [c for c in (timing_card(assessment), options_card(assessment)) if c]

@@ -268,3 +268,14 @@ def drug_class(drug: str) -> str | None:
 def drug_keys() -> list[str]:
     """Every drug key the terminology knows (assessment-contract.md names)."""
     return list(tables().drugs)
+
+
+@lru_cache(maxsize=None)
+def drug_ingredient_coding(key: str) -> dict | None:
+    """The verified RxNorm ingredient (IN) Coding of a contract drug key, for a draft
+    MedicationRequest a card suggests; None when no verified ingredient code is known."""
+    entry = _load("drugs.json")["drugs"].get(key) or {}
+    for c in entry.get("rxnorm", []):
+        if c.get("tty") == "IN" and c.get("status") == "verified":
+            return {"system": RXNORM, "code": c["code"], "display": key.replace("-", " ")}
+    return None

@@ -63,7 +63,7 @@ def advise(assessment: dict, record: PatientRecord, as_of: date) -> dict:
             "excludedRegimens": excluded,
             "investigations": investigations,
             "investigationStatus": investigation_status(checked),
-            "safety": [{"code": s["code"], "reason": s["reason"], "drugs": s["drugs"]} for s in safety],
+            "safety": [{k: v for k, v in s.items() if k != "assumptions"} for s in safety],
             "assumptions": assumptions,
         },
     }

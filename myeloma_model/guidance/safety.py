@@ -65,6 +65,10 @@ def ivig_indicated(assessment: dict, record: PatientRecord, as_of: date) -> dict
                   + ": IVIG prophylaxis is recommended.",
         "assumptions": [RECURRENT_ASSUMPTION] if recurrent else [],
         "drugs": names,
+        # values for the card layer's wording
+        "igg": {"value": latest.value, "unit": "g/L", "date": latest.when.isoformat()} if low_igg else None,
+        "infections": len(infections) if recurrent else 0,
+        "infectionsSince": infections[0].isoformat() if recurrent else None,
     }
 
 
