@@ -93,7 +93,7 @@ def _order_suggestions(finding, assessment: dict, patient_id: str, order_ref: st
     if finding.indicator != "warning" or not order_ref:
         return []
     name = drug_name(finding.drug)
-    delete = {"type": "delete", "description": f"Remove the draft {name} order", "resourceId": [order_ref]}
+    delete = {"type": "delete", "description": f"Remove the draft {name} order", "resourceId": order_ref}
     out = [{"label": f"Remove the draft {name} order", "uuid": str(uuid.uuid4()), "actions": [delete]}]
     alt = _alternative(assessment, finding.drug) if finding.kind == "refractory" else None
     if alt:

@@ -27,6 +27,9 @@ STRATEGY_LABEL = {
     "switch-class": "switch drug class",
     "novel-mechanism": "move to a new mechanism of action",
 }
+STRATEGY_SHORT = {"retreat-same-class": "retreat within the class", "switch-class": "switch class",
+                  "novel-mechanism": "new mechanism"}
+REDUCED = " at reduced intensity: doublets first"
 STRATEGY_WHY = {
     "retreat-same-class": "Lenalidomide exposed, not refractory, with a durable response: retreatment within the "
                           "IMiD class is reasonable (DRd, KRd, IRd; also ERd).",
@@ -85,7 +88,7 @@ def _timing_lines(assessment: dict) -> tuple[str, list[str]]:
         return "treat now", ["Clinical relapse: start treatment now."]
     if features:
         return "treat now", [f"Start treatment now. Close surveillance is not safe: {named}."]
-    return "treat now or close surveillance", [
+    return "treat now (or close surveillance)", [
         "Starting treatment now is the default (EMN: a biochemical relapse is a non-aggressive clinical relapse). "
         "Close surveillance of M-protein, free light chains and imaging is an alternative if the patient prefers it: "
         "no high-risk relapse feature on record."]
@@ -196,10 +199,11 @@ def regimen_line(regimen: dict, assessment: dict) -> str:
     return " ".join(parts)
 
 
-def strategy_phrase(assessment: dict) -> str:
-    phrase = STRATEGY_LABEL.get(assessment.get("strategy"), "")
+def strategy_phrase(assessment: dict, short: bool = False) -> str:
+    labels = STRATEGY_SHORT if short else STRATEGY_LABEL
+    phrase = labels.get(assessment.get("strategy"), "")
     if ((assessment.get("guidance") or {}).get("intensity") or {}).get("reduced"):
-        phrase += " at reduced intensity: doublets first"
+        phrase += REDUCED
     return phrase
 
 
@@ -213,11 +217,17 @@ def relapse_card(assessment: dict, *, config=None, link: dict | None = None) -> 
     regimens = assessment.get("regimens") or []
     timing_short, timing_lines = _timing_lines(assessment)
     top = top_codes(assessment)
-    if top:
-        options = f"{strategy_phrase(assessment)}: {join_and(top, 'or')}"
-    else:
-        options = "no listed regimen fits: discuss at the myeloma MDT"
-    summary = f"{verdict_summary(assessment)}: {timing_short}; {options}"
+    summary = ""
+    # the longest wording that fits 140 characters: full strategy name, then the short one,
+    # then the timing without the surveillance alternative
+    for short, timing in ((False, timing_short), (True, timing_short), (True, "treat now")):
+        if top:
+            options = f"{strategy_phrase(assessment, short)}: {join_and(top, 'or')}"
+        else:
+            options = "no listed regimen fits: discuss at the myeloma MDT"
+        summary = f"{verdict_summary(assessment)}: {timing}; {options}"
+        if len(summary) < 140:
+            break
     parts = ["**" + verdict_summary(assessment) + "** (IMWG)\n" + md_list(verdict_lines(assessment)),
              "**When to treat:** " + " ".join(timing_lines)]
     if assessment.get("strategy") in STRATEGY_LABEL:

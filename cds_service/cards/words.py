@@ -97,6 +97,10 @@ RECORD_TERMS = {
     "ldh": "LDH", "igg": "IgG", "iga": "IgA", "igm": "IgM", "egfr": "eGFR", "marrow_plasma_cells": "marrow plasma cells",
     "haemoglobin": "haemoglobin", "calcium": "calcium", "creatinine": "creatinine", "albumin": "albumin",
     "platelets": "platelets", "neutrophils": "neutrophils",
+    # prefetch keys, in data gaps about whole categories
+    "medicationStatements": "medication statements", "medicationRequests": "medication requests",
+    "medicationAdministrations": "medication administrations", "diagnosticReports": "diagnostic reports",
+    "conditions": "conditions", "observations": "observations", "procedures": "procedures",
 }
 _RESOURCE_REF = re.compile(r"\b(?:Observation|Condition|Medication\w*|Procedure|DiagnosticReport|Patient|ServiceRequest)"
                            r"/[A-Za-z0-9.\-]+:?\s*")

@@ -1,5 +1,6 @@
-"""Guidance cards (timing, options, investigations, safety): CDS Hooks 2.0 shape, topics, sources,
-override reasons, draft ServiceRequests validated as FHIR R4B."""
+"""Guidance cards (relapse card, investigations order set, safety): CDS Hooks 2.0 shape, topics
+in the service's code system, sources, override reasons, draft ServiceRequests validated as
+FHIR R4B and coded."""
 from __future__ import annotations
 
 from datetime import date
@@ -8,13 +9,16 @@ import pytest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from cds_service.cards import render_patient_view
-from cds_service.cards.common import TOPIC_SYSTEM
+from cds_service.cards.codes import DEFAULT_BASE
+from cds_service.config import Config
 from myeloma_model.guidance import advise
-from myeloma_model.records import InvestigationRecord, PatientRecord
+from myeloma_model.records import EcogScore, InvestigationRecord, LabResult, PatientRecord
 from tests.guidance.helpers import assessment, drug, len_durable, len_refractory, triple_class_refractory
 from tests.schema_assert import assert_cds_response
 
 AS_OF = date(2024, 7, 1)
+TOPIC_SYSTEM = DEFAULT_BASE + "/codesystem/card-topic"
+OVERRIDE_SYSTEM = DEFAULT_BASE + "/codesystem/override-reason"
 
 
 def full(a: dict, record: PatientRecord | None = None) -> dict:
@@ -23,8 +27,8 @@ def full(a: dict, record: PatientRecord | None = None) -> dict:
     return a
 
 
-def cards_for(a, record=None):
-    return render_patient_view(full(a, record))
+def cards_for(a, record=None, config=None):
+    return render_patient_view(full(a, record), config=config)
 
 
 def by_topic(cards):
@@ -35,122 +39,102 @@ def by_topic(cards):
 
 
 @pytest.mark.parametrize("make", [len_durable, len_refractory, triple_class_refractory])
-def test_cards_validate_and_each_has_topic_source_url_and_override_reasons(make):
+def test_relapse_gets_the_relapse_and_investigations_cards_in_the_services_code_systems(make):
     cards = cards_for(make())
     assert_cds_response({"cards": cards})
-    topics = by_topic(cards)
-    assert {"relapse-status", "treatment-timing", "treatment-options", "investigations"} <= set(topics)
+    assert [c["source"]["topic"]["code"] for c in cards] == ["relapse-treatment", "investigations"]
     for c in cards:
         assert c["source"]["topic"]["system"] == TOPIC_SYSTEM
-        assert c["source"]["url"].startswith("https://")
+        assert c["source"]["url"] == "https://www.rdm.ox.ac.uk/publications/2102870"
         assert len(c["summary"]) < 140
-        if c["source"]["topic"]["code"] != "relapse-status":
-            assert c["overrideReasons"] and all({"system", "code", "display"} <= set(o) for o in c["overrideReasons"])
+        assert c["overrideReasons"] and {o["system"] for o in c["overrideReasons"]} == {OVERRIDE_SYSTEM}
 
 
-def test_options_card_shows_strategy_reasons_regimens_evidence_and_exclusions():
-    a = full(len_refractory(cautions=["carfilzomib-cardiac"]))
-    card = by_topic(render_patient_view(a))["treatment-options"][0]
-    assert card["summary"].startswith("Switch drug class; top options: DVd")
-    assert "high-risk" not in card["summary"]
+def test_code_systems_follow_the_public_base_url():
+    cards = cards_for(len_durable(), config=Config(public_base_url="https://cds.hospital.test"))
+    assert cards[0]["source"]["topic"]["system"] == "https://cds.hospital.test/codesystem/card-topic"
+    assert cards[0]["links"][0]["url"] == "https://cds.hospital.test/app/launch"
+
+
+def test_relapse_card_shows_strategy_reasons_regimens_evidence_and_cautions():
+    card = cards_for(len_refractory(cautions=["carfilzomib-cardiac"]))[0]
+    assert "switch drug class: DVd" in card["summary"]
     d = card["detail"]
-    assert "Refractory to: lenalidomide" in d
+    assert "refractory to lenalidomide" in d
     assert "CASTOR: ORR 84% vs 63% (Vd)" in d
-    assert "CANDOR (no figures in the review)" in d
-    assert "carfilzomib-cardiac" in d
-    assert "DRd: refractory to lenalidomide" in d  # not offered, with the reason
+    assert "CANDOR (the review gives no figures)" in d
+    assert "heart failure or cardiac disease: carfilzomib can be cardiotoxic" in d
+    assert "carfilzomib-cardiac" not in d
 
 
-def test_options_card_summary_says_why_other_class_regimens_lead_a_retreatment_for_high_risk():
-    standard = by_topic(cards_for(len_durable(riss="II")))["treatment-options"][0]["summary"]
-    high_risk = by_topic(cards_for(len_durable(hrc=["gain1q"])))["treatment-options"][0]["summary"]
-    assert standard.startswith("Retreat within the same drug class; top options: DRd")
-    assert "high-risk" not in standard
-    assert high_risk.endswith("(anti-CD38 first: high-risk disease)")
+def test_relapse_card_timing_wording_and_indicator():
+    card = cards_for(len_durable())[0]
+    assert card["indicator"] == "warning" and "treat now (or close surveillance)" in card["summary"]
+    card = cards_for(len_durable(features=["extramedullary"]))[0]
+    assert "Close surveillance is not safe: extramedullary disease" in card["detail"]
+    card = cards_for(len_durable(status="clinical", crab=["anaemia"]))[0]
+    assert card["indicator"] == "critical" and card["summary"].startswith("Clinical relapse since 1 Jun 2024")
 
 
-def test_options_card_is_a_warning_when_the_best_option_carries_a_warning():
-    a = full(len_durable(age=85))  # frail: doublets first (no warning), so still info
-    assert by_topic(render_patient_view(a))["treatment-options"][0]["indicator"] == "info"
-    b = full(assessment(drug("lenalidomide", refractory=True, on=40.0, off=1.0), drug("bortezomib", refractory=True,
-                        on=40.0, off=1.0), drug("carfilzomib", refractory=True, on=40.0, off=1.0), prior_lines=2))
-    regs = b["regimens"]
-    assert regs and regs[0]["warning"]
-    assert by_topic(render_patient_view(b))["treatment-options"][0]["indicator"] == "warning"
+def test_frail_patient_strategy_is_named_at_reduced_intensity():
+    card = cards_for(len_durable(age=85))[0]
+    assert "at reduced intensity: doublets first" in card["summary"]
 
 
-def test_timing_card_indicator_and_surveillance_wording():
-    t = by_topic(cards_for(len_durable()))["treatment-timing"][0]
-    assert t["indicator"] == "warning" and "surveillance" in t["summary"]
-    t = by_topic(cards_for(len_durable(features=["extramedullary"])))["treatment-timing"][0]
-    assert "unsafe" in t["summary"] and "extramedullary" in t["detail"]
-    t = by_topic(cards_for(len_durable(status="clinical", crab=["anaemia"])))["treatment-timing"][0]
-    assert t["indicator"] == "critical"
+def test_suspected_relapse_gets_one_card_and_no_options():
+    cards = cards_for(len_durable(status="suspected"))
+    assert [c["source"]["topic"]["code"] for c in cards] == ["relapse-status"]
+    assert cards[0]["indicator"] == "info" and "Leading options" not in cards[0].get("detail", "")
 
 
-def test_suspected_relapse_gets_a_confirm_card_and_no_options():
-    topics = by_topic(cards_for(len_durable(status="suspected")))
-    assert topics["treatment-timing"][0]["indicator"] == "info"
-    assert "treatment-options" not in topics and "investigations" not in topics
+def test_no_relapse_no_cards():
+    assert cards_for(len_durable(status="none")) == []
 
 
-def test_no_relapse_no_guidance_cards():
-    topics = by_topic(cards_for(len_durable(status="none")))
-    assert set(topics) == {"relapse-status"}
-
-
-def test_investigation_suggestions_create_valid_draft_service_requests():
-    cards = cards_for(len_durable())
-    card = by_topic(cards)["investigations"][0]
-    assert card["selectionBehavior"] == "any"
-    a = full(len_durable())
-    assert len(card["suggestions"]) == len(a["missingInvestigations"])
-    uuids = set()
-    for s in card["suggestions"]:
-        uuids.add(s["uuid"])
-        (action,) = s["actions"]
+def test_investigations_are_one_order_set_of_valid_coded_draft_service_requests():
+    card = by_topic(cards_for(len_durable()))["investigations"][0]
+    (suggestion,) = card["suggestions"]
+    assert suggestion["uuid"] and suggestion["label"].startswith("Order the pre-treatment tests")
+    codes = []
+    for action in suggestion["actions"]:
         assert action["type"] == "create" and action["description"]
         res = action["resource"]
         ServiceRequest.model_validate(res)  # FHIR R4B validation
         assert res["status"] == "draft" and res["intent"] == "proposal"
         assert res["subject"] == {"reference": "Patient/p1"}
-    assert len(uuids) == len(card["suggestions"])
+        (coding,) = res["code"]["coding"]
+        assert coding["system"] in ("http://loinc.org", "http://snomed.info/sct")
+        assert res["reasonCode"][0]["text"]
+        codes.append(coding["code"])
+    assert len(codes) == len(set(codes))
+    # nothing on record: free light chains as kappa AND lambda, PT AND aPTT, FBC as its tests
+    assert {"36916-5", "33944-0", "5902-2", "3173-2", "718-7", "777-3"} <= set(codes)
+    assert "89247-1" not in codes  # ECOG is an assessment, never an order
+    assert "ECOG" in card["summary"] and "at the visit" in card["summary"]
+    assert "Peripheral neuropathy examination" not in str(suggestion)
 
 
-def test_service_requests_carry_loinc_where_one_exists_else_text_only():
-    from fhir_mappings.terminology import investigation_coding
-
-    card = by_topic(cards_for(len_durable()))["investigations"][0]
-    seen_text_only = seen_coded = False
-    for s in card["suggestions"]:
-        res = s["actions"][0]["resource"]
-        code = s["actions"][0]["description"].rsplit("(", 1)[1].split(")")[0]
-        expected = investigation_coding(code)
-        if expected:
-            assert res["code"]["coding"] == [expected]
-            seen_coded = True
-        else:
-            assert "coding" not in res["code"] and res["code"]["text"]
-            seen_text_only = True
-    assert seen_coded
+def test_igg_is_ordered_before_car_t_or_a_bispecific():
+    card = by_topic(cards_for(triple_class_refractory()))["investigations"][0]
+    codes = {a["resource"]["code"]["coding"][0]["code"] for a in card["suggestions"][0]["actions"]}
+    assert "2465-3" in codes
 
 
 def test_investigations_card_disappears_when_everything_is_current():
     from myeloma_model.guidance.investigations import TESTS
-    from myeloma_model.records import EcogScore, LabResult
 
     rec = PatientRecord("p1", in_scope=True, investigations=[InvestigationRecord(t.code, AS_OF) for t in TESTS],
                         ecog=[EcogScore(1, AS_OF)])
     for analyte in ("haemoglobin", "serum_m_protein", "kappa_flc", "creatinine", "b2m", "albumin", "urine_m_protein",
-                    "marrow_plasma_cells"):
+                    "marrow_plasma_cells", "igg"):
         rec.labs[analyte] = [LabResult(analyte, 1.0, AS_OF)]
     assert "investigations" not in by_topic(cards_for(len_durable(), rec))
 
 
-def test_safety_cards_are_warnings():
+def test_safety_card_only_with_a_finding():
     a = assessment(drug("daratumumab", active=True), drug("lenalidomide", refractory=True, active=True, signal=False))
     safety = by_topic(cards_for(a))["safety"]
-    assert [c["indicator"] for c in safety] == ["warning"]
+    assert len(safety) == 1
     assert "blood group" in safety[0]["summary"]
     rec = PatientRecord("p1", in_scope=True, investigations=[InvestigationRecord("blood-group", date(2020, 1, 1))])
     assert "safety" not in by_topic(cards_for(a, rec))
