@@ -13,10 +13,10 @@ from __future__ import annotations
 import uuid
 
 from cds_service.cards.common import ADVISORY, REVIEW, REVIEW_SHORT, make_card, md_list
-from cds_service.cards.investigations import LABELS, SHORT, order_set_suggestion, prerequisite_lines
+from cds_service.cards.investigations import LABELS, SHORT, order_set_suggestion, orderable, prerequisite_lines
 from cds_service.cards.treatment import CAUTION_DRUGS, CAUTIONS
 from cds_service.cards.words import class_name, drug_name, drug_names, join_and, months
-from fhir_mappings.terminology import drug_ingredient_coding
+from fhir_mappings.terminology import drug_ingredient_coding, investigation_is_assessment
 from myeloma_model.drug_classes import drug_class
 from myeloma_model.thresholds import REFRACTORY_WINDOW_DAYS, RETREAT_MONTHS_ON_DRUG, RETREAT_MONTHS_SINCE_LAST_DOSE
 
@@ -36,8 +36,12 @@ def _alternative(assessment: dict, drug: str) -> dict | None:
 
 def _time_line(drug: str, info: dict) -> str:
     signal = "met" if info.get("retreatmentSignal") else "not met"
-    return (f"{months(info.get('monthsOnDrug')).capitalize()} on {drug_name(drug)}, "
-            f"{months(info.get('monthsSinceLastDose'))} since the last dose; the retreatment signal "
+    if info.get("active"):
+        taken = f"{months(info.get('monthsOnDrug')).capitalize()} on {drug_name(drug)}, still taking it"
+    else:
+        taken = (f"{months(info.get('monthsOnDrug')).capitalize()} on {drug_name(drug)}, "
+                 f"{months(info.get('monthsSinceLastDose'))} since the last dose")
+    return (f"{taken}; the retreatment signal "
             f"(> {RETREAT_MONTHS_ON_DRUG:g} months on it or > {RETREAT_MONTHS_SINCE_LAST_DOSE:g} months since it; "
             f"Goel 2024, retrospective) is {signal}.")
 
@@ -72,8 +76,18 @@ def _comorbidity_text(finding, assessment: dict) -> tuple[str, list[str]]:
 
 def _prerequisite_text(finding, assessment: dict) -> tuple[str, list[str]]:
     codes = [t["code"] for t in finding.tests]
+    lines = prerequisite_lines(finding.tests)
+    drafted = [SHORT.get(c, c) for c in codes if orderable(c)]
+    visit = [SHORT.get(c, c) for c in codes if investigation_is_assessment(c)]
+    local = [SHORT.get(c, c) for c in codes if not orderable(c) and not investigation_is_assessment(c)]
+    if drafted:
+        lines.append(f"In the draft order set: {join_and(drafted)}.")
+    if visit:
+        lines.append(f"At the visit (not an order): {join_and(visit)}.")
+    if local:
+        lines.append(f"Not drafted (no verified code; order from the local catalogue): {join_and(local)}.")
     return (f"Before {drug_name(finding.drug)}: " + join_and([SHORT.get(c, LABELS.get(c, c)) for c in codes])
-            + " missing or out of date", prerequisite_lines(finding.tests))
+            + " missing or out of date", lines)
 
 
 TEXT = {"refractory": _refractory_text, "comorbidity": _comorbidity_text, "prerequisite": _prerequisite_text}
