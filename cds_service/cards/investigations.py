@@ -132,15 +132,19 @@ def investigations_card(assessment: dict, *, config=None) -> dict | None:
     if suggestion:
         suggestion["label"] = (f"Order the pre-treatment tests ({plural(len(drafted), 'test')}, "
                                f"{plural(n_orders, 'draft order')})")
-    head = []
-    if drafted:
-        names = ", ".join(SHORT[i["code"]] for i in drafted[:3]) + (" …" if len(drafted) > 3 else "")
-        head.append(f"order {names} (one draft set)")
-    if visit:
-        head.append(join_and([SHORT[i["code"]] for i in visit]) + " at the visit")
-    if elsewhere:
-        head.append(f"{len(elsewhere)} more to order locally")
-    summary = "Before treatment: " + "; ".join(head)
+    summary = ""
+    for named in (True, False):  # the names of the tests when they fit, else their number
+        head = []
+        if drafted:
+            what = ", ".join(SHORT[i["code"]] for i in drafted) if named else plural(len(drafted), "test")
+            head.append(f"{what} in one draft order set")
+        if visit:
+            head.append(join_and([SHORT[i["code"]] for i in visit]) + " at the visit")
+        if elsewhere:
+            head.append(f"{len(elsewhere)} more to order locally")
+        summary = "Before treatment: " + "; ".join(head)
+        if len(summary) < 140:
+            break
     parts = []
     if drafted:
         parts.append(f"**Draft order set** ({n_orders} coded orders; review and sign in the EHR):\n"
