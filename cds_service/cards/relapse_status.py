@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from cds_service.cards.common import ADVISORY, IMWG_2016, make_card, md_list
 from cds_service.cards.investigations import order_set_suggestion
-from cds_service.cards.words import clinical_text, day, num, parse, plural
+from cds_service.cards.words import clinical_text, day, drug_names, num, parse, plural
 from myeloma_model.thresholds import (
     PD_MARROW_PLASMA_CELL_RISE_POINTS,
     PD_RELATIVE_RISE,
@@ -95,7 +95,36 @@ def verdict_lines(assessment: dict) -> list[str]:
         lines.append("No new CRAB feature (calcium, renal function, haemoglobin, bone lesions).")
     if relapse.get("significantParaproteinRelapse"):
         lines.append("Significant paraprotein relapse criteria are met.")
+    fresh = freshness_line(assessment)
+    if fresh:
+        lines.append(fresh)
     return lines
+
+
+RESPONSE_NAME = {"CR": "complete response (CR)", "VGPR": "very good partial response (VGPR)",
+                 "PR": "partial response (PR)", "MR": "minimal response (MR)", "SD": "stable disease (SD)",
+                 "not-evaluable": "not yet evaluable"}
+
+
+def freshness_line(assessment: dict) -> str | None:
+    """Section 10: an aging record is named with the date of its latest marker result."""
+    latest = parse((assessment.get("relapse") or {}).get("latestMarkerDate"))
+    as_of = parse(assessment.get("asOf"))
+    if assessment.get("dataFreshness") != "aging" or not latest or not as_of:
+        return None
+    n = round((as_of - latest).days / 30.44)
+    return f"Based on results up to {day(latest)} ({plural(n, 'month')} ago)."
+
+
+def on_treatment_line(assessment: dict) -> str | None:
+    """A running line that treats an earlier relapse: what it is and how it is going."""
+    lines = assessment.get("lines") or []
+    running = lines[-1] if lines and isinstance(lines[-1], dict) and not lines[-1].get("end") else None
+    if not running or not running.get("treats"):
+        return None
+    response = RESPONSE_NAME.get(running.get("bestResponse"), "not yet evaluable")
+    return (f"On treatment for the relapse of {day(running['treats'])}: {drug_names(running.get('drugs') or [])} "
+            f"since {day(running.get('start'))}, response so far {response}.")
 
 
 def data_note(assessment: dict, limit: int = 3) -> str | None:
@@ -151,14 +180,17 @@ def stable_card(assessment: dict, *, config=None) -> dict:
     relapse = _relapse(assessment)
     lines = marker_lines(relapse)
     status = relapse.get("status")
-    if status == "unknown":
+    treating = on_treatment_line(assessment)
+    if treating:
+        summary = treating.split(":")[0] + ": no progression so far"
+    elif status == "unknown":
         summary = "Relapse status cannot be judged: too few paraprotein or light-chain results"
     else:
         latest = relapse.get("latestMarkerDate") or next(
             (m.get("latestDate") for m in (relapse.get("markers") or {}).values() if isinstance(m, dict)), None)
         summary = "No myeloma progression by IMWG criteria" + (f" (latest result {day(latest)})" if latest else "")
-    parts = [md_list(lines), data_note(assessment), "Source: IMWG consensus criteria (Kumar et al., Lancet Oncol 2016).",
-             ADVISORY]
+    parts = [on_treatment_line(assessment), md_list(lines + [freshness_line(assessment)]), data_note(assessment),
+             "Source: IMWG consensus criteria (Kumar et al., Lancet Oncol 2016).", ADVISORY]
     return make_card(summary=summary, indicator="info", topic="relapse-status", source=IMWG_2016,
                      detail="\n\n".join(p for p in parts if p), config=config)
 

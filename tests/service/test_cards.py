@@ -117,6 +117,34 @@ def test_suspected_rise_gets_one_info_card_with_one_order_set_to_repeat_spep_and
         assert act["resource"]["reasonCode"][0]["text"]
 
 
+def test_stale_markers_get_the_repeat_card_with_provisional_options():
+    a = example_assessment("vignette")
+    a["timing"], a["dataFreshness"] = "confirm", "stale"
+    a["relapse"]["latestMarkerDate"] = "2024-11-04"
+    cards = render_patient_view(a, config=CONFIG)
+    check_response(cards)
+    (card,) = cards
+    assert card["summary"].startswith("Latest SPEP/FLC is from 4 Nov 2024: repeat SPEP and FLC")
+    assert "Provisional options if progression is confirmed: DRd, DVd, DKd" in card["detail"]
+
+
+def test_aging_record_says_how_old_its_results_are():
+    a = example_assessment("vignette")
+    a["dataFreshness"], a["relapse"]["latestMarkerDate"] = "aging", "2025-02-01"
+    card = render_patient_view(a, config=CONFIG)[0]
+    assert "Based on results up to 1 Feb 2025 (5 months ago)." in card["detail"]
+
+
+def test_treatment_of_an_earlier_relapse_is_named_on_the_stable_card():
+    a = example_assessment("stable-remission")
+    a["lines"] = [{"number": 2, "start": "2024-09-01", "end": None, "drugs": ["daratumumab", "bortezomib"],
+                   "bestResponse": "PR", "treats": "2024-08-15"}]
+    assert render_patient_view(a, config=CONFIG) == []  # nothing to act on: no card by default
+    card = render_patient_view(a, config=Config(stable_disease_card=True))[0]
+    assert card["summary"] == "On treatment for the relapse of 15 Aug 2024: no progression so far"
+    assert "daratumumab and bortezomib since 1 Sep 2024, response so far partial response (PR)" in card["detail"]
+
+
 # --- indicators and topics ---------------------------------------------------------------------
 def test_safety_warning_outranks_a_biochemical_relapse_but_not_a_clinical_one():
     a = example_assessment("vignette")
