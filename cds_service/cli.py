@@ -111,7 +111,9 @@ def cmd_assess(args) -> int:
         print(file=sys.stderr)
         return EXIT_NO_DATA if err.status == 412 else EXIT_BAD_INPUT
     if args.cards:
-        from cds_service.cards import render_patient_view  # only with --cards: the card layer's imports
+        from cds_service.cards import (
+            render_patient_view,  # only with --cards: the card layer's imports
+        )
 
         json.dump({"cards": render_patient_view(assessment, config=config)}, sys.stdout, indent=2, ensure_ascii=False)
         print()

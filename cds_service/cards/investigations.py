@@ -13,7 +13,11 @@ import uuid
 
 from cds_service.cards.common import ADVISORY, REVIEW, REVIEW_SHORT, make_card, md_list
 from cds_service.cards.words import day, drug_names, join_and, plural
-from fhir_mappings.terminology import investigation_is_assessment, investigation_order_codings
+from fhir_mappings.terminology import (
+    investigation_is_assessment,
+    investigation_order_codings,
+)
+from myeloma_model.thresholds import IVIG_IGG_G_L, RELAPSE_MARKERS_CURRENT_DAYS, STALE_IMAGING_DAYS, STALE_LAB_DAYS
 
 # Clinical names and Table 1 purposes, by the assessment's investigation code.
 LABELS = {
@@ -55,7 +59,7 @@ REASONS = {
     "cmv-ebv": "Viral reactivation with CAR-T and bispecific antibodies",
     "echocardiogram": "Baseline cardiac function: carfilzomib can be cardiotoxic",
     "neuropathy-assessment": "Bortezomib, thalidomide and ixazomib cause peripheral neuropathy",
-    "igg": "Baseline IgG before CAR-T or a bispecific: IVIG when IgG < 4 g/L or infections recur",
+    "igg": f"Baseline IgG before CAR-T or a bispecific: IVIG when IgG < {IVIG_IGG_G_L:g} g/L or infections recur",
 }
 
 
@@ -154,8 +158,9 @@ def investigations_card(assessment: dict, *, config=None) -> dict | None:
     if elsewhere:
         parts.append("**Also needed, not drafted** (no verified code: order from the local catalogue):\n"
                      + md_list([_line(i) for i in elsewhere]))
-    parts.append("Laboratory tests count as current for 30 days (the SPEP and free light chains that established "
-                 "the relapse for 60 days); imaging, echo and marrow for 90 days; serologies and blood group once.")
+    parts.append(f"Laboratory tests count as current for {STALE_LAB_DAYS} days (the SPEP and free light chains that "
+                 f"established the relapse for {RELAPSE_MARKERS_CURRENT_DAYS} days); imaging, echo and marrow for "
+                 f"{STALE_IMAGING_DAYS} days; serologies and blood group once.")
     parts += [f"Source: {REVIEW_SHORT}, Table 1 (investigations before treatment).", ADVISORY]
     return make_card(
         summary=summary, indicator="info", topic="investigations", source=REVIEW,

@@ -13,12 +13,25 @@ from __future__ import annotations
 import uuid
 
 from cds_service.cards.common import ADVISORY, REVIEW, REVIEW_SHORT, make_card, md_list
-from cds_service.cards.investigations import LABELS, SHORT, order_set_suggestion, orderable, prerequisite_lines
+from cds_service.cards.investigations import (
+    LABELS,
+    SHORT,
+    order_set_suggestion,
+    orderable,
+    prerequisite_lines,
+)
 from cds_service.cards.treatment import CAUTION_DRUGS, CAUTIONS
 from cds_service.cards.words import class_name, drug_name, drug_names, join_and, months
-from fhir_mappings.terminology import drug_ingredient_coding, investigation_is_assessment
+from fhir_mappings.terminology import (
+    drug_ingredient_coding,
+    investigation_is_assessment,
+)
 from myeloma_model.drug_classes import drug_class
-from myeloma_model.thresholds import REFRACTORY_WINDOW_DAYS, RETREAT_MONTHS_ON_DRUG, RETREAT_MONTHS_SINCE_LAST_DOSE
+from myeloma_model.thresholds import (
+    REFRACTORY_WINDOW_DAYS,
+    RETREAT_MONTHS_ON_DRUG,
+    RETREAT_MONTHS_SINCE_LAST_DOSE,
+)
 
 TOPIC = {"refractory": "treatment-options", "comorbidity": "safety", "prerequisite": "investigations"}
 OVERRIDES = ("benefit-outweighs-risk", "already-addressed", "clinical-judgement", "data-incomplete")

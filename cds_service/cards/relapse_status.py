@@ -13,6 +13,7 @@ from cds_service.cards.common import ADVISORY, IMWG_2016, make_card, md_list
 from cds_service.cards.investigations import order_set_suggestion
 from cds_service.cards.words import clinical_text, day, drug_names, num, parse, plural
 from myeloma_model.thresholds import (
+    CRAB_HAEMOGLOBIN_FALL_G_L,
     PD_MARROW_PLASMA_CELL_RISE_POINTS,
     PD_RELATIVE_RISE,
     PD_URINE_ABSOLUTE_RISE_MG_24H,
@@ -30,7 +31,7 @@ CRITERION_LABELS = {
 }
 CRAB_LABELS = {
     "hypercalcaemia": "hypercalcaemia",
-    "anaemia": "anaemia (haemoglobin fall of 20 g/L or more)",
+    "anaemia": f"anaemia (haemoglobin fall of {CRAB_HAEMOGLOBIN_FALL_G_L:g} g/L or more)",
     "renal": "renal impairment (creatinine rise)",
     "bone-lesion": "new bone lesion, plasmacytoma or extramedullary disease",
 }
@@ -166,7 +167,7 @@ def suspected_card(assessment: dict, *, config=None, stale: bool = False, provis
     parts = [lead, md_list(marker_lines(relapse))]
     if provisional:
         parts.append("Provisional options if progression is confirmed: " + ", ".join(provisional) + ".")
-    parts += [data_note(assessment), f"Source: IMWG consensus criteria (Kumar et al., Lancet Oncol 2016).", ADVISORY]
+    parts += [data_note(assessment), "Source: IMWG consensus criteria (Kumar et al., Lancet Oncol 2016).", ADVISORY]
     return make_card(
         summary=summary, indicator="info", topic="relapse-status", source=IMWG_2016,
         detail="\n\n".join(p for p in parts if p),

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from cds_service.cards.common import ADVISORY, REVIEW, REVIEW_SHORT, make_card, md_list
 from cds_service.cards.words import day, drug_names, num, plural
-from myeloma_model.thresholds import IVIG_IGG_G_L
+from myeloma_model.thresholds import (
+    IVIG_IGG_G_L,
+    RECURRENT_INFECTION_MIN_EPISODES,
+    RECURRENT_INFECTION_WINDOW_DAYS,
+)
 
 SHORT = {"ivig-indicated": "IVIG recommended", "blood-group-before-transfusion": "no blood group on anti-CD38"}
 
@@ -17,7 +21,8 @@ def _ivig(finding: dict) -> str:
                    f"(below {IVIG_IGG_G_L:g} g/L)")
     if finding.get("infections"):
         why.append(f"{plural(finding['infections'], 'infection')} since {day(finding.get('infectionsSince'))} "
-                   "(recurrent: 2 or more within a year, the service's reading)")
+                   f"(recurrent: {RECURRENT_INFECTION_MIN_EPISODES} or more within {RECURRENT_INFECTION_WINDOW_DAYS} days, "
+                   "the service's reading)")
     on = drug_names(finding.get("drugs") or []) or "a bispecific antibody or after CAR-T"
     reason = " and ".join(why) or f"IgG below {IVIG_IGG_G_L:g} g/L or recurrent infections"
     return f"**IVIG recommended.** On {on} with {reason}."

@@ -9,13 +9,28 @@ display sentences are not shown.
 from __future__ import annotations
 
 from cds_service.cards.common import ADVISORY, REVIEW, REVIEW_SHORT, make_card, md_list
-from cds_service.cards.relapse_status import data_note, prior_lines_text, verdict_lines, verdict_summary
-from cds_service.cards.words import class_name, day, drug_name, drug_names, join_and, months
+from cds_service.cards.relapse_status import (
+    data_note,
+    prior_lines_text,
+    verdict_lines,
+    verdict_summary,
+)
+from cds_service.cards.words import (
+    class_name,
+    day,
+    drug_name,
+    drug_names,
+    join_and,
+    months,
+)
 from myeloma_model.drug_classes import drug_class
 from myeloma_model.thresholds import (
     EARLY_FIRST_RELAPSE_MONTHS,
     HEAVY_MARROW_INFILTRATION_PCT,
     IVIG_IGG_G_L,
+    NOVEL_MECHANISM_MIN_PRIOR_LINES,
+    RENAL_DOSE_ADJUST_EGFR,
+    RENAL_SEVERE_EGFR,
     RETREAT_MONTHS_ON_DRUG,
     RETREAT_MONTHS_SINCE_LAST_DOSE,
     RISING_B2M_RELATIVE,
@@ -35,7 +50,8 @@ STRATEGY_WHY = {
                           "IMiD class is reasonable (DRd, KRd, IRd; also ERd).",
     "switch-class": "Refractory to lenalidomide, or its response was not durable: a proteasome-inhibitor-based, "
                     "anti-CD38-containing triplet; pomalidomide-based options are next-generation IMiD retreatment.",
-    "novel-mechanism": "Triple-class refractory, or triple-class exposed after 3 or more lines: new mechanisms "
+    "novel-mechanism": "Triple-class refractory, or triple-class exposed after "
+                       f"{NOVEL_MECHANISM_MIN_PRIOR_LINES} or more lines: new mechanisms "
                        "(BCMA or GPRC5D-directed therapy, selinexor, belantamab combinations).",
 }
 HIGH_RISK_FEATURES = {
@@ -51,8 +67,8 @@ CYTOGENETICS = {"del17p": "del(17p)", "gain1q": "gain 1q", "del1p": "del(1p)"}
 CAUTIONS = {
     "carfilzomib-cardiac": "heart failure or cardiac disease: carfilzomib can be cardiotoxic",
     "neuropathy": "existing neuropathy: bortezomib, thalidomide and ixazomib can worsen it",
-    "renal-dose-adjust": "eGFR < 60: lenalidomide and pomalidomide need a renal dose adjustment",
-    "renal-severe": "eGFR < 30: lenalidomide needs a major dose reduction",
+    "renal-dose-adjust": f"eGFR < {RENAL_DOSE_ADJUST_EGFR:g}: lenalidomide and pomalidomide need a renal dose adjustment",
+    "renal-severe": f"eGFR < {RENAL_SEVERE_EGFR:g}: lenalidomide needs a major dose reduction",
     "vte-prophylaxis": "previous venous thromboembolism: thromboprophylaxis is required",
 }
 CAUTION_DRUGS = {"carfilzomib-cardiac": {"carfilzomib"}, "neuropathy": {"bortezomib", "thalidomide", "ixazomib"},

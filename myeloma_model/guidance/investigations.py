@@ -19,9 +19,17 @@ import bisect
 from dataclasses import dataclass
 from datetime import date
 
-from myeloma_model.drug_classes import IMMUNOTHERAPY_CLASSES, T_CELL_REDIRECTING_CLASSES, drug_class
+from myeloma_model.drug_classes import (
+    IMMUNOTHERAPY_CLASSES,
+    T_CELL_REDIRECTING_CLASSES,
+    drug_class,
+)
 from myeloma_model.records import PatientRecord
-from myeloma_model.thresholds import RELAPSE_MARKERS_CURRENT_DAYS, STALE_IMAGING_DAYS, STALE_LAB_DAYS
+from myeloma_model.thresholds import (
+    RELAPSE_MARKERS_CURRENT_DAYS,
+    STALE_IMAGING_DAYS,
+    STALE_LAB_DAYS,
+)
 
 LAB, CLINICAL, IMAGING, EVER = "lab", "clinical", "imaging", "ever"
 MAX_AGE_DAYS: dict[str, int | None] = {LAB: STALE_LAB_DAYS, CLINICAL: STALE_LAB_DAYS, IMAGING: STALE_IMAGING_DAYS, EVER: None}

@@ -12,8 +12,19 @@ from cds_service.cards import render_patient_view
 from cds_service.cards.codes import DEFAULT_BASE
 from cds_service.config import Config
 from myeloma_model.guidance import advise
-from myeloma_model.records import EcogScore, InvestigationRecord, LabResult, PatientRecord
-from tests.guidance.helpers import assessment, drug, len_durable, len_refractory, triple_class_refractory
+from myeloma_model.records import (
+    EcogScore,
+    InvestigationRecord,
+    LabResult,
+    PatientRecord,
+)
+from tests.guidance.helpers import (
+    assessment,
+    drug,
+    len_durable,
+    len_refractory,
+    triple_class_refractory,
+)
 from tests.schema_assert import assert_cds_response
 
 AS_OF = date(2024, 7, 1)

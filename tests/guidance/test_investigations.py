@@ -5,10 +5,23 @@ from datetime import date, timedelta
 
 import pytest
 
-from myeloma_model.guidance.investigations import TESTS, drug_prerequisites, missing_investigations
-from myeloma_model.records import CytogeneticFinding, EcogScore, InvestigationRecord, LabResult, PatientRecord
+from fhir_mappings.terminology import (
+    investigation_is_assessment,
+    investigation_order_codings,
+)
+from myeloma_model.guidance.investigations import (
+    TESTS,
+    drug_prerequisites,
+    missing_investigations,
+)
+from myeloma_model.records import (
+    CytogeneticFinding,
+    EcogScore,
+    InvestigationRecord,
+    LabResult,
+    PatientRecord,
+)
 from myeloma_model.thresholds import STALE_IMAGING_DAYS, STALE_LAB_DAYS
-from fhir_mappings.terminology import investigation_is_assessment, investigation_order_codings
 
 AS_OF = date(2024, 7, 1)
 DRD = ["daratumumab", "lenalidomide", "dexamethasone"]

@@ -19,7 +19,13 @@ from cds_service.config import Config
 from myeloma_model import assess
 from myeloma_model.guidance import advise
 from myeloma_model.records import LabResult, PatientRecord
-from tests.guidance.helpers import assessment, drug, len_durable, len_refractory, triple_class_refractory
+from tests.guidance.helpers import (
+    assessment,
+    drug,
+    len_durable,
+    len_refractory,
+    triple_class_refractory,
+)
 from tests.schema_assert import assert_cds_response
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -48,8 +54,8 @@ FORBIDDEN = [re.compile(re.escape(c)) for c in ENUM_CODES] + [
     re.compile(rf"(?<![\w-]){re.escape(w)}(?![\w-])") for w in WORD_CODES] + [
     re.compile(r"\(s\)"),  # "line(s)"
     re.compile(r"\.md\b|\.json\b|\.py\b"),
-    re.compile(r"\bsections? \d", re.I),
-    re.compile(r"clinical-rules|assessment-contract|terminology\.", re.I),
+    re.compile(r"\bsections? \d", re.IGNORECASE),
+    re.compile(r"clinical-rules|assessment-contract|terminology\.", re.IGNORECASE),
     re.compile(r"\b(Patient|Observation|Condition|Medication\w*|Procedure|DiagnosticReport|ServiceRequest)/[\w.-]+"),
     re.compile(r"(?<![\d.])1 (prior lines|months|tests|draft orders|infections)\b"),
 ]
