@@ -122,10 +122,30 @@ def _lenalidomide_line(info: dict) -> str:
             f"on the drug or > {RETREAT_MONTHS_SINCE_LAST_DOSE:g} months since it; Goel 2024, retrospective): {signal}.")
 
 
-def _strategy_lines(assessment: dict) -> list[str]:
+def _strategy_why(assessment: dict) -> str:
+    """The first reason, chosen from the codes that decided the strategy."""
     strategy = assessment.get("strategy")
     drugs = assessment.get("drugs") or {}
-    lines = [STRATEGY_WHY.get(strategy, "")]
+    len_info = drugs.get("lenalidomide")
+    if strategy == "switch-class":
+        if len_info and len_info.get("refractory"):
+            return STRATEGY_WHY["switch-class"].replace("Refractory to lenalidomide, or its response was not durable",
+                                                        "Refractory to lenalidomide")
+        if len_info:
+            return ("Lenalidomide exposed without a durable response (concern about lenalidomide resistance): "
+                    "switch to a proteasome-inhibitor-based, anti-CD38-containing triplet.")
+        classes = sorted({class_name(i.get("class")) for i in drugs.values() if i.get("refractory")})
+        if classes:
+            return f"Refractory to {join_and(classes)}: switch away from that class."
+    if strategy == "retreat-same-class" and not len_info:
+        return ("Lenalidomide not given and no refractoriness on record: lenalidomide-based triplets "
+                "(DRd, KRd, IRd; also ERd).")
+    return STRATEGY_WHY.get(strategy, "")
+
+
+def _strategy_lines(assessment: dict) -> list[str]:
+    drugs = assessment.get("drugs") or {}
+    lines = [_strategy_why(assessment)]
     refractory = [d for d, i in drugs.items() if i.get("refractory")]
     exposure = prior_lines_text(assessment.get("priorLines"))
     if assessment.get("tripleClassExposed"):
