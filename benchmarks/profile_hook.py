@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     for n in (int(x) for x in a.sizes.split(",")):
         raw = json.dumps(hook_request(heavy_patient(n, end=date.today()), f"bench-{n}", templates,
                                       seed=DEFAULT_SEED)).encode()
-        post = lambda: client.post(HOOK_PATH, data=raw, content_type="application/json")
+        post = lambda raw=raw: client.post(HOOK_PATH, data=raw, content_type="application/json")
         resp = post()  # warm caches and imports outside the profile
         if resp.status_code != 200:
             print(f"N={n}: status {resp.status_code}: {resp.get_data(as_text=True)[:300]}")

@@ -46,7 +46,7 @@ def stage_table(res: dict) -> str:
         ip = r.get("in_process") or {}
         if "handler" not in ip:
             continue
-        p = lambda k: f(ip[k]["p50_ms"], ".1f") if isinstance(ip.get(k), dict) else "–"
+        p = lambda k, ip=ip: f(ip[k]["p50_ms"], ".1f") if isinstance(ip.get(k), dict) else "–"
         g = ip.get("json_loads_gc_on_vs_off_ms") or {}
         rows.append(f"| {int(n):,} | {p('parse')} | {p('validate')} | {p('resolve')} | {p('map')} | {p('assess')} "
                     f"| {p('cards')} | {p('handler')} | {f(g.get('gc_on'), '.1f')} / {f(g.get('gc_off'), '.1f')} |")

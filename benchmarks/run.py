@@ -142,7 +142,7 @@ def in_process(raw: bytes, patient_id: str, as_of: date, reps: int) -> dict:
             t.append(time.perf_counter())
             cards = render_patient_view(assessment, config=cfg)
             t.append(time.perf_counter())
-            for name, a, b in zip(("parse", "validate", "resolve", "map", "assess", "cards"), t, t[1:]):
+            for name, a, b in zip(("parse", "validate", "resolve", "map", "assess", "cards"), t, t[1:], strict=False):
                 stages[name].append((b - a) * 1000)
             stages["assessment"].append((t[6] - t[3]) * 1000)
             stages["handler"].append((t[6] - t[0]) * 1000)
@@ -303,8 +303,8 @@ def fallback_phase(sizes, patients: dict, templates: dict, reps: dict, env: dict
                     statuses[status] += 1
                     page_size = requested_page_size(lines) or page_size
                     if i == 1:
-                        by_type = Counter(urlsplit(l.split(" ")[1]).path.rsplit("/", 1)[-1] if "?" in l.split(" ")[1]
-                                          else "read:" + urlsplit(l.split(" ")[1]).path.split("/")[2] for l in lines)
+                        by_type = Counter(urlsplit(ln.split(" ")[1]).path.rsplit("/", 1)[-1] if "?" in ln.split(" ")[1]
+                                          else "read:" + urlsplit(ln.split(" ")[1]).path.split("/")[2] for ln in lines)
                         c = (parsed or {}).get("cards") if isinstance(parsed, dict) else None
                         cards = len(c) if isinstance(c, list) else None
                         if status != 200:
@@ -368,7 +368,7 @@ def steal_share(start: list[int], end: list[int]) -> float | None:
     """Share of CPU time the hypervisor gave to others during the run (noise indicator)."""
     if len(start) < 8 or len(end) < 8:
         return None
-    delta = [b - a for a, b in zip(start, end)]
+    delta = [b - a for a, b in zip(start, end, strict=False)]
     return delta[7] / sum(delta) if sum(delta) else None
 
 
@@ -399,7 +399,7 @@ def table(res: dict) -> str:
             f"{fmt(hk.get('single_request_peak_rss_mb'))}/{fmt(hk.get('worker_peak_rss_mb'))}",
         ])
     widths = [max(len(head[i]), *(len(row[i]) for row in rows)) for i in range(len(head))]
-    line = lambda cells: " | ".join(c.rjust(w) for c, w in zip(cells, widths))
+    line = lambda cells: " | ".join(c.rjust(w) for c, w in zip(cells, widths, strict=False))
     return "\n".join([line(head), "-+-".join("-" * w for w in widths), *map(line, rows)])
 
 

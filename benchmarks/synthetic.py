@@ -89,7 +89,7 @@ DRUGS = {  # contract key -> (RxNorm ingredient, display)
 
 def m_protein(day: float) -> float:
     """Serum M-protein (g/L) on a day since diagnosis, log-linear between course points."""
-    for (d0, v0), (d1, v1) in zip(M_PROTEIN_COURSE, M_PROTEIN_COURSE[1:]):
+    for (d0, v0), (d1, v1) in zip(M_PROTEIN_COURSE, M_PROTEIN_COURSE[1:], strict=False):
         if d0 <= day <= d1:
             f = (day - d0) / (d1 - d0)
             return math.exp(math.log(v0) + f * (math.log(v1) - math.log(v0)))

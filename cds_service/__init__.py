@@ -3,16 +3,24 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app
+from flask import Flask
 
-from cds_service.config import Config
+# First, so that `from cds_service import get_config` works in modules imported below.
+from cds_service.config import Config, get_config
+from cds_service.assessment_api import bp as assessment_bp
+from cds_service.codesystems import bp as codesystems_bp  # the cards' code systems (issue 11)
+from cds_service.cors import init_cors
+from cds_service.errors import register_error_handlers
+from cds_service.feedback import bp as feedback_bp
+from cds_service.health import bp as health_bp
+from cds_service.hooks import bp as hooks_bp
+from cds_service.request_log import install_request_log
+from cds_service.security import install_auth
+from cds_service.smart_app import bp as smart_app_bp  # SMART timeline app under /app/ (issue 7)
+
+__all__ = ["MAX_REQUEST_BYTES", "create_app", "get_config"]
 
 MAX_REQUEST_BYTES = 20 * 1024 * 1024
-
-
-def get_config() -> Config:
-    """The running app's Config (inside a request or app context)."""
-    return current_app.config["CDS"]
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -24,16 +32,6 @@ def create_app(config: Config | None = None) -> Flask:
     app.json.sort_keys = False
     logging.getLogger("cds_service").setLevel(config.log_level)
 
-    from cds_service.assessment_api import bp as assessment_bp
-    from cds_service.cors import init_cors
-    from cds_service.errors import register_error_handlers
-    from cds_service.health import bp as health_bp
-    from cds_service.hooks import bp as hooks_bp
-
-    from cds_service.feedback import bp as feedback_bp
-    from cds_service.request_log import install_request_log
-    from cds_service.security import install_auth
-
     install_request_log(app)
     init_cors(app, config.cors_origin_list())
     # CDS_AUTH=jwt: verify the client JWT before discovery/service/feedback calls.
@@ -44,8 +42,6 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(hooks_bp)
     app.register_blueprint(assessment_bp)
     app.register_blueprint(feedback_bp)
-    from cds_service.codesystems import bp as codesystems_bp  # the cards' code systems (issue 11)
     app.register_blueprint(codesystems_bp)
-    from cds_service.smart_app import bp as smart_app_bp  # SMART timeline app under /app/ (issue 7)
     app.register_blueprint(smart_app_bp)
     return app

@@ -1,4 +1,4 @@
-"""POST /assessment: the assessment JSON (assessment-contract.md) for a Bundle or hook request.
+"""POST /assessment: the assessment JSON (docs/assessment-contract.md) for a Bundle or hook request.
 
 `?asOf=YYYY-MM-DD` fixes "today" for reproducible results. A hook request's missing prefetch
 keys are fetched from its fhirServer, as for the hook itself.
@@ -9,7 +9,7 @@ from datetime import date
 
 from flask import Blueprint, jsonify, request
 
-from cds_service import get_config
+from cds_service.config import get_config
 from cds_service.errors import bad_request
 from cds_service.pipeline import assessment_from_input, today
 from cds_service.validation import parse_json_object

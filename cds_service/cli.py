@@ -2,10 +2,10 @@
 
 - `serve [--host --port]`: the Flask development server on loopback with the embedded default
   configuration (environment variables still apply). Production uses gunicorn (Dockerfile).
-- `assess FILE [--as-of DATE] [--fetch] [--cards]`: print the assessment JSON for a FHIR
-  Bundle or a CDS Hooks request; `--fetch` lets it read missing prefetch keys from the
-  request's fhirServer; `--cards` prints instead the patient-view response body
-  (`{"cards": [...]}`) for that record on that date. `-` reads stdin.
+- `assess FILE [--as-of DATE] [--fetch] [--cards]`: print the assessment JSON
+  (docs/assessment-contract.md) for a FHIR Bundle or a CDS Hooks request; `--fetch` lets it
+  read missing prefetch keys from the request's fhirServer; `--cards` prints instead the
+  patient-view response body (`{"cards": [...]}`) for that record on that date. `-` reads stdin.
 - `load-demo --fhir-server URL`: post the demo patients as transaction Bundles.
 - `feedback-report [--json]`: accept/override rates per card topic and override reasons, from
   the feedback store (CDS_DATABASE_URL; see README "Security model").
@@ -18,7 +18,15 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from cds_service import create_app
+from cds_service.cards import render_patient_view
 from cds_service.config import Config
+from cds_service.demo import DemoLoadError, load_demo
+from cds_service.errors import CdsError, operation_outcome
+from cds_service.feedback import run_feedback_report
+from cds_service.pipeline import assessment_from_input, today
+from cds_service.security import AuthConfigError
+from cds_service.validation import parse_json_object
 
 EXIT_BAD_INPUT = 2
 EXIT_NO_DATA = 3
@@ -72,12 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_server(config: Config) -> None:
-    from cds_service import create_app
-
     if config.auth == "off":
         print(AUTH_OFF_WARNING, file=sys.stderr, flush=True)
-    from cds_service.security import AuthConfigError
-
     try:
         app = create_app(config)
     except AuthConfigError as exc:
@@ -93,10 +97,6 @@ def cmd_serve(args) -> int:
 
 
 def cmd_assess(args) -> int:
-    from cds_service.errors import CdsError, operation_outcome
-    from cds_service.pipeline import assessment_from_input, today
-    from cds_service.validation import parse_json_object
-
     try:
         raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
     except OSError as exc:
@@ -111,10 +111,6 @@ def cmd_assess(args) -> int:
         print(file=sys.stderr)
         return EXIT_NO_DATA if err.status == 412 else EXIT_BAD_INPUT
     if args.cards:
-        from cds_service.cards import (
-            render_patient_view,  # only with --cards: the card layer's imports
-        )
-
         json.dump({"cards": render_patient_view(assessment, config=config)}, sys.stdout, indent=2, ensure_ascii=False)
         print()
         return 0
@@ -124,8 +120,6 @@ def cmd_assess(args) -> int:
 
 
 def cmd_load_demo(args) -> int:
-    from cds_service.demo import DemoLoadError, load_demo
-
     try:
         result = load_demo(args.fhir_server)
     except DemoLoadError as exc:  # unreachable server, refused transaction: say so, no traceback
@@ -138,8 +132,6 @@ def cmd_load_demo(args) -> int:
 
 
 def cmd_feedback_report(args) -> int:
-    from cds_service.feedback import run_feedback_report
-
     return run_feedback_report(Config.from_env(), as_json=args.json)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, json
 
-from cds_service import get_config
+from cds_service.config import get_config
 from cds_service.cards.codes import CODE_SYSTEMS, code_system_resource
 from cds_service.errors import not_found
 

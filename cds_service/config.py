@@ -11,6 +11,13 @@ import os
 from dataclasses import dataclass, fields, replace
 from typing import Mapping
 
+from flask import current_app
+
+
+def get_config() -> Config:
+    """The running app's Config (inside a request or app context)."""
+    return current_app.config["CDS"]
+
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)

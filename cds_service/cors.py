@@ -1,4 +1,4 @@
-"""CORS for browser CDS clients such as the CDS Hooks sandbox (cds-hooks.md section 1).
+"""CORS for browser CDS clients such as the CDS Hooks sandbox (docs/cds-hooks.md#discovery).
 
 Allow-Origin comes from Config.cors_origins ("*" or a list; a listed origin is echoed with
 `Vary: Origin`). Preflight (OPTIONS) is answered here with 204 before any auth check, since

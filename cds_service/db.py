@@ -23,6 +23,8 @@ from sqlalchemy import (
     create_engine,
     event,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
@@ -138,12 +140,10 @@ def engine_for_app(app) -> Engine:
 
 def _dialect_insert(engine: Engine):
     if engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif engine.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover
-        return None
-    return insert
+        return postgresql_insert
+    if engine.dialect.name == "sqlite":
+        return sqlite_insert
+    return None  # pragma: no cover
 
 
 def insert_many_ignoring_duplicates(engine: Engine, table: Table, rows: list[dict]) -> None:

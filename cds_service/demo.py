@@ -65,7 +65,7 @@ def _post_bundle(session: requests.Session, base: str, path: Path) -> list[str]:
         raise DemoLoadError(f"{path.name}: unexpected transaction response "
                             f"(type {response.get('type')!r}, {len(entries)} of {len(bundle['entry'])} entries)")
     refs = []
-    for sent, got in zip(bundle["entry"], entries):
+    for sent, got in zip(bundle["entry"], entries, strict=True):
         status = str((got.get("response") or {}).get("status", ""))
         if not status[:1] == "2":
             raise DemoLoadError(f"{path.name}: {sent['request']['url']} answered {status or 'no status'}")

@@ -1,4 +1,4 @@
-"""Clinician feedback: `POST /cds-services/{id}/feedback` (cds-hooks.md section 6).
+"""Clinician feedback: `POST /cds-services/{id}/feedback` (docs/cds-hooks.md#feedback).
 
 Validation follows the logical model's invariants: cds-fb-1 (outcome is `accepted` or
 `overridden`), cds-fb-2 (accepted implies acceptedSuggestions), cds-fb-3 (overrideReason
@@ -17,15 +17,22 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from flask import Blueprint, Flask, Response, current_app, request
+from flask import g as flask_g
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from .db import default_database_url, engine_for_app, insert_ignoring_duplicates, insert_many_ignoring_duplicates
 from .db import feedback as feedback_table
-from .db import insert_ignoring_duplicates, insert_many_ignoring_duplicates, issued_card
+from .db import issued_card, make_engine
+from .errors import bad_request, not_found
+from .services import find_service
+from .validation import parse_json_object
 
 log = logging.getLogger(__name__)
 
@@ -258,13 +265,6 @@ def format_feedback_report(report: list[dict]) -> str:
 # -- HTTP -----------------------------------------------------------------------------------
 
 def _blueprint():
-    from flask import Blueprint, Response, current_app, g, request
-
-    from .db import engine_for_app
-    from .errors import bad_request, not_found
-    from .services import find_service
-    from .validation import parse_json_object
-
     bp = Blueprint("cds_feedback", __name__)
 
     @bp.post("/cds-services/<service_id>/feedback")
@@ -277,7 +277,7 @@ def _blueprint():
         except FeedbackInvalid as exc:
             where = str(exc).split(" ", 1)[0]
             raise bad_request(str(exc), expression=where if where.startswith("feedback") else "$") from None
-        client = getattr(g, "cds_client", None)
+        client = getattr(flask_g, "cds_client", None)
         new = store_feedback(engine_for_app(current_app), service_id, items,
                              client_iss=getattr(client, "iss", None))
         log.info("feedback for %s: %d item(s), %d new", service_id, len(items), new)
@@ -294,12 +294,6 @@ bp = _blueprint()
 def run_feedback_report(config, *, as_json: bool = False, out=None) -> int:
     """Print the report for the configured database (CDS_DATABASE_URL, else the instance
     SQLite file the service uses)."""
-    import sys
-
-    from flask import Flask
-
-    from .db import default_database_url, make_engine
-
     out = out or sys.stdout
     url = getattr(config, "database_url", None) or default_database_url(
         Flask("cds_service").instance_path)

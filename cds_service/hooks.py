@@ -1,4 +1,5 @@
-"""CDS Hooks endpoints: discovery and service calls (cds-hooks.md sections 1, 2, 5)."""
+"""CDS Hooks endpoints: discovery and service calls
+(docs/cds-hooks.md#discovery, #service-call, #response)."""
 from __future__ import annotations
 
 import logging
@@ -6,8 +7,8 @@ import time
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from cds_service import get_config
 from cds_service.assessment_api import parse_as_of
+from cds_service.config import get_config
 from cds_service.db import engine_for_app
 from cds_service.errors import CdsError, Issue, not_found
 from cds_service.feedback import record_issued_cards

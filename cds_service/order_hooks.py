@@ -6,15 +6,20 @@ when they can be matched), the anti-myeloma drugs are recognised with the mappin
 recognition (fhir_mappings.medications). No such drug (or only a corticosteroid) -> no cards and
 no patient data fetched.
 Otherwise the patient is assessed by the patient-view pipeline and each ordered drug is checked
-(myeloma_model.guidance.orders). The service only advises; the order is never modified.
+(myeloma_model.guidance.orders) with the same appraisal that builds the patient-view options. A
+warning card names an alternative regimen and suggests removing the draft (a `delete` action the
+clinician may accept); the service itself never modifies the order.
 """
 from __future__ import annotations
 
 from cds_service import pipeline
 from cds_service.cards.orders import render_order_findings
 from cds_service.errors import bad_request
-from cds_service.services import ServiceCall
+from cds_service.service_declaration import ServiceCall
+from fhir_mappings.gaps import GapLog
+from fhir_mappings.medications import MedicationReader
 from myeloma_model.drug_classes import is_steroid
+from myeloma_model.guidance.orders import order_findings
 
 ORDER_TYPES = ("MedicationRequest", "MedicationOrder")
 
@@ -60,9 +65,6 @@ def _well_formed_medication(order: dict) -> bool:
 
 def ordered_drugs(orders: list[dict], resources: list[dict]) -> list[tuple[str, str | None]]:
     """(contract drug key, "Type/id") for each anti-myeloma drug named by the orders."""
-    from fhir_mappings.gaps import GapLog
-    from fhir_mappings.medications import MedicationReader
-
     meds = {}
     for r in resources:
         if r["resourceType"] == "Medication" and r.get("id"):
@@ -88,8 +90,6 @@ def ordered_drugs(orders: list[dict], resources: list[dict]) -> list[tuple[str, 
 
 
 def handle_order_hook(call: ServiceCall) -> dict:
-    from myeloma_model.guidance.orders import order_findings
-
     body = call.body
     context = body["context"]
     resources = draft_resources(context)

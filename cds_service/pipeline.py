@@ -1,6 +1,6 @@
 """From a request to cards: resources -> PatientRecord -> assessment -> cards.
 
-The service layer's only bridge to the clinical layers (ARCHITECTURE.md interfaces):
+The service layer's only bridge to the clinical layers (docs/ARCHITECTURE.md, interfaces):
 fhir_mappings.build_patient_record and myeloma_model.assess. Also builds the assessment for
 POST /assessment and `myeloma-cds assess` from a Bundle or a hook request.
 """
@@ -11,9 +11,13 @@ from datetime import date
 from typing import Iterable
 
 from cds_service import prefetch
+from cds_service.cards import render_patient_view
 from cds_service.errors import bad_request
-from cds_service.services import REQUIRED_PATIENT_DATA, ServiceCall, patient_data_prefetch
+from cds_service.patient_data import REQUIRED_PATIENT_DATA, patient_data_prefetch
+from cds_service.service_declaration import ServiceCall
 from cds_service.validation import validate_hook_request
+from fhir_mappings import build_patient_record
+from myeloma_model import assess
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +30,6 @@ def assess_resources(
     resources: Iterable[dict], *, patient_id: str | None, as_of: date, data_gaps: Iterable[str] = ()
 ) -> dict:
     """Run the mappings and the model; add the service's own data gaps to the assessment."""
-    from fhir_mappings import build_patient_record
-    from myeloma_model import assess
-
     record = build_patient_record(list(resources), patient_id=patient_id, as_of=as_of)
     assessment = assess(record, as_of)
     # Whole data categories that could not be had come first: they matter more than one
@@ -55,8 +56,6 @@ def assess_call(call: ServiceCall) -> dict:
 
 def handle_patient_view(call: ServiceCall) -> dict:
     """The `myeloma-relapse` handler: the relapse-status card and the guidance cards."""
-    from cds_service.cards import render_patient_view
-
     assessment = assess_call(call)
     if not assessment.get("inScope"):
         return {"cards": []}

@@ -1,6 +1,6 @@
 """Prefetch-or-fetch: turn a hook request into the FHIR resources each prefetch key names.
 
-Per key (cds-hooks.md section 3): present -> use it (and follow its Bundle.link[next]);
+Per key (docs/cds-hooks.md#prefetch): present -> use it (and follow its Bundle.link[next]);
 `null` -> the client found nothing; absent or an OperationOutcome -> fetch it from
 `fhirServer`. Every supplied value is checked first (type, entries, patient) so bad input is
 a 400 before any network call. Fetches of different keys run concurrently under one deadline.
@@ -18,6 +18,8 @@ from urllib.parse import quote
 
 from cds_service.errors import Issue, bad_request, precondition_failed
 from cds_service.fhir_client import Deadline, FetchPolicy, FhirClient, FhirFetchError, bundle_next_url
+from cds_service.security.fetch_policy import policy_for_request
+from cds_service.security.url_policy import UrlPolicyError
 
 log = logging.getLogger(__name__)
 
@@ -132,9 +134,6 @@ def resolve(
     if (to_fetch or to_continue) and policy is None:
         # Trust gate (security/): fhirServer must be allowed for the verified caller; no
         # request at all reaches a refused server. Refused -> 412 for required keys.
-        from cds_service.security.fetch_policy import policy_for_request
-        from cds_service.security.url_policy import UrlPolicyError
-
         try:
             policy = policy_for_request(server, config)
         except UrlPolicyError as exc:

@@ -7,7 +7,7 @@ random: dates are fixed, ids are stable (`Patient/mm-vignette`, `Observation/mm-
 fullUrls are uuid5 of the reference, so re-running gives byte-identical files and re-loading a
 Bundle into a FHIR server is idempotent (every entry is a PUT to a client-assigned id).
 
-Synthetic data only. Codes come from ../shared/terminology.md (VERIFIED unless marked
+Synthetic data only. Codes come from docs/terminology.md (VERIFIED unless marked
 UNVERIFIED in a comment). Every patient is judged as of AS_OF; see examples/README.md.
 """
 from __future__ import annotations
@@ -34,7 +34,7 @@ COND_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 COND_VERIF = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 COND_CAT = "http://terminology.hl7.org/CodeSystem/condition-category"
 
-# --- Observation codes (terminology.md section A) -------------------------------------------
+# --- Observation codes (docs/terminology.md#observations) -------------------------------------------
 LAB = {
     "spep": ("33358-3", "Protein.monoclonal [Mass/volume] in Serum or Plasma by Electrophoresis"),
     "kappa": ("36916-5", "Kappa light chains.free [Mass/volume] in Serum"),
@@ -51,7 +51,7 @@ LAB = {
     "plt": ("777-3", "Platelets [#/volume] in Blood by Automated count"),
     "anc": ("751-8", "Neutrophils [#/volume] in Blood by Automated count"),
     "igg": ("2465-3", "IgG [Mass/volume] in Serum or Plasma"),
-    "lvef": ("10230-1", "Left ventricular Ejection fraction"),  # not in terminology.md; common LOINC
+    "lvef": ("10230-1", "Left ventricular Ejection fraction"),  # not in docs/terminology.md; common LOINC
 }
 UNITS = {  # UCUM code -> human unit string
     "g/dL": "g/dL", "g/L": "g/L", "mg/L": "mg/L", "mg/dL": "mg/dL", "U/L": "U/L",
@@ -67,7 +67,7 @@ DETECTED = {"system": LOINC, "code": "LA11882-0", "display": "Detected"}
 NOT_DETECTED = {"system": LOINC, "code": "LA11883-8", "display": "Not detected"}
 ECOG_ANSWERS = ["LA9622-7", "LA9623-5", "LA9624-3", "LA9625-0", "LA9626-8", "LA9627-6"]
 
-# --- Drugs (terminology.md section B): name -> (RxNorm IN, ATC) ----------------------------
+# --- Drugs (docs/terminology.md#drugs): name -> (RxNorm IN, ATC) ----------------------------
 DRUG = {
     "lenalidomide": ("342369", "L04AX04"),
     "pomalidomide": ("1369713", "L04AX06"),
@@ -534,8 +534,8 @@ PATIENTS = {
     "cardiac": cardiac,
 }
 
-# Key verdicts of the assessment (../shared/assessment-contract.md) as of AS_OF, by the rules of
-# ../shared/clinical-rules.md. Keys are dotted paths into the assessment (tests/model compares
+# Key verdicts of the assessment (docs/assessment-contract.md) as of AS_OF, by the rules of
+# docs/clinical-model.md. Keys are dotted paths into the assessment (tests/model compares
 # them literally), except `regimensInclude` (codes that must appear) and `regimensFirst` (the
 # set one of which must be ranked first).
 EXPECTED = {
@@ -547,6 +547,8 @@ EXPECTED = {
         "risk.iss": "II", "risk.riss": "II", "risk.highRiskCytogenetics": ["gain1q"], "risk.b2mTrend": "stable",
         "fitness.age": 71, "fitness.ecog": 1, "fitness.frailty": "fit",
         "timing": "treat-now", "strategy": "retreat-same-class", "regimensInclude": ["DRd", "KRd", "IRd"],
+        "drugs.lenalidomide.activeAtRelapse": False, "drugs.lenalidomide.retreatmentSignal": False,
+        "dataFreshness": "fresh", "relapse.latestMarkerDate": "2025-06-09", "relapse.crabDate": None,
     },
     "len-refractory": {
         "patientId": "mm-len-refractory", "inScope": True, "relapse.status": "biochemical",
@@ -556,6 +558,7 @@ EXPECTED = {
         "refractoryCategory": "single", "tripleClassExposed": False, "risk.iss": "I", "risk.riss": "I",
         "risk.b2mTrend": "rising", "fitness.frailty": "fit",
         "timing": "treat-now", "strategy": "switch-class", "regimensFirst": ["DVd", "DKd", "IsaKd"],
+        "drugs.lenalidomide.activeAtRelapse": True, "drugs.lenalidomide.retreatmentSignal": False,
     },
     "triple-class": {
         "patientId": "mm-triple-class", "inScope": True, "relapse.status": "clinical",
@@ -565,13 +568,14 @@ EXPECTED = {
         "drugs.bortezomib.refractory": False,
         "refractoryCategory": "triple-class", "tripleClassExposed": True, "priorLines": 3,
         "risk.iss": "III", "risk.riss": "III", "risk.highRiskCytogenetics": ["t(4;14)"],
-        "fitness.frailty": "fit", "timing": "treat-now", "strategy": "novel-mechanism",
+        "fitness.frailty": "fit", "timing": "treat-now", "strategy": "novel-mechanism", "regimensFirst": ["cilta-cel"],
+        "relapse.crabDate": "2025-05-12",
     },
     "stable-remission": {
         "patientId": "mm-stable-remission", "inScope": True, "relapse.status": "none",
         "drugs.lenalidomide.active": True, "drugs.lenalidomide.refractory": False,
         "refractoryCategory": "none", "risk.iss": "I", "risk.riss": "I", "fitness.frailty": "fit",
-        "timing": "none", "strategy": "none", "regimens": [],
+        "timing": "none", "strategy": "none", "regimens": [], "dataFreshness": "fresh",
     },
     "no-myeloma": {
         "patientId": "mm-no-myeloma", "inScope": False, "timing": "none", "strategy": "none",
@@ -581,7 +585,8 @@ EXPECTED = {
         "drugs.lenalidomide.refractory": True, "drugs.bortezomib.refractory": False,
         "refractoryCategory": "single", "fitness.age": 74, "fitness.ecog": 2,
         "fitness.frailty": "intermediate", "fitness.cautions": ["carfilzomib-cardiac", "renal-dose-adjust"],
-        "timing": "treat-now", "strategy": "switch-class",
+        "timing": "treat-now", "strategy": "switch-class", "regimensFirst": ["DVd"],
+        "drugs.lenalidomide.activeAtRelapse": True,
     },
 }
 

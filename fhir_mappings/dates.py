@@ -5,7 +5,7 @@ repeat the same timestamps, so parsing is a dict hit after the first time.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 from functools import lru_cache
 
 
@@ -49,3 +49,35 @@ def effective_date(resource: dict) -> date | None:
         return start or end
     d = resource.get("effectiveInstant") or resource.get("issued")
     return parse_date(d) if d is not None else None
+
+
+@lru_cache(maxsize=65536)
+def _utc(value: str) -> tuple[date, str] | None:
+    """(UTC calendar date, UTC minute "YYYY-MM-DDTHH:MM" or the date alone) of a FHIR
+    date/dateTime/instant. A dateTime with a time is normalised to UTC (FHIR requires a zone
+    with a time; one without is read as UTC); a date or partial date is its first day."""
+    s = value.strip()
+    if len(s) <= 10:
+        d = _parse(s)
+        return (d, d.isoformat()) if d else None
+    try:
+        dt = datetime.fromisoformat(s.replace("Z", "+00:00"))
+    except ValueError:
+        d = _parse(s)
+        return (d, d.isoformat()) if d else None
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(timezone.utc)
+    return dt.date(), dt.strftime("%Y-%m-%dT%H:%M")
+
+
+def effective_time(resource: dict) -> tuple[date, str] | None:
+    """An Observation's effective time (docs/clinical-model.md s2): effectiveDateTime, else
+    effectivePeriod.start, else effectiveInstant, else issued (else effectivePeriod.end), as
+    (UTC date, UTC minute key for de-duplication); None when none is readable."""
+    p = resource.get("effectivePeriod")
+    for value in (resource.get("effectiveDateTime"), p.get("start") if isinstance(p, dict) else None,
+                  resource.get("effectiveInstant"), resource.get("issued"),
+                  p.get("end") if isinstance(p, dict) else None):
+        if type(value) is str:
+            return _utc(value)
+    return None

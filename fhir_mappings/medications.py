@@ -1,6 +1,6 @@
 """MedicationStatement / MedicationRequest / MedicationAdministration -> DrugExposure.
 
-Drug recognition (assessment-contract.md): a RxNorm code (ingredient or a product code the
+Drug recognition (docs/assessment-contract.md#drugs): a RxNorm code (ingredient or a product code the
 tables know), an ATC code, or the generic / brand name as a whole word in `text` or
 `coding.display` (case-insensitive), from medicationCodeableConcept or from the Medication a
 medicationReference points to (contained "#id" or a Medication in the same bundle). Several
@@ -68,6 +68,10 @@ class MedicationReader:
         self.exposures: list[DrugExposure] = []
         self._administrations: dict[str, list[tuple[date, date | None, bool, str | None]]] = {}
         self._cache: dict[str, tuple[DrugInfo, ...]] = {}
+        # Requests without an end from boundsPeriod: (index in exposures, request reference);
+        # their period runs to the last administration that references them (s5 v2).
+        self._open_requests: list[tuple[int, str]] = []
+        self._last_given: dict[str, date] = {}  # "MedicationRequest/id" -> last administration
 
     # -- recognition -------------------------------------------------------------------------
     def drugs_of(self, resource: dict) -> tuple[DrugInfo, ...]:
@@ -156,8 +160,10 @@ class MedicationReader:
             if start is None:
                 self._no_date(res, drugs)
                 return
+        evidence = _latest(start, parse_date(res.get("dateAsserted")))
         for d in drugs:
-            self.exposures.append(DrugExposure(d.key, start, end, active, "MedicationStatement", ref_of(res)))
+            self.exposures.append(DrugExposure(d.key, start, end, active, "MedicationStatement", ref_of(res),
+                                               evidence))
 
     def add_request(self, res: dict) -> None:
         active = REQUEST_STATUSES.get(res.get("status"))
@@ -173,8 +179,12 @@ class MedicationReader:
         if start is None and end is None:
             self._no_date(res, drugs)
             return
+        evidence = _latest(start, parse_date(res.get("authoredOn")))
+        bounded = _bounds_end(res) is not None
         for d in drugs:
-            self.exposures.append(DrugExposure(d.key, start, end, active, "MedicationRequest", ref_of(res)))
+            if not bounded and res.get("id"):
+                self._open_requests.append((len(self.exposures), f"MedicationRequest/{res['id']}"))
+            self.exposures.append(DrugExposure(d.key, start, end, active, "MedicationRequest", ref_of(res), evidence))
 
     def add_administration(self, res: dict) -> None:
         status = res.get("status")
@@ -190,6 +200,12 @@ class MedicationReader:
             self._no_date(res, drugs)
             return
         ongoing = status == "in-progress" and end is None
+        req = (res.get("request") or {}).get("reference") if isinstance(res.get("request"), dict) else None
+        if isinstance(req, str):
+            key = "MedicationRequest/" + req.rsplit("MedicationRequest/", 1)[-1].split("/_history")[0]
+            given = end or start
+            if key not in self._last_given or given > self._last_given[key]:
+                self._last_given[key] = given
         for d in drugs:
             self._administrations.setdefault(d.key, []).append((start, end, ongoing, ref_of(res)))
 
@@ -204,6 +220,12 @@ class MedicationReader:
         whose last dose is no more than one cycle gap before `as_of` is still running: open
         and active (it runs to the as-of date), as a patient between two doses is on the drug.
         """
+        for i, ref in self._open_requests:
+            last = self._last_given.get(ref)
+            e = self.exposures[i]
+            if last is not None and last <= as_of and e.start is not None and last >= e.start:
+                self.exposures[i] = DrugExposure(e.drug, e.start, last, False, e.source, e.source_id,
+                                                 _latest(e.evidence, last))
         gap = timedelta(days=LINE_GROUPING_DAYS)
         for drug, doses in self._administrations.items():
             doses = sorted((d for d in doses if d[0] <= as_of), key=lambda d: d[0])
@@ -226,7 +248,11 @@ class MedicationReader:
 
 def _administered(drug: str, start: date, last: date, ongoing: bool, ref: str | None) -> DrugExposure:
     # An infusion still running: the period is open and active (runs to the as-of date).
-    return DrugExposure(drug, start, None if ongoing else last, ongoing, "MedicationAdministration", ref)
+    return DrugExposure(drug, start, None if ongoing else last, ongoing, "MedicationAdministration", ref, last)
+
+
+def _latest(*days: date | None) -> date | None:
+    return max((d for d in days if d is not None), default=None)
 
 
 def _effective(res: dict) -> tuple[date | None, date | None]:
@@ -235,6 +261,15 @@ def _effective(res: dict) -> tuple[date | None, date | None]:
         day = parse_date(d)
         return day, day
     return period_bounds(res.get("effectivePeriod"))
+
+
+def _bounds_end(res: dict) -> date | None:
+    """The latest boundsPeriod end of a request's dosage instructions (None: none given)."""
+    ends = []
+    for dosage in res.get("dosageInstruction") or ():
+        if isinstance(dosage, dict):
+            ends.append(period_bounds(((dosage.get("timing") or {}).get("repeat") or {}).get("boundsPeriod"))[1])
+    return max((e for e in ends if e is not None), default=None)
 
 
 def _request_period(res: dict) -> tuple[date | None, date | None]:

@@ -3,14 +3,17 @@
 The hot path of the mapping (a heavy patient has tens of thousands of Observations): plain
 dict access, `(system, code)` dict lookups, no model validation, no per-result sorting.
 
-Rules (clinical-rules.md sections 2 and 6, issue 3):
+Rules (docs/clinical-model.md#markers, #risk-and-fitness; issue 3):
 - status final / amended / corrected only; everything else is ignored;
-- date: effectiveDateTime, effectivePeriod.start, effectiveInstant, issued;
+- time: effectiveDateTime, else effectivePeriod.start, else effectiveInstant, else issued;
+  normalised to UTC (a result at 23:30 -05:00 belongs to the next UTC day); a partial date is
+  the first day of its period;
 - value[x]: valueQuantity (comparator kept), valueString ("<0.1 g/dL", "7.2 g/L"),
   valueInteger, valueRatio, valueCodeableConcept (ECOG answers, FISH detected / not detected);
 - every value converted to the analyte's canonical unit; an unknown or missing unit is a data
   gap naming the Observation and the unit, never guessed;
-- duplicates (same analyte, date, value and comparator) are counted once;
+- duplicates (same analyte, same time to the minute in UTC, same converted value and
+  comparator) are counted once, whatever their source;
 - components (an FLC panel sending kappa, lambda and ratio as components) are read as results.
 """
 from __future__ import annotations
@@ -19,11 +22,11 @@ import re
 from datetime import date
 
 from fhir_mappings.cytogenetics import findings_in_text, names_abnormality, polarity
-from fhir_mappings.dates import effective_date
+from fhir_mappings.dates import effective_time
 from fhir_mappings.gaps import GapLog
 from fhir_mappings.terminology import SYSTEM_ALIASES, coding_keys, ref_of, tables
 from fhir_mappings.units import human_unit, to_canonical, ucum_of
-from myeloma_model.records import CytogeneticFinding, EcogScore, InvestigationRecord, LabResult
+from myeloma_model.records import CytogeneticFinding, EcogScore, ImmunofixationResult, InvestigationRecord, LabResult
 
 USABLE_STATUSES = frozenset({"final", "amended", "corrected"})
 # A paraprotein reported as "not detected" / "none" / a negative answer code is a measured
@@ -38,6 +41,7 @@ _FISH = _T.fish_by_code
 _FISH_POS = _T.fish_positive
 _FISH_NEG = _T.fish_negative
 _INVESTIGATION = _T.investigation_by_code
+_IMMUNOFIXATION = _T.immunofixation_by_code
 _SYSTEMS = SYSTEM_ALIASES
 _EMPTY: dict = {}
 _INF = float("inf")
@@ -65,13 +69,14 @@ _CYTO_HINT = re.compile(r"fish|cytogenet|karyotyp|17p|1q|t\(\s*\d|del\(", re.IGN
 class ObservationReader:
     """Accumulates results from Observations; `finish()` sorts each series once."""
 
-    __slots__ = ("labs", "ecog", "cytogenetics", "investigations", "gaps", "_seen")
+    __slots__ = ("labs", "ecog", "cytogenetics", "investigations", "immunofixation", "gaps", "_seen")
 
     def __init__(self, gaps: GapLog) -> None:
         self.labs: dict[str, list[LabResult]] = {}
         self.ecog: list[EcogScore] = []
         self.cytogenetics: list[CytogeneticFinding] = []
         self.investigations: list[InvestigationRecord] = []
+        self.immunofixation: list[ImmunofixationResult] = []
         self.gaps = gaps
         self._seen: set[tuple] = set()
 
@@ -83,7 +88,7 @@ class ObservationReader:
                 self.gaps.add("no-status", f"{ref_of(obs)} has no status; not used")
             return
         code = obs.get("code") or _EMPTY
-        analyte = investigation = fish = None
+        analyte = investigation = fish = ife = None
         ecog = is_fish = False
         codings = code.get("coding")
         if codings:
@@ -99,9 +104,11 @@ class ObservationReader:
                         is_fish, fish = True, fa
                     if investigation is None:
                         investigation = inv
-        when = None
-        if analyte is not None or ecog or is_fish or investigation is not None:
-            when = effective_date(obs)
+                if ife is None:
+                    ife = _IMMUNOFIXATION.get((_SYSTEMS.get(system, system), c.get("code")))
+        when = minute = None
+        if analyte is not None or ecog or is_fish or investigation is not None or ife is not None:
+            when, minute = _when(obs)
             if when is None:
                 self.gaps.add("no-date", f"{ref_of(obs)} has no effective date; not used")
                 return
@@ -110,8 +117,10 @@ class ObservationReader:
             if investigation is not None and ("inv", investigation, when) not in self._seen:
                 self._seen.add(("inv", investigation, when))
                 self.investigations.append(InvestigationRecord(investigation, when, ref_of(obs)))
+            if ife is not None:
+                self._immunofixation(obs, ife, when)
             if analyte is not None:
-                self._lab(obs, analyte, when)
+                self._lab(obs, analyte, when, minute=minute)
             elif ecog:
                 self._ecog(obs, when)
             elif is_fish:
@@ -120,13 +129,16 @@ class ObservationReader:
             # An Observation the tables do not know: its name may still be a cytogenetic test.
             text = code.get("text")
             if text and _CYTO_HINT.search(text):
-                self._fish(obs, None, effective_date(obs))
+                self._fish(obs, None, _when(obs)[0])
         components = obs.get("component")
         if components:
-            self._components(obs, components, when or effective_date(obs))
+            if when is None:
+                when, minute = _when(obs)
+            self._components(obs, components, when, minute)
 
     # -- numeric results -------------------------------------------------------------------
-    def _lab(self, obs: dict, analyte: str, when: date, value_holder: dict | None = None) -> None:
+    def _lab(self, obs: dict, analyte: str, when: date, value_holder: dict | None = None,
+             minute: str | None = None) -> None:
         holder = obs if value_holder is None else value_holder
         parsed = _numeric_value(holder)
         if parsed is None and analyte in ZERO_WHEN_NOT_DETECTED and _says_not_detected(holder):
@@ -151,7 +163,7 @@ class ObservationReader:
         # Round off binary noise of the conversion (1.1 g/dL -> 11.000000000000002 g/L) so the
         # same result sent in two units is one result and values print as labs wrote them.
         canonical = round(canonical, 6)
-        dedup = (analyte, when, canonical, comparator)
+        dedup = (analyte, minute or when, canonical, comparator)
         if dedup in self._seen:
             return
         self._seen.add(dedup)
@@ -161,7 +173,7 @@ class ObservationReader:
             series = self.labs[analyte] = []
         series.append(LabResult(analyte, canonical, when, comparator, ref_high, ref_of(obs)))
 
-    def _components(self, obs: dict, components: list, when: date | None) -> None:
+    def _components(self, obs: dict, components: list, when: date | None, minute: str | None = None) -> None:
         """Panel components: numeric analytes (an FLC panel) and FISH probes (a FISH panel)."""
         for comp in components:
             if not isinstance(comp, dict):
@@ -175,12 +187,32 @@ class ObservationReader:
                     self.gaps.add("no-date", f"{ref_of(obs)} has no effective date; not used")
                     return
                 if analyte is not None:
-                    self._lab(obs, analyte, when, value_holder=comp)
+                    self._lab(obs, analyte, when, value_holder=comp, minute=minute)
                 else:
                     # read the probe like an Observation of its own, cited by the panel's id
                     probe = dict(comp, resourceType=obs.get("resourceType"), id=obs.get("id"))
                     self._fish(probe, _FISH[key], when)
                 break
+
+    # -- immunofixation -------------------------------------------------------------------------
+    def _immunofixation(self, obs: dict, specimen: str, when: date) -> None:
+        """Negative or positive; a value that says neither is a data gap (never guessed)."""
+        negative = _coded_polarity(obs)
+        if negative is None:
+            for text in _value_texts(obs):
+                p = polarity(text)
+                if p is not None:
+                    negative = p
+                    break
+        if negative is None:
+            if _has_value(obs):
+                self.gaps.add("ife", f"{ref_of(obs)}: immunofixation result could not be read as negative or positive; not used")
+            return
+        negative = not negative  # polarity True means "detected / positive"
+        dedup = ("ife", specimen, when, negative)
+        if dedup not in self._seen:
+            self._seen.add(dedup)
+            self.immunofixation.append(ImmunofixationResult(specimen, negative, when, ref_of(obs)))
 
     # -- ECOG --------------------------------------------------------------------------------
     def _ecog(self, obs: dict, when: date) -> None:
@@ -236,10 +268,16 @@ class ObservationReader:
         for series in self.labs.values():
             series.sort(key=key)
         self.ecog.sort(key=key)
+        self.immunofixation.sort(key=key)
 
 
 def _by_when(r) -> date:
     return r.when
+
+
+def _when(obs: dict) -> tuple[date | None, str | None]:
+    t = effective_time(obs)
+    return t if t is not None else (None, None)
 
 
 

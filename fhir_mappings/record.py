@@ -127,6 +127,7 @@ def build_patient_record(resources: Iterable[dict], *, patient_id: str | None, a
         if series:
             record.labs[analyte] = series
     record.ecog = [e for e in obs_reader.ecog if e.when <= as_of]
+    record.immunofixation = [i for i in obs_reader.immunofixation if i.when <= as_of]
     late += len(obs_reader.ecog) - len(record.ecog)
     if late:
         gaps.add("after-as-of", f"{late} result(s) dated after the as-of date {as_of.isoformat()} were not used")
@@ -177,7 +178,7 @@ def build_patient_record(resources: Iterable[dict], *, patient_id: str | None, a
                 record.diagnosis_date = fact.onset
             if fact.light_chain:
                 light_chains.add(fact.light_chain)
-            # Scope (clinical-rules.md s1): "active" there means not refuted / not entered in
+            # Scope (docs/clinical-model.md#scope): "active" there means not refuted / not entered in
             # error (those never become facts). Myeloma is incurable: a Condition in remission
             # or inactive is exactly the patient whose relapse this service watches for.
             record.in_scope = True

@@ -1,6 +1,6 @@
 """The pure clinical model of relapsed multiple myeloma (no Flask, requests or fhir.resources).
 
-`assess(record, as_of)` returns the assessment object of assessment-contract.md.
+`assess(record, as_of)` returns the assessment object of docs/assessment-contract.md.
 """
 from myeloma_model.assessment import assess
 

@@ -1,4 +1,4 @@
-"""The assessment object of assessment-contract.md, composed from the rule families.
+"""The assessment object of docs/assessment-contract.md, composed from the rule families.
 
 `assess(record, as_of)` sees only data dated on or before `as_of` (reproducible "as of"), runs
 relapse -> drugs/refractoriness -> risk -> fitness, then asks `myeloma_model.guidance.advise`
@@ -19,11 +19,14 @@ from datetime import date
 from myeloma_model import guidance
 from myeloma_model.drug_classes import drug_class
 from myeloma_model.fitness import fitness
+from myeloma_model.freshness import data_freshness, latest_marker_date, stale_active_exposures
 from myeloma_model.markers import MarkerBook
 from myeloma_model.records import PatientRecord
 from myeloma_model.refractoriness import drugs_summary, on_therapy, refractory_category, triple_class_exposed
 from myeloma_model.relapse import PROGRESSION_STATUSES, analyse_relapse
+from myeloma_model.response import GAP_CR_NO_IFE, GAP_CR_NO_MARROW, lines_json
 from myeloma_model.risk import b2m_at_line_start, b2m_trend, high_risk_cytogenetics, high_risk_relapse_features, staging
+from myeloma_model.thresholds import STALE_ACTIVE_MEDICATION_DAYS
 
 
 
@@ -44,6 +47,7 @@ def as_of_view(record: PatientRecord, as_of: date) -> PatientRecord:
         ecog=[e for e in record.ecog if e.when <= as_of],
         transplants=[t for t in record.transplants if t.when <= as_of],
         investigations=[i for i in record.investigations if i.when is None or i.when <= as_of],
+        immunofixation=[i for i in record.immunofixation if i.when <= as_of],
         data_gaps=list(record.data_gaps),
     )
 
@@ -55,7 +59,10 @@ def out_of_scope(record: PatientRecord, as_of: date) -> dict:
         "asOf": as_of.isoformat(),
         "inScope": False,
         "relapse": {"status": "unknown", "significantParaproteinRelapse": False, "date": None,
+                    "crabDate": None, "latestMarkerDate": None,
                     "criteria": [], "crabFeatures": [], "markers": {}},
+        "lines": [],
+        "dataFreshness": "none",
         "drugs": {},
         "priorLines": 0,
         "refractoryCategory": "none",
@@ -72,8 +79,26 @@ def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 
+# Data-gap wording of the response rules (s3a) and of stale medication evidence (s10).
+_RESPONSE_GAPS = {GAP_CR_NO_IFE: "CR not confirmed: no immunofixation", GAP_CR_NO_MARROW: "CR without marrow assessment"}
+
+
+def _course(view: PatientRecord, book: MarkerBook, rel, as_of: date, gaps: list[str]) -> tuple[list[dict], str | None, str]:
+    """(contract `lines`, latestMarkerDate, dataFreshness), appending their data gaps."""
+    lines, codes = lines_json(rel, book, view.immunofixation, as_of)
+    for c in codes:
+        prefix, code = c.split(": ", 1)
+        gaps.append(f"{prefix}: {_RESPONSE_GAPS.get(code, code)}")
+    for drug, seen in stale_active_exposures(view.exposures, as_of):
+        gaps.append(f"{drug}: recorded as active, but the latest evidence is from {seen.isoformat()} "
+                    f"(more than {STALE_ACTIVE_MEDICATION_DAYS} days before the as-of date); whether it is "
+                    "still taken is not known")
+    latest = latest_marker_date(book)
+    return lines, _iso(latest), data_freshness(latest, as_of)
+
+
 def assess(record: PatientRecord, as_of: date) -> dict:
-    """The assessment object (assessment-contract.md) for one patient as of a date."""
+    """The assessment object (docs/assessment-contract.md) for one patient as of a date."""
     if not record.in_scope:
         return out_of_scope(record, as_of)
     view = as_of_view(record, as_of)
@@ -86,7 +111,7 @@ def assess(record: PatientRecord, as_of: date) -> dict:
     line_start = line.start if line else None
 
     progressions = [e.date for e in rel.events]
-    drugs = drugs_summary(view.exposures, progressions, as_of)
+    drugs = drugs_summary(view.exposures, progressions, as_of, cur.date)
     for e in view.exposures:
         if drug_class(e.drug) is None:
             gaps.append(f"drug '{e.drug}' is not in the model's drug-class table; not assessed")
@@ -100,6 +125,7 @@ def assess(record: PatientRecord, as_of: date) -> dict:
     iss, riss = staging(view, gaps)
     trend = b2m_trend(book, line_start)
     b2m_base = b2m_at_line_start(book, line_start)
+    lines, latest_marker, freshness = _course(view, book, rel, as_of, gaps)
 
     assessment = {
         "patientId": record.patient_id,
@@ -109,10 +135,15 @@ def assess(record: PatientRecord, as_of: date) -> dict:
             "status": cur.status,
             "significantParaproteinRelapse": cur.spr,
             "date": _iso(cur.date),
+            "crabDate": _iso(cur.crab_date),
+            "latestMarkerDate": latest_marker,
             "criteria": cur.criteria,
             "crabFeatures": cur.crab,
             "markers": rel.markers,
+            "crabValues": {k: {**v, "date": v["date"].isoformat()} for k, v in cur.crab_evidence.items()},
         },
+        "lines": lines,
+        "dataFreshness": freshness,
         "drugs": drugs,
         "priorLines": len(rel.lines),
         "refractoryCategory": refractory_category(drugs),

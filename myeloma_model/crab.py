@@ -1,4 +1,4 @@
-"""CRAB / clinical features of progression (clinical-rules.md section 3), new since the nadir
+"""CRAB / clinical features of progression (docs/clinical-model.md#crab-features), new since the nadir
 or the start of the current line.
 
 `since` is the reference day (the nadir of the progressing marker, else the line's start):
@@ -58,6 +58,42 @@ def new_bone_lesion(source: PatientRecord | MarkerBook, since: date | None, end:
         c.kind in LESION_KINDS and c.active and c.onset is not None and _in(c.onset, since, end)
         for c in as_book(source).record.conditions
     )
+
+
+def crab_evidence(source: PatientRecord | MarkerBook, line_start: date | None, since: date | None,
+                  end: date | None = None) -> dict[str, dict]:
+    """For each CRAB feature present in [since, end), the first day it held and the values
+    behind it (canonical units), for `relapse.crabDate` and the clinical relapse card:
+    hypercalcaemia {date, value}; anaemia {date, best, value, fall}; renal {date, baseline,
+    value, rise}; bone-lesion {date, kind}. Same rules as the boolean tests above."""
+    book = as_book(source)
+    out: dict[str, dict] = {}
+    for p in between(book.points("calcium"), since, end):
+        if surely_above(p, CRAB_CALCIUM_MMOL_L):
+            out["hypercalcaemia"] = {"date": p.when, "value": p.value, "unit": "mmol/L"}
+            break
+    best = None
+    for p in between(book.points("haemoglobin"), since, end):
+        if best is not None and p.high is not None and best.low - p.high >= CRAB_HAEMOGLOBIN_FALL_G_L - EPS:
+            out["anaemia"] = {"date": p.when, "best": best.value, "value": p.value,
+                              "fall": round(best.low - p.high, 3), "unit": "g/L"}
+            break
+        if p.low is not None and (best is None or p.low > best.low):
+            best = p
+    points = book.points("creatinine")
+    base = value_at(points, line_start)
+    if base is not None and base.high is not None:
+        for p in between(points, since, end):
+            if p.when > base.when and p.low is not None and p.low - base.high >= CRAB_CREATININE_RISE_UMOL_L - EPS:
+                out["renal"] = {"date": p.when, "baseline": base.value, "value": p.value,
+                                "rise": round(p.low - base.high, 3), "unit": "umol/L"}
+                break
+    lesions = sorted((c for c in book.record.conditions
+                      if c.kind in LESION_KINDS and c.active and c.onset is not None and _in(c.onset, since, end)),
+                     key=lambda c: c.onset)
+    if lesions:
+        out["bone-lesion"] = {"date": lesions[0].onset, "kind": lesions[0].kind}
+    return out
 
 
 def crab_features(source: PatientRecord | MarkerBook, line_start: date | None, since: date | None,

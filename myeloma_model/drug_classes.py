@@ -1,6 +1,6 @@
-"""Anti-myeloma drug classes (clinical-rules.md section 5), as data, in one place.
+"""Anti-myeloma drug classes (docs/clinical-model.md#drug-classes), as data, in one place.
 
-Keys are the contract's drug keys (assessment-contract.md `drugs`), values its class names.
+Keys are the contract's drug keys (docs/assessment-contract.md#drugs), values its class names.
 Refractoriness categories count only the classes in REFRACTORY_CATEGORY_CLASSES; corticosteroids
 never count for refractoriness (they are part of almost every regimen and say nothing about
 resistance of the clone).

@@ -1,4 +1,4 @@
-"""Fitness and comorbidity cautions (clinical-rules.md section 6).
+"""Fitness and comorbidity cautions (docs/clinical-model.md#fitness, #comorbidity-cautions).
 
 Frailty: ECOG >= 3 or age > 80 -> frail; ECOG 2 or age 76-80 -> intermediate; else fit.
 Either input alone decides; `unknown` only when neither age nor ECOG is known.

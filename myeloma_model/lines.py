@@ -1,4 +1,4 @@
-"""Lines of therapy from drug exposures (clinical-rules.md section 5).
+"""Lines of therapy from drug exposures (docs/clinical-model.md#lines-of-therapy).
 
 - Exposures of one drug separated by <= 30 days are one course (monthly refills of
   lenalidomide are one course, not many starts).
@@ -8,7 +8,13 @@
   to the line in progress; so does the transplant itself.
 - A new line starts when a non-steroid drug course starts after a progression (a criterion
   holding on any measurement since the line's start), or when a drug new to the line starts
-  more than 30 days after the line began.
+  more than 30 days after the line began, except consolidation and maintenance: a drug new to
+  the line started within 180 days after the line's autologous transplant, with no progression
+  in between, stays in the line (IMWG counts induction, transplant, consolidation and
+  maintenance as one line).
+- Courses end at the last dose (time on a drug counts to it); the 28-day extension of a drug
+  known only from administrations applies to whether it was "on" at a date
+  (`refractoriness.running_on`, for activeAtRelapse), not to the course.
 - Corticosteroids never open a line; they are attached to the line in progress when they
   start (or to the first line when they precede it by <= 30 days).
 """
@@ -20,7 +26,11 @@ from typing import Callable
 
 from myeloma_model.drug_classes import is_steroid
 from myeloma_model.records import DrugExposure, Transplant
-from myeloma_model.thresholds import LINE_GROUPING_DAYS, TRANSPLANT_MELPHALAN_WINDOW_DAYS
+from myeloma_model.thresholds import (
+    CONSOLIDATION_AFTER_TRANSPLANT_DAYS,
+    LINE_GROUPING_DAYS,
+    TRANSPLANT_MELPHALAN_WINDOW_DAYS,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +106,16 @@ def _near_transplant(d: date, transplants: list[Transplant]) -> bool:
     return any(t.kind != "allogeneic" and abs(t.when - d) <= window for t in transplants)
 
 
+def _consolidation(line: Line, start: date, transplants: list[Transplant]) -> bool:
+    """`start` falls within 180 days after an autologous transplant of `line` (on or after
+    the line's start); the caller has already ruled out a progression before `start`."""
+    window = timedelta(days=CONSOLIDATION_AFTER_TRANSPLANT_DAYS)
+    return any(
+        t.kind != "allogeneic" and line.start <= t.when <= start and start - t.when <= window
+        for t in transplants
+    )
+
+
 def build_lines(
     exposures: list[DrugExposure],
     transplants: list[Transplant],
@@ -137,7 +157,7 @@ def build_lines(
             attach(line, c)
         elif progression is not None and c.start > progression:
             open_line(c)
-        elif c.drug in line.drugs or c.start - line.start <= grouping:
+        elif c.drug in line.drugs or c.start - line.start <= grouping or _consolidation(line, c.start, transplants):
             attach(line, c)
         else:
             open_line(c)

@@ -1,11 +1,14 @@
-"""Disease-marker series (clinical-rules.md section 2): daily points, nadir, involved FLC,
+"""Disease-marker series (docs/clinical-model.md#markers): daily points, nadir, involved FLC,
 dFLC, the FLC ratio and measurable disease.
 
 Comparator rule (conservative: a censored value never manufactures progression). A result is
-turned into bounds on its true value: "<x"/"<=x" has an upper bound x and no known lower
-bound; ">x"/">=x" has a lower bound x and no known upper bound; a plain value is both.
+turned into bounds on its true value: "<x"/"<=x" has no known lower bound and an upper bound
+x, except for the myeloma markers (M-protein, free light chains: docs/clinical-model.md s2), where
+"below the reporting limit" counts as 0 for the nadir and for PR/VGPR; ">x"/">=x" has a lower
+bound x and no known upper bound; a plain value is both.
 - A rise is judged on the current result's LOWER bound, so "<1 g/L" can never create a rise.
-- A nadir is the lowest UPPER bound, so "<1 g/L" can be a nadir (at 1) but ">60 g/L" never is.
+- A nadir is the lowest UPPER bound, so "<1 g/L" of M-protein is a nadir at 0 (a rise from it
+  then needs the absolute amount only) but ">60 g/L" never is.
 - Several results of one marker on the same day are one measurement (a duplicate never
   "confirms" itself); the day keeps the smallest lower bound and the largest upper bound.
 """
@@ -18,6 +21,7 @@ from typing import Iterable, NamedTuple
 
 from myeloma_model.records import LabResult, PatientRecord
 from myeloma_model.thresholds import (
+    BASELINE_WINDOW_DAYS,
     FLC_RATIO_NORMAL_HIGH,
     FLC_RATIO_NORMAL_LOW,
     MEASURABLE_INVOLVED_FLC_MG_L,
@@ -73,7 +77,11 @@ def surely_above(r: LabResult | Point | None, threshold: float) -> bool:
     return low is not None and low > threshold + EPS
 
 
-def daily_points(series: Iterable[LabResult]) -> list[Point]:
+# Markers whose "<x" result counts as 0 (docs/clinical-model.md s2 comparators).
+BELOW_LIMIT_IS_ZERO = frozenset({"serum_m_protein", "urine_m_protein", "kappa_flc", "lambda_flc"})
+
+
+def daily_points(series: Iterable[LabResult], below_limit_is_zero: bool = False) -> list[Point]:
     """Collapse a time-ordered series into one Point per day (see module docstring)."""
     out: list[Point] = []
     for r in series:
@@ -82,6 +90,8 @@ def daily_points(series: Iterable[LabResult]) -> list[Point]:
             low = high = r.value
         else:
             low, high = lower_bound(r), upper_bound(r)
+            if below_limit_is_zero and c in ("<", "<="):
+                high = 0.0
         if out and out[-1].when == r.when:
             prev = out[-1]
             low = None if prev.low is None or low is None else min(prev.low, low)
@@ -126,6 +136,27 @@ def between(points: list, start: date | None, end: date | None) -> list:
     return points[lo:hi]
 
 
+def line_series(points: list, start: date | None, end: date | None) -> list:
+    """A line's series (docs/clinical-model.md s2): the points in [start, end), preceded by the
+    line's baseline, the latest point in the BASELINE_WINDOW_DAYS before the start, so the
+    nadir and the response of a new line are judged from every result drawn for it."""
+    inside = between(points, start, end)
+    if start is None:
+        return inside
+    base = baseline(points, start)
+    if base is not None and base.when < start:
+        return [base] + inside
+    return inside
+
+
+def baseline(points: list, start: date):
+    """The latest point in the BASELINE_WINDOW_DAYS before `start` or on it; None if none."""
+    i = bisect.bisect_right(points, start, key=lambda p: p.when)
+    if i and (start - points[i - 1].when).days <= BASELINE_WINDOW_DAYS:
+        return points[i - 1]
+    return None
+
+
 class MarkerBook:
     """Daily points of one record's series, computed once per assessment so that every rule
     family reads them without re-scanning (keeps `assess` linear in the number of results)."""
@@ -139,7 +170,7 @@ class MarkerBook:
 
     def points(self, analyte: str) -> list[Point]:
         if analyte not in self._points:
-            self._points[analyte] = daily_points(self.record.series(analyte))
+            self._points[analyte] = daily_points(self.record.series(analyte), analyte in BELOW_LIMIT_IS_ZERO)
         return self._points[analyte]
 
     def flc(self) -> list[FlcPoint]:

@@ -1,5 +1,6 @@
-"""IMWG progression criteria and significant paraprotein relapse (clinical-rules.md section 3),
-evaluated per marker over one window of time (one line of therapy).
+"""IMWG progression criteria and significant paraprotein relapse, evaluated per marker over one
+window of time (one line of therapy): docs/clinical-model.md#progression-criteria,
+#significant-paraprotein-relapse.
 
 A criterion "holds" on a measurement when that measurement's lower bound meets it against the
 nadir of the earlier measurements of the same window (the running nadir: a later low never
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable
 
-from myeloma_model.markers import EPS, MarkerBook, Point, as_book, between, measurable_disease
+from myeloma_model.markers import EPS, MarkerBook, Point, as_book, line_series, measurable_disease
 from myeloma_model.records import PatientRecord
 from myeloma_model.thresholds import (
     PD_DFLC_ABSOLUTE_RISE_MG_L,
@@ -39,7 +40,7 @@ Rule = Callable[[float, float], bool]  # (current lower bound, nadir) -> holds
 def serum_m_protein_progression(current: float, nadir: float) -> bool:
     """Rise >= 25 % above nadir AND >= 5 g/L; when the nadir was >= 50 g/L, a rise >= 10 g/L.
 
-    clinical-rules.md writes the high-nadir case as a parenthesis on the absolute floor. Read
+    The rules write the high-nadir case as a parenthesis on the absolute floor. Read
     as "25 % AND 10 g/L" that floor could never bind (25 % of 50 g/L is already 12.5 g/L), so
     the clause would be dead; the rules cite IMWG 2016 (Kumar et al.), whose wording is that
     "increases of >= 1 g/dL are sufficient to define relapse if the starting M component is
@@ -175,14 +176,14 @@ def first_progression_since(source: PatientRecord | MarkerBook, start: date) -> 
     book = as_book(source)
     meas = measurable_disease(book, start)
     found = [
-        first_hold_date(between(book.points("serum_m_protein"), start, None), serum_m_protein_progression),
-        first_hold_date(between(book.points("urine_m_protein"), start, None), urine_m_protein_progression),
+        first_hold_date(line_series(book.points("serum_m_protein"), start, None), serum_m_protein_progression),
+        first_hold_date(line_series(book.points("urine_m_protein"), start, None), urine_m_protein_progression),
     ]
     if not meas.serum and not meas.urine:
-        found.append(first_hold_date([f.dflc for f in between(book.flc(), start, None) if f.dflc is not None],
+        found.append(first_hold_date([f.dflc for f in line_series(book.flc(), start, None) if f.dflc is not None],
                                      dflc_progression))
     if not meas.any:
-        found.append(first_hold_date(between(book.points("marrow_plasma_cells"), start, None),
+        found.append(first_hold_date(line_series(book.points("marrow_plasma_cells"), start, None),
                                      marrow_plasma_cell_progression))
     return min((d for d in found if d is not None), default=None)
 
@@ -196,15 +197,15 @@ def evaluate_window(source: PatientRecord | MarkerBook, start: date | None, end:
     book = as_book(source)
     meas = measurable_disease(book, start)
     out = WindowProgression(start, end)
-    serum = between(book.points("serum_m_protein"), start, end)
-    urine = between(book.points("urine_m_protein"), start, end)
+    serum = line_series(book.points("serum_m_protein"), start, end)
+    urine = line_series(book.points("urine_m_protein"), start, end)
     if serum:
         out.trends["serum-m-protein"] = trend(serum, serum_m_protein_progression, "serum-m-protein")
         out.spr_trends.append(trend(serum, serum_spr, "serum-m-protein"))
     if urine:
         out.trends["urine-m-protein"] = trend(urine, urine_m_protein_progression, "urine-m-protein")
         out.spr_trends.append(trend(urine, urine_spr, "urine-m-protein"))
-    fl = between(book.flc(), start, end)
+    fl = line_series(book.flc(), start, end)
     if fl:
         if not meas.serum and not meas.urine:
             d = [f.dflc for f in fl if f.dflc is not None]
@@ -214,7 +215,7 @@ def evaluate_window(source: PatientRecord | MarkerBook, start: date | None, end:
             trend([f.involved for f in fl], involved_flc_spr, "involved-flc", extra=lambda i: fl[i].ratio_abnormal)
         )
     if not meas.any:
-        marrow = between(book.points("marrow_plasma_cells"), start, end)
+        marrow = line_series(book.points("marrow_plasma_cells"), start, end)
         if marrow:
             out.trends["marrow-plasma-cells"] = trend(marrow, marrow_plasma_cell_progression, "marrow-plasma-cells")
     return out

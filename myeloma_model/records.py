@@ -1,6 +1,6 @@
 """Domain records: what fhir_mappings/ produces and the clinical model consumes.
 
-Plain frozen dataclasses with canonical units (clinical-rules.md table) so the model never
+Plain frozen dataclasses with canonical units (docs/clinical-model.md#units) so the model never
 sees FHIR, HTTP or unit strings. Everything here is pure Python.
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-# Canonical analyte keys -> canonical unit (clinical-rules.md, "canonical unit" column).
+# Canonical analyte keys -> canonical unit (docs/clinical-model.md#units).
 # fhir_mappings converts every value into these units before building a LabResult.
 ANALYTE_UNITS: dict[str, str] = {
     "serum_m_protein": "g/L",
@@ -49,7 +49,7 @@ class LabResult:
 class DrugExposure:
     """One exposure period of one anti-myeloma drug (or steroid).
 
-    `drug` is the contract's drug key (assessment-contract.md: "lenalidomide",
+    `drug` is the contract's drug key (docs/assessment-contract.md#drugs: "lenalidomide",
     "belantamab-mafodotin", ...). `end` None means the period is open: with `active` True it
     runs to the as-of date; with `active` False the end is unknown and only `start` is known.
     """
@@ -60,6 +60,9 @@ class DrugExposure:
     active: bool
     source: Literal["MedicationStatement", "MedicationRequest", "MedicationAdministration", "Procedure"]
     source_id: str | None = None
+    # Latest evidence that the drug is (still) taken: effective start, dateAsserted, authoredOn or
+    # last administration (docs/clinical-model.md s10: an `active` exposure on old evidence is a gap).
+    evidence: date | None = None
 
 
 # Condition kinds fhir_mappings recognises (terminology as data lives in fhir_mappings/).
@@ -96,6 +99,16 @@ class CytogeneticFinding:
 
 
 @dataclass(frozen=True, slots=True)
+class ImmunofixationResult:
+    """A serum (or urine) immunofixation: `negative` True when no monoclonal protein was seen."""
+
+    specimen: Literal["serum", "urine"]
+    negative: bool
+    when: date
+    source_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class EcogScore:
     score: int  # 0..5
     when: date
@@ -111,7 +124,7 @@ class Transplant:
     source_id: str | None = None
 
 
-# Table 1 investigation codes (assessment-contract.md missingInvestigations values).
+# Table 1 investigation codes (docs/assessment-contract.md#missing-investigations).
 InvestigationCode = Literal[
     "ecog", "fbc", "spep", "sflc", "renal-profile", "b2m-albumin", "coagulation", "blood-group",
     "urine-24h-protein", "marrow-biopsy-fish", "pet-ct", "hbv-hcv-hiv", "cmv-ebv",
@@ -149,6 +162,7 @@ class PatientRecord:
     ecog: list[EcogScore] = field(default_factory=list)
     transplants: list[Transplant] = field(default_factory=list)
     investigations: list[InvestigationRecord] = field(default_factory=list)
+    immunofixation: list[ImmunofixationResult] = field(default_factory=list)  # sorted by `when`
     data_gaps: list[str] = field(default_factory=list)
 
     def series(self, analyte: str) -> list[LabResult]:

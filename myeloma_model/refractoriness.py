@@ -1,4 +1,5 @@
-"""Drug exposure, refractoriness and the retreatment signal (clinical-rules.md section 5).
+"""Drug exposure, refractoriness and the retreatment signal
+(docs/clinical-model.md#exposure, #refractoriness, #retreatment-signal).
 
 - Refractory to a drug: a progression (biochemical or clinical), dated by its first qualifying
   measurement, while on the drug (after its start, up to its last dose) or within 60 days
@@ -8,7 +9,13 @@
   wins over triple-class. Triple-class exposed: the same three-class test on exposure.
 - Retreatment signal (Goel 2024): months on the drug > 28.4 or months since its last dose
   > 46.1 (never for corticosteroids, which are not an index drug), judged on the values reported (rounded to 0.1 month) so a card never shows
-  "28.4 months" next to a signal.
+  "28.4 months" next to a signal. Only for a drug stopped before the relapse being treated
+  (last dose before the relapse date): Goel 2024 studied giving a drug again after a gap, so a
+  drug the disease progressed on while it was being given never has the signal, and the signal
+  of a running drug cannot grow with the clock. Without a relapse date: stopped drugs only.
+- `activeAtRelapse`: a course of the drug ran on the relapse date (started before it, last dose
+  on or after it; for a drug known only from administrations, up to 28 days after the last one);
+  None without a relapse date.
 """
 from __future__ import annotations
 
@@ -19,6 +26,7 @@ from myeloma_model.drug_classes import ANTI_CD38, IMID, PI, REFRACTORY_CATEGORY_
 from myeloma_model.lines import courses
 from myeloma_model.records import DrugExposure
 from myeloma_model.thresholds import (
+    ADMINISTRATION_CYCLE_DAYS,
     DAYS_PER_MONTH,
     PENTA_MIN_ANTI_CD38,
     PENTA_MIN_IMID,
@@ -83,10 +91,38 @@ def is_active(e: DrugExposure, as_of: date) -> bool:
     return (e.active and e.end is None) or (e.end is not None and e.end >= as_of)
 
 
-def drug_summary(drug: str, exposures: list[DrugExposure], progressions: list[date], as_of: date) -> dict:
-    """One `drugs` entry of the contract (plus firstStart / lastDose for guidance)."""
+def running_on(ps: list[Period], day: date, extend_days: int = 0) -> bool:
+    """A course started before `day` and its last dose (plus `extend_days`) is on or after it (the
+    end day is a day on the drug; a drug first given on the relapse day treats that relapse)."""
+    return any(p.start < day <= p.end + timedelta(days=extend_days) for p in ps)
+
+
+def administration_extension(exposures: list[DrugExposure]) -> int:
+    """Section 5 (v2): a drug known only from administrations is "on" until one cycle gap after
+    its last administration (a patient between two doses is on the drug); its last dose stays the
+    last administration."""
+    only_given = bool(exposures) and all(e.source == "MedicationAdministration" for e in exposures)
+    return ADMINISTRATION_CYCLE_DAYS if only_given else 0
+
+
+def stopped_before(ps: list[Period], relapse: date | None, active: bool, extend_days: int = 0) -> bool:
+    """Section 5: the signal's precondition. With a relapse date: no course runs on it and the last
+    dose is before it. Without one: the drug is not being taken on the as-of date."""
+    if not ps:
+        return False
+    if relapse is None:
+        return not active
+    return max(p.end for p in ps) < relapse and not running_on(ps, relapse, extend_days)
+
+
+def drug_summary(drug: str, exposures: list[DrugExposure], progressions: list[date], as_of: date,
+                 relapse: date | None = None) -> dict:
+    """One `drugs` entry of the contract (plus firstStart / lastDose for guidance).
+
+    `relapse`: the date of the relapse being treated (the contract's relapse.date), or None."""
     ps = periods(exposures, as_of)
     active = any(is_active(e, as_of) for e in exposures)
+    extend = administration_extension(exposures)
     refractory = not is_steroid(drug) and any(progression_on_drug(ps, d) for d in progressions)
     if ps:
         on = months(days_on_drug(ps))
@@ -102,19 +138,22 @@ def drug_summary(drug: str, exposures: list[DrugExposure], progressions: list[da
         "refractory": refractory,
         "monthsOnDrug": on,
         "monthsSinceLastDose": since,
-        "retreatmentSignal": not is_steroid(drug) and retreatment_signal(on, since),
+        "retreatmentSignal": (not is_steroid(drug) and stopped_before(ps, relapse, active, extend)
+                              and retreatment_signal(on, since)),
+        "activeAtRelapse": None if relapse is None else running_on(ps, relapse, extend),
         "firstStart": min(p.start for p in ps).isoformat() if ps else None,
         "lastDose": last.isoformat() if last else None,
     }
 
 
-def drugs_summary(exposures: list[DrugExposure], progressions: list[date], as_of: date) -> dict[str, dict]:
+def drugs_summary(exposures: list[DrugExposure], progressions: list[date], as_of: date,
+                  relapse: date | None = None) -> dict[str, dict]:
     """`drugs`: one entry per drug ever exposed (known drug keys only), sorted by key."""
     by_drug: dict[str, list[DrugExposure]] = {}
     for e in exposures:
         if drug_class(e.drug) is not None and (e.start is None or e.start <= as_of):
             by_drug.setdefault(e.drug, []).append(e)
-    return {d: drug_summary(d, es, progressions, as_of) for d, es in sorted(by_drug.items())}
+    return {d: drug_summary(d, es, progressions, as_of, relapse) for d, es in sorted(by_drug.items())}
 
 
 def _class_counts(drugs: dict[str, dict], flag: str) -> dict[str, int]:

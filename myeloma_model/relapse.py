@@ -1,4 +1,4 @@
-"""Relapse status (clinical-rules.md section 3): one value, the highest that holds.
+"""Relapse status (docs/clinical-model.md#relapse-status): one value, the highest that holds.
 
 Precedence: clinical > biochemical > suspected > none > unknown.
 - clinical: a progression criterion is present (confirmed, or holding on the latest
@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from myeloma_model.crab import crab_features
+from myeloma_model.crab import crab_evidence
 from myeloma_model.lines import Line, build_lines
 from myeloma_model.markers import MarkerBook, Point, involved_chain, nadir
 from myeloma_model.progression import WindowProgression, evaluate_window, first_progression_since
@@ -35,6 +35,12 @@ class WindowStatus:
     criteria: list[str]
     crab: list[str]
     spr: bool
+    crab_evidence: dict[str, dict] = field(default_factory=dict)  # feature -> first day + values
+
+    @property
+    def crab_date(self) -> date | None:
+        """First day a CRAB / clinical feature held (s3 `relapse.crabDate`)."""
+        return min((e["date"] for e in self.crab_evidence.values()), default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +59,7 @@ class RelapseAnalysis:
     window: WindowProgression
     events: list[ProgressionEvent] = field(default_factory=list)
     markers: dict[str, dict] = field(default_factory=dict)
+    line_status: list[WindowStatus] = field(default_factory=list)  # one per line, in order
 
     @property
     def current_line(self) -> Line | None:
@@ -77,16 +84,17 @@ def window_status(record: PatientRecord | MarkerBook, window: WindowProgression)
     confirmed = window.confirmed
     latest = window.latest_holding
     present = set(confirmed) | set(latest)
-    crab = crab_features(record, window.start, crab_reference(window, present), window.end)
+    evidence = crab_evidence(record, window.start, crab_reference(window, present), window.end)
+    crab = list(evidence)
     spr = window.spr
     dates = {c: confirmed.get(c, latest.get(c)) for c in present}
     if present and crab:
-        return WindowStatus("clinical", min(dates.values()), sorted(present), crab, spr)
+        return WindowStatus("clinical", min(dates.values()), sorted(present), crab, spr, evidence)
     if confirmed:
-        return WindowStatus("biochemical", min(confirmed.values()), sorted(confirmed), crab, spr)
+        return WindowStatus("biochemical", min(confirmed.values()), sorted(confirmed), crab, spr, evidence)
     if latest:
-        return WindowStatus("suspected", min(latest.values()), sorted(latest), crab, spr)
-    return WindowStatus("none" if window.usable else "unknown", None, [], crab, spr)
+        return WindowStatus("suspected", min(latest.values()), sorted(latest), crab, spr, evidence)
+    return WindowStatus("none" if window.usable else "unknown", None, [], crab, spr, evidence)
 
 
 def _marker_json(points: list[Point], since: date | None, unit: str) -> dict | None:
@@ -144,6 +152,7 @@ def analyse_relapse(record: PatientRecord, as_of: date, book: MarkerBook | None 
         lambda start: first_progression_since(book, start),
     )
     events: list[ProgressionEvent] = []
+    per_line: list[WindowStatus] = []
     if not lines:
         window = evaluate_window(book, None, None)
         current = window_status(book, window)
@@ -154,7 +163,8 @@ def analyse_relapse(record: PatientRecord, as_of: date, book: MarkerBook | None 
             end = lines[i + 1].start if i + 1 < len(lines) else None
             window = evaluate_window(book, line.start, end)
             current = window_status(book, window)
+            per_line.append(current)
             if current.status in PROGRESSION_STATUSES and current.date is not None:
                 events.append(ProgressionEvent(current.date, current.status, line.number))
     since = lines[-1].start if lines else None
-    return RelapseAnalysis(lines, current, window, events, markers_json(book, since))
+    return RelapseAnalysis(lines, current, window, events, markers_json(book, since), per_line)

@@ -1,5 +1,5 @@
-"""Risk (clinical-rules.md sections 4 and 6): high-risk cytogenetics, ISS / R-ISS, the beta-2
-microglobulin trend and the high-risk relapse features.
+"""Risk: high-risk cytogenetics, ISS / R-ISS, the beta-2 microglobulin trend and the high-risk
+relapse features (docs/clinical-model.md#high-risk-relapse-features, #risk-and-fitness).
 
 Missing inputs never default to normal: a stage that depends on a value we do not have is
 `unknown`.

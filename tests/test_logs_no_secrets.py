@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 
-import pytest
 
 from cds_service import create_app
 from cds_service.config import Config

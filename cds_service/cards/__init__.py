@@ -42,7 +42,7 @@ def render_patient_view(assessment: dict, *, config=None) -> list[dict]:
     if timing == "confirm":
         status = (assessment.get("relapse") or {}).get("status")
         stale = assessment.get("dataFreshness") == "stale" or status != "suspected"
-        provisional = treatment.top_codes(assessment) if assessment.get("regimens") else None
+        provisional = treatment.provisional_text(assessment)
         main = relapse_status.suspected_card(assessment, config=config, stale=stale, provisional=provisional)
     elif stable_card_enabled(config):
         main = relapse_status.stable_card(assessment, config=config)

@@ -1,6 +1,6 @@
 """Card builder shared by every card module: uuid, source with topic, summary guard, sources.
 
-Cards follow CDS Hooks 2.0: summary < 140 characters, markdown detail, indicator
+Cards follow CDS Hooks 2.0 (docs/cds-hooks.md#response): summary < 140 characters, markdown detail, indicator
 info|warning|critical, source {label, url, topic}. Optional fields are omitted, never empty.
 Topic and override-reason codings are in the service's own code systems (cards/codes.py).
 """

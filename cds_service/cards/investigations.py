@@ -1,4 +1,5 @@
-"""Investigations before treatment (the review's Table 1) as ONE order-set suggestion.
+"""Investigations before treatment (docs/clinical-model.md#investigations; the review's Table 1)
+as ONE order-set suggestion.
 
 The missing or stale tests form one suggestion whose actions create one draft ServiceRequest
 (status draft, intent proposal) per coded test: LOINC for laboratory tests, a panel as the

@@ -1,12 +1,14 @@
 """Cards for the order-select / order-sign services: one card per finding of
-myeloma_model.guidance.orders (refractoriness, comorbidity caution, missing Table 1 test),
-worded here from the finding's kind and drug and from the assessment's codes and values.
+myeloma_model.guidance.orders (refractoriness, eligibility, comorbidity caution, missing Table 1
+test), worded here from the finding's kind, drug and values, with the relapse card's words for
+cautions and not-offered reasons (treatment_words.py, treatment.py).
 
-A warning on a draft order offers, as CDS Hooks 2.0 suggestions, to remove the draft
-(`delete` action on it) and, when the ranked options hold an alternative without that drug
-whose drugs all have a verified RxNorm code, to replace it (delete + `create` draft
-MedicationRequests). A missing prerequisite offers one draft order set for its coded tests.
-Resource ids never appear in the text. The clinician decides; nothing is signed.
+A warning on a draft order names the alternative the model chose (the first ranked regimen
+without the ordered drug) and offers, as CDS Hooks 2.0 suggestions, to replace the draft with
+it (delete + `create` draft MedicationRequests, when every drug of the alternative has a
+verified RxNorm code) or to remove it (`delete` action). A missing prerequisite offers one draft
+order set for its coded tests. Resource ids never appear in the text. The clinician decides;
+nothing is signed.
 """
 from __future__ import annotations
 
@@ -20,71 +22,89 @@ from cds_service.cards.investigations import (
     orderable,
     prerequisite_lines,
 )
-from cds_service.cards.treatment import CAUTION_DRUGS, CAUTIONS
-from cds_service.cards.words import class_name, drug_name, drug_names, join_and, months
+from cds_service.cards.treatment import not_offered_reason
+from cds_service.cards.treatment_words import NOT_OFFERED_TEXT, caution_text
+from cds_service.cards.words import drug_name, join_and, months
 from fhir_mappings.terminology import (
     drug_ingredient_coding,
     investigation_is_assessment,
 )
-from myeloma_model.drug_classes import drug_class
+from myeloma_model.guidance.regimens import GOEL_2024, WARNING_CAUTIONS
 from myeloma_model.thresholds import (
     REFRACTORY_WINDOW_DAYS,
     RETREAT_MONTHS_ON_DRUG,
     RETREAT_MONTHS_SINCE_LAST_DOSE,
 )
 
-TOPIC = {"refractory": "treatment-options", "comorbidity": "safety", "prerequisite": "investigations"}
+TOPIC = {"refractory": "treatment-options", "eligibility": "treatment-options", "comorbidity": "safety",
+         "prerequisite": "investigations"}
 OVERRIDES = ("benefit-outweighs-risk", "already-addressed", "clinical-judgement", "data-incomplete")
 
 
-def _alternative(assessment: dict, drug: str) -> dict | None:
-    """The first ranked regimen without the ordered drug or any drug the disease is refractory to."""
-    refractory = {d for d, i in (assessment.get("drugs") or {}).items() if i.get("refractory")}
-    for r in assessment.get("regimens") or []:
-        drugs = set(r.get("drugs") or [])
-        if drug not in drugs and not drugs & refractory:
-            return r
-    return None
+def _alternative(finding, assessment: dict) -> dict | None:
+    """The ranked regimen the model named as the alternative (warnings only)."""
+    code = getattr(finding, "alternative", None)
+    if finding.indicator != "warning" or not code:
+        return None
+    return next((r for r in assessment.get("regimens") or [] if r.get("code") == code), {"code": code, "drugs": []})
 
 
 def _time_line(drug: str, info: dict) -> str:
     signal = "met" if info.get("retreatmentSignal") else "not met"
+    if info.get("activeAtRelapse"):
+        return (f"{months(info.get('monthsOnDrug')).capitalize()} on {drug_name(drug)}, still taken when the disease "
+                "progressed: giving it again would continue a failing drug; the retreatment signal does not apply.")
     if info.get("active"):
         taken = f"{months(info.get('monthsOnDrug')).capitalize()} on {drug_name(drug)}, still taking it"
     else:
         taken = (f"{months(info.get('monthsOnDrug')).capitalize()} on {drug_name(drug)}, "
                  f"{months(info.get('monthsSinceLastDose'))} since the last dose")
     return (f"{taken}; the retreatment signal "
-            f"(> {RETREAT_MONTHS_ON_DRUG:g} months on it or > {RETREAT_MONTHS_SINCE_LAST_DOSE:g} months since it; "
-            f"Goel 2024, retrospective) is {signal}.")
+            f"(> {RETREAT_MONTHS_ON_DRUG:g} months on it or > {RETREAT_MONTHS_SINCE_LAST_DOSE:g} months since it, "
+            f"for a drug stopped before the relapse; Goel 2024, retrospective) is {signal}.")
 
 
 def _refractory_text(finding, assessment: dict) -> tuple[str, list[str]]:
     drug = finding.drug
-    drugs = assessment.get("drugs") or {}
-    own = drugs.get(drug) or {}
+    info = {**((assessment.get("drugs") or {}).get(drug) or {}), **{k: v for k, v in finding.values.items()
+                                                                      if v is not None}}
     name = drug_name(drug)
-    if own.get("refractory"):
-        lines = [f"The disease progressed on {name} or within {REFRACTORY_WINDOW_DAYS} days of its last dose.",
-                 _time_line(drug, own)]
-        if finding.indicator == "info":
-            return f"Refractory to {name}, but the retreatment signal holds: retreatment can be considered", lines
-        return f"Refractory to {name}: retreatment is unlikely to work", lines
-    cls = drug_class(drug)
-    same = [d for d, i in drugs.items() if d != drug and i.get("refractory") and i.get("class") == cls]
-    lines = [f"Refractory to {drug_names(same)} ({class_name(cls)}); {name} may keep some activity, "
-             "but class resistance is possible."]
-    if own:
-        lines.append(_time_line(drug, own))
-    return f"Refractory to {drug_names(same) or 'a drug of the same class'}, the class of {name}", lines
+    lines = [f"The disease progressed on {name} or within {REFRACTORY_WINDOW_DAYS} days of its last dose.",
+             _time_line(drug, info)]
+    if finding.indicator == "info":
+        lines.append(f"{GOEL_2024.trial}: {GOEL_2024.figures}.")
+        return f"Refractory to {name}, but the retreatment signal is met: retreatment may be considered", lines
+    if info.get("activeAtRelapse"):
+        return f"Disease progressed while on {name}: continuing it is not retreatment", lines
+    return f"Refractory to {name}: retreatment is unlikely to work", lines
+
+
+def _eligibility_text(finding, assessment: dict) -> tuple[str, list[str]]:
+    v = finding.values
+    reasons = v.get("reasons") or []
+    name = drug_name(finding.drug)
+    if "frailty" in reasons:
+        fit = []
+        if v.get("age") is not None:
+            fit.append(f"age {v['age']}")
+        if v.get("ecog") is not None:
+            fit.append(f"ECOG {v['ecog']}")
+        summary = f"{name.capitalize()} is not suitable for a frail patient" + (f" ({', '.join(fit)})" if fit else "")
+    elif "not-triple-class-exposed" in reasons:
+        summary = f"{name.capitalize()} is for triple-class exposed disease; this patient is not triple-class exposed"
+    else:
+        summary = f"{name.capitalize()}: none of its regimens fits this patient as the review states them"
+    lines = [f"{n['code']}: {not_offered_reason(n, assessment)}." for n in v.get("regimens") or []]
+    if not lines:  # a drug in no listed regimen (e.g. cevostamab): only the frailty rule applies
+        lines = [NOT_OFFERED_TEXT[r][0].upper() + NOT_OFFERED_TEXT[r][1:] + "." for r in reasons if r in NOT_OFFERED_TEXT]
+    return summary, lines
 
 
 def _comorbidity_text(finding, assessment: dict) -> tuple[str, list[str]]:
-    cautions = [c for c in (assessment.get("fitness") or {}).get("cautions") or []
-                if finding.drug in CAUTION_DRUGS.get(c, set())]
-    lines = [CAUTIONS.get(c, "a comorbidity caution applies").capitalize() + "." for c in cautions]
-    lead = CAUTIONS.get(cautions[0], "comorbidity caution") if cautions else "comorbidity caution"
-    return f"{drug_name(finding.drug).capitalize()}: {lead}", lines
+    cautions = list(finding.values.get("cautions") or [])
+    lines = [caution_text(c)[0].upper() + caution_text(c)[1:] + "." for c in cautions]
+    lead = next((c for c in cautions if c in WARNING_CAUTIONS), cautions[0] if cautions else None)
+    return f"{drug_name(finding.drug).capitalize()}: {caution_text(lead) if lead else 'comorbidity caution'}", lines
 
 
 def _prerequisite_text(finding, assessment: dict) -> tuple[str, list[str]]:
@@ -103,7 +123,8 @@ def _prerequisite_text(finding, assessment: dict) -> tuple[str, list[str]]:
             + " missing or out of date", lines)
 
 
-TEXT = {"refractory": _refractory_text, "comorbidity": _comorbidity_text, "prerequisite": _prerequisite_text}
+TEXT = {"refractory": _refractory_text, "eligibility": _eligibility_text, "comorbidity": _comorbidity_text,
+        "prerequisite": _prerequisite_text}
 
 
 def _medication_request(patient_id: str, drug: str, regimen: str) -> dict | None:
@@ -122,15 +143,15 @@ def _order_suggestions(finding, assessment: dict, patient_id: str, order_ref: st
     name = drug_name(finding.drug)
     delete = {"type": "delete", "description": f"Remove the draft {name} order", "resourceId": order_ref}
     out = [{"label": f"Remove the draft {name} order", "uuid": str(uuid.uuid4()), "actions": [delete]}]
-    alt = _alternative(assessment, finding.drug) if finding.kind == "refractory" else None
-    if alt:
+    alt = _alternative(finding, assessment) if finding.kind != "prerequisite" else None
+    if alt and alt.get("drugs"):
         creates = [_medication_request(patient_id, d, alt["code"]) for d in alt.get("drugs") or []]
         if creates and all(creates):
             out.insert(0, {
                 "label": f"Replace with {alt['code']} ({', '.join(drug_name(d) for d in alt['drugs'])}) as draft orders",
                 "uuid": str(uuid.uuid4()),
                 "actions": [delete] + [{"type": "create", "description": f"Draft order: {drug_name(r_drug)} ({alt['code']})",
-                                        "resource": res} for r_drug, res in zip(alt["drugs"], creates)],
+                                        "resource": res} for r_drug, res in zip(alt["drugs"], creates, strict=True)],
             })
     return out
 
@@ -139,11 +160,13 @@ def finding_card(finding, *, patient_id: str, order_ref: str | None, assessment:
                  config=None) -> dict:
     assessment = assessment or {}
     summary, lines = TEXT[finding.kind](finding, assessment)
-    alt = _alternative(assessment, finding.drug) if finding.kind == "refractory" and finding.indicator == "warning" else None
+    alt = _alternative(finding, assessment) if finding.kind != "prerequisite" else None
     if alt:
-        lines.append(f"Alternative from the same rules: {alt['code']} "
-                     f"({', '.join(drug_name(d) for d in alt.get('drugs') or [])}), the first ranked option "
-                     "without this drug.")
+        names = ", ".join(drug_name(d) for d in alt.get("drugs") or [])
+        lines.append(f"Alternative from the same rules: {alt['code']}" + (f" ({names})" if names else "")
+                     + ", the first ranked option without this drug.")
+        with_alt = f"{summary}; consider {alt['code']}"
+        summary = with_alt if len(with_alt) < 140 else summary
     suggestions = _order_suggestions(finding, assessment, patient_id, order_ref)
     if finding.kind == "prerequisite":
         order_set = order_set_suggestion({"patientId": patient_id}, [t["code"] for t in finding.tests],
@@ -152,6 +175,7 @@ def finding_card(finding, *, patient_id: str, order_ref: str | None, assessment:
         if order_set:
             suggestions.insert(0, order_set)
     source_part = {"refractory": "refractoriness and retreatment",
+                   "eligibility": "the regimens and the patients they were studied in",
                    "comorbidity": "patient-specific factors",
                    "prerequisite": "Table 1, investigations before treatment"}[finding.kind]
     detail = "\n\n".join([md_list(lines), f"Source: {REVIEW_SHORT}, {source_part}.", ADVISORY])

@@ -1,6 +1,8 @@
-"""The relapse verdict in words: status, the values and dates behind it, and the cards for the
-situations with no treatment decision yet (a suspected rise; stable disease when the
-`CDS_STABLE_DISEASE_CARD` setting asks for a card).
+"""The relapse verdict in words: status, the values and dates behind it (CRAB values with units
+and both dates), the course (the relapse a running line treats, the response so far), how old
+the results are, and the cards for the situations with no treatment decision yet (a suspected
+rise or results too old to decide on; stable disease when the `CDS_STABLE_DISEASE_CARD`
+setting asks for a card).
 
 The relapse card proper (verdict + timing + strategy + options) is assembled in treatment.py
 from `verdict_summary` and `verdict_lines`.
@@ -12,8 +14,11 @@ from datetime import timedelta
 from cds_service.cards.common import ADVISORY, IMWG_2016, make_card, md_list
 from cds_service.cards.investigations import order_set_suggestion
 from cds_service.cards.words import clinical_text, day, drug_names, num, parse, plural
+from myeloma_model.guidance.regimens import REGIMENS
 from myeloma_model.thresholds import (
+    CRAB_CALCIUM_MMOL_L,
     CRAB_HAEMOGLOBIN_FALL_G_L,
+    DAYS_PER_MONTH,
     PD_MARROW_PLASMA_CELL_RISE_POINTS,
     PD_RELATIVE_RISE,
     PD_URINE_ABSOLUTE_RISE_MG_24H,
@@ -92,14 +97,35 @@ def verdict_lines(assessment: dict) -> list[str]:
     if crab:
         since = f" since {day(relapse['crabDate'])}" if relapse.get("crabDate") else ""
         lines.append("Clinical features" + since + ": " + "; ".join(CRAB_LABELS.get(c, "clinical feature") for c in crab) + ".")
+        lines += crab_values(relapse)
     elif status == "biochemical":
         lines.append("No new CRAB feature (calcium, renal function, haemoglobin, bone lesions).")
     if relapse.get("significantParaproteinRelapse"):
         lines.append("Significant paraprotein relapse criteria are met.")
-    fresh = freshness_line(assessment)
-    if fresh:
-        lines.append(fresh)
     return lines
+
+
+def crab_values(relapse: dict) -> list[str]:
+    """The values behind a clinical relapse, each with its unit and date."""
+    out = []
+    for code, v in (relapse.get("crabValues") or {}).items():
+        if not isinstance(v, dict):
+            continue
+        unit = v.get("unit") or ""
+        if code == "hypercalcaemia":
+            out.append(f"Calcium {num(v.get('value'), unit)} on {day(v.get('date'))} "
+                       f"(above {CRAB_CALCIUM_MMOL_L:g} mmol/L)")
+        elif code == "anaemia":
+            out.append(f"Haemoglobin fell by {num(v.get('fall'), unit)}, from {num(v.get('best'))} to "
+                       f"{num(v.get('value'), unit)} on {day(v.get('date'))}")
+        elif code == "renal":
+            out.append(f"Creatinine rose by {num(v.get('rise'), unit)}, from {num(v.get('baseline'))} to "
+                       f"{num(v.get('value'), unit)} on {day(v.get('date'))}")
+        elif code == "bone-lesion":
+            kind = {"plasmacytoma": "Plasmacytoma", "extramedullary-disease": "Extramedullary disease"}.get(
+                v.get("kind"), "New bone lesion")
+            out.append(f"{kind} recorded on {day(v.get('date'))}")
+    return out
 
 
 RESPONSE_NAME = {"CR": "complete response (CR)", "VGPR": "very good partial response (VGPR)",
@@ -107,25 +133,90 @@ RESPONSE_NAME = {"CR": "complete response (CR)", "VGPR": "very good partial resp
                  "not-evaluable": "not yet evaluable"}
 
 
-def freshness_line(assessment: dict) -> str | None:
-    """Section 10: an aging record is named with the date of its latest marker result."""
+def months_old(assessment: dict) -> int | None:
+    """Whole months between the latest marker result and the as-of date."""
     latest = parse((assessment.get("relapse") or {}).get("latestMarkerDate"))
     as_of = parse(assessment.get("asOf"))
-    if assessment.get("dataFreshness") != "aging" or not latest or not as_of:
+    if latest is None or as_of is None:
         return None
-    n = round((as_of - latest).days / 30.44)
-    return f"Based on results up to {day(latest)} ({plural(n, 'month')} ago)."
+    return int((as_of - latest).days / DAYS_PER_MONTH)
+
+
+def freshness_line(assessment: dict) -> str | None:
+    """Section 10: aging or stale results are named with the date of the latest marker result."""
+    if assessment.get("dataFreshness") not in ("aging", "stale"):
+        return None
+    n = months_old(assessment)
+    latest = (assessment.get("relapse") or {}).get("latestMarkerDate")
+    if n is None or not latest:
+        return None
+    return f"Based on results up to {day(latest)}, {plural(n, 'month')} ago."
+
+
+def regimen_name(drugs: list[str]) -> str:
+    """The regimen whose drugs are exactly the line's ("DRd"), else the drug names."""
+    wanted = set(drugs)
+    for code, r in REGIMENS.items():
+        if set(r.drugs) == wanted:
+            return code
+    return drug_names(drugs)
+
+
+def treated_relapse(assessment: dict) -> dict | None:
+    """The running line when it treats a relapse and has not progressed."""
+    lines = [ln for ln in assessment.get("lines") or [] if isinstance(ln, dict)]
+    if not lines:
+        return None
+    line = lines[-1]
+    if line.get("end") is None and line.get("treats") and not line.get("progressed"):
+        return line
+    return None
+
+
+def on_treatment_summary(line: dict) -> str:
+    """"On treatment for the relapse of 28 Apr 2025: DRd since 12 May 2025, response so far PR"."""
+    best = line.get("bestResponse")
+    so_far = "not yet evaluable" if best in (None, "not-evaluable") else best
+    return (f"On treatment for the relapse of {day(line['treats'])}: {regimen_name(line.get('drugs') or [])} "
+            f"since {day(line.get('start'))}, response so far {so_far}")
 
 
 def on_treatment_line(assessment: dict) -> str | None:
-    """A running line that treats an earlier relapse: what it is and how it is going."""
-    lines = assessment.get("lines") or []
-    running = lines[-1] if lines and isinstance(lines[-1], dict) and not lines[-1].get("end") else None
-    if not running or not running.get("treats"):
+    """The running line that treats an earlier relapse: what it is and how it is going."""
+    line = treated_relapse(assessment)
+    if line is None:
         return None
-    response = RESPONSE_NAME.get(running.get("bestResponse"), "not yet evaluable")
-    return (f"On treatment for the relapse of {day(running['treats'])}: {drug_names(running.get('drugs') or [])} "
-            f"since {day(running.get('start'))}, response so far {response}.")
+    drugs = line.get("drugs") or []
+    name = regimen_name(drugs)
+    given = f"{name} ({drug_names(drugs)})" if name in REGIMENS else name
+    response = RESPONSE_NAME.get(line.get("bestResponse"), "not yet evaluable")
+    return (f"On treatment for the relapse of {day(line['treats'])}: {given} since {day(line.get('start'))}, "
+            f"response so far {response}. No progression on this line so far; the status is judged on its own "
+            "results, from its baseline.")
+
+
+def course_lines(assessment: dict, limit: int = 3) -> list[str]:
+    """The most recent lines, one each: treatment, dates, best response and how long it lasted."""
+    out = []
+    for ln in [x for x in assessment.get("lines") or [] if isinstance(x, dict)][-limit:]:
+        drugs = ln.get("drugs") or []
+        name = regimen_name(drugs) + (" with autologous transplant" if ln.get("transplant") else "")
+        if ln.get("end"):
+            period = f"{day(ln.get('start'))} to {day(ln['end'])}"
+        else:
+            period = f"from {day(ln.get('start'))}" if ln.get("progressed") else f"{day(ln.get('start'))} to now"
+        best = ln.get("bestResponse")
+        text = f"Line {ln.get('number')}: {name}, {period}"
+        if best and best != "not-evaluable":
+            text += f"; best response {best}"
+            if ln.get("durationMonths") is not None:
+                text += f" lasting {plural(round(float(ln['durationMonths']), 1), 'month')}"
+        elif best == "not-evaluable":
+            text += "; response not evaluable"
+        if ln.get("progressionDate"):
+            text += f"; progressed {day(ln['progressionDate'])}"
+        out.append(text + ".")
+    return out
 
 
 def data_note(assessment: dict, limit: int = 3) -> str | None:
@@ -149,24 +240,37 @@ def repeat_markers_suggestion(assessment: dict, config=None) -> dict:
                                 reasons={"spep": reason, "sflc": reason}, occurrence=period, config=config)
 
 
-def suspected_card(assessment: dict, *, config=None, stale: bool = False, provisional: list[str] | None = None) -> dict:
-    """The one card for a rise seen on the latest result only (or for data too old to judge)."""
+def suspected_card(assessment: dict, *, config=None, stale: bool = False, provisional: str | None = None) -> dict:
+    """The one card for a rise seen on the latest result only, or for results too old to decide on
+    (then the verdict they gave and the options worked out from it are named as provisional)."""
     relapse = _relapse(assessment)
     weeks = SUSPECTED_REPEAT_WITHIN_DAYS // 7
     latest = relapse.get("latestMarkerDate")
+    parts: list[str | None] = []
     if stale:
-        summary = f"Latest SPEP/FLC is from {day(latest)}: repeat SPEP and FLC within {weeks} weeks before deciding"
-        lead = (f"The latest myeloma marker result is from {day(latest)}: too old to decide on treatment. "
-                f"Repeat SPEP and serum free light chains within {weeks} weeks.")
+        n = months_old(assessment)
+        age = f"Results are {plural(n, 'month')} old ({day(latest)})" if n is not None else \
+            f"Latest SPEP/FLC is from {day(latest)}"
+        summary = f"{age}: repeat SPEP and FLC within {weeks} weeks before deciding"
+        parts.append(f"**Repeat SPEP and FLC before deciding: the latest myeloma marker result is from {day(latest)}"
+                     + (f", {plural(n, 'month')} ago" if n is not None else "")
+                     + f".** Too old to decide on treatment: repeat SPEP and serum free light chains within {weeks} "
+                     "weeks, then reassess.")
+        if relapse.get("status") in ("clinical", "biochemical", "suspected"):
+            parts.append(f"On those results: {verdict_summary(assessment)} (IMWG).\n"
+                         + md_list(verdict_lines(assessment)))
+        else:
+            parts.append(md_list(marker_lines(relapse)))
+        parts.append(on_treatment_line(assessment))
     else:
         when = f" ({day(relapse['date'])})" if relapse.get("date") else ""
         summary = f"Possible progression on the latest result{when}: repeat SPEP and FLC within {weeks} weeks to confirm"
-        lead = (f"An IMWG progression criterion holds on the latest result only. IMWG needs two consecutive results: "
-                f"repeat SPEP and serum free light chains within {weeks} weeks (suggested interval; the criteria "
-                "set none), then reassess. No treatment advice until then.")
-    parts = [lead, md_list(marker_lines(relapse))]
+        parts.append(f"An IMWG progression criterion holds on the latest result only. IMWG needs two consecutive "
+                     f"results: repeat SPEP and serum free light chains within {weeks} weeks (suggested interval; the "
+                     "criteria set none), then reassess. No treatment advice until then.")
+        parts.append(md_list(marker_lines(relapse) + [freshness_line(assessment)]))
     if provisional:
-        parts.append("Provisional options if progression is confirmed: " + ", ".join(provisional) + ".")
+        parts.append(f"**Provisional**, until new results confirm the relapse: {provisional}.")
     parts += [data_note(assessment), "Source: IMWG consensus criteria (Kumar et al., Lancet Oncol 2016).", ADVISORY]
     return make_card(
         summary=summary, indicator="info", topic="relapse-status", source=IMWG_2016,
@@ -176,24 +280,34 @@ def suspected_card(assessment: dict, *, config=None, stale: bool = False, provis
     )
 
 
+def with_age(summary: str, assessment: dict) -> str:
+    """The summary led by the data age when the results are aging, if it still fits."""
+    fresh = freshness_line(assessment)
+    if not fresh:
+        return summary
+    aged = f"{fresh.rstrip('.')}: {summary}"
+    return aged if len(aged) < 140 else summary
+
+
 def stable_card(assessment: dict, *, config=None) -> dict:
     """Stable disease (only when the setting asks for it): the latest values, no advice."""
     relapse = _relapse(assessment)
     lines = marker_lines(relapse)
     status = relapse.get("status")
-    treating = on_treatment_line(assessment)
+    treating = treated_relapse(assessment)
     if treating:
-        summary = treating.split(":")[0] + ": no progression so far"
+        summary = on_treatment_summary(treating)
     elif status == "unknown":
         summary = "Relapse status cannot be judged: too few paraprotein or light-chain results"
     else:
         latest = relapse.get("latestMarkerDate") or next(
             (m.get("latestDate") for m in (relapse.get("markers") or {}).values() if isinstance(m, dict)), None)
         summary = "No myeloma progression by IMWG criteria" + (f" (latest result {day(latest)})" if latest else "")
-    parts = [on_treatment_line(assessment), md_list(lines + [freshness_line(assessment)]), data_note(assessment),
-             "Source: IMWG consensus criteria (Kumar et al., Lancet Oncol 2016).", ADVISORY]
-    return make_card(summary=summary, indicator="info", topic="relapse-status", source=IMWG_2016,
-                     detail="\n\n".join(p for p in parts if p), config=config)
+    parts = [on_treatment_line(assessment), md_list(lines + [freshness_line(assessment)]),
+             ("**Course:**\n" + md_list(course_lines(assessment))) if assessment.get("lines") else None,
+             data_note(assessment), "Source: IMWG consensus criteria (Kumar et al., Lancet Oncol 2016).", ADVISORY]
+    return make_card(summary=with_age(summary, assessment), indicator="info", topic="relapse-status",
+                     source=IMWG_2016, detail="\n\n".join(p for p in parts if p), config=config)
 
 
 def prior_lines_text(n) -> str:

@@ -1,4 +1,5 @@
-"""On-treatment safety (the review's CAR-T / bispecific and Table 1 notes): ONE card, only
+"""On-treatment safety (docs/clinical-model.md#safety; the review's CAR-T / bispecific and
+Table 1 notes): ONE card, only
 when a safety finding exists, worded from the finding's codes and values."""
 from __future__ import annotations
 

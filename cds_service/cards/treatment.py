@@ -3,18 +3,23 @@ top three regimens (one line each: evidence, key toxicity, caution); the rest of
 list is behind the SMART app link.
 
 Everything is worded here from the assessment's codes and values (`timing`, `strategy`,
-`regimens[].code/drugs/cautions/evidenceDetail`, `drugs`, `risk`, `fitness`); the model's
-display sentences are not shown.
+`regimens[].code/drugs/cautions/notes/toxicity/retreatmentSignalDrugs/sameClassRefractory/
+evidenceDetail`, `notOffered`, `drugs`, `lines`, `risk`, `fitness`, `guidance.durability`); the
+model's display sentences (strategy reasons, the regimens' `warning`) are not shown. Caution,
+note and not-offered words are treatment_words.py's, shared with the order-hook cards.
 """
 from __future__ import annotations
 
 from cds_service.cards.common import ADVISORY, REVIEW, REVIEW_SHORT, make_card, md_list
 from cds_service.cards.relapse_status import (
+    course_lines,
     data_note,
+    freshness_line,
     prior_lines_text,
     verdict_lines,
     verdict_summary,
 )
+from cds_service.cards.treatment_words import NOTE_TEXT, caution_text, eligibility_text
 from cds_service.cards.words import (
     class_name,
     day,
@@ -22,15 +27,18 @@ from cds_service.cards.words import (
     drug_names,
     join_and,
     months,
+    plural,
 )
 from myeloma_model.drug_classes import drug_class
+from myeloma_model.guidance.regimens import WARNING_CAUTIONS
+from myeloma_model.guidance.strategy import imid_stopped_recently, remission_months
 from myeloma_model.thresholds import (
+    DURABLE_RESPONSE_MONTHS,
     EARLY_FIRST_RELAPSE_MONTHS,
     HEAVY_MARROW_INFILTRATION_PCT,
     IVIG_IGG_G_L,
+    LONG_REMISSION_MONTHS,
     NOVEL_MECHANISM_MIN_PRIOR_LINES,
-    RENAL_DOSE_ADJUST_EGFR,
-    RENAL_SEVERE_EGFR,
     RETREAT_MONTHS_ON_DRUG,
     RETREAT_MONTHS_SINCE_LAST_DOSE,
     RISING_B2M_RELATIVE,
@@ -64,24 +72,12 @@ HIGH_RISK_FEATURES = {
     "rising-b2m": f"beta-2 microglobulin >= {RISING_B2M_RELATIVE:.0%} above the start of the line",
 }
 CYTOGENETICS = {"del17p": "del(17p)", "gain1q": "gain 1q", "del1p": "del(1p)"}
-CAUTIONS = {
-    "carfilzomib-cardiac": "heart failure or cardiac disease: carfilzomib can be cardiotoxic",
-    "neuropathy": "existing neuropathy: bortezomib, thalidomide and ixazomib can worsen it",
-    "renal-dose-adjust": f"eGFR < {RENAL_DOSE_ADJUST_EGFR:g}: lenalidomide and pomalidomide need a renal dose adjustment",
-    "renal-severe": f"eGFR < {RENAL_SEVERE_EGFR:g}: lenalidomide needs a major dose reduction",
-    "vte-prophylaxis": "previous venous thromboembolism: thromboprophylaxis is required",
-}
-CAUTION_DRUGS = {"carfilzomib-cardiac": {"carfilzomib"}, "neuropathy": {"bortezomib", "thalidomide", "ixazomib"},
-                 "renal-dose-adjust": {"lenalidomide", "pomalidomide"}, "renal-severe": {"lenalidomide", "pomalidomide"},
-                 "vte-prophylaxis": {"thalidomide", "lenalidomide", "pomalidomide"}}
 # Key toxicity of a regimen, by the first of its drugs' classes found in this order (the
 # review's safety sections and Table 1).
-TOXICITY = (
-    ("BCMA-CAR-T", "CRS, neurotoxicity and infection (KarMMa-3, ide-cel: CRS 88%, neurotoxicity 15%, "
-                   "infection 58%)"),
-    ("BCMA-bispecific", f"CRS and infection (MajesTEC-1, teclistamab: infection 76.4%, 13% died of grade 5 "
-                        f"infection); IVIG when IgG < {IVIG_IGG_G_L:g} g/L"),
-    ("GPRC5D-bispecific", f"CRS and infection; IVIG when IgG < {IVIG_IGG_G_L:g} g/L"),
+# Key toxicity of a regimen without T-cell redirecting therapy, by the first of its drugs' classes
+# found in this order (the review's safety sections and Table 1); CAR-T and bispecific
+# antibodies use the figures the assessment carries (`toxicity`, as the review reports them).
+CLASS_TOXICITY = (
     ("BCMA-ADC", "ocular toxicity (keratopathy)"),
     ("XPO1", "nausea, fatigue and cytopenias"),
 )
@@ -89,10 +85,13 @@ DRUG_TOXICITY = (
     ("carfilzomib", "cardiotoxicity"),
     ("bortezomib", "peripheral neuropathy"),
     ("ixazomib", "peripheral neuropathy"),
-    ("thalidomide", "peripheral neuropathy and thromboembolism"),
-    ("lenalidomide", "cytopenias and thromboembolism (thromboprophylaxis)"),
-    ("pomalidomide", "cytopenias and thromboembolism (thromboprophylaxis)"),
+    ("thalidomide", "peripheral neuropathy and thromboembolism (plan thromboprophylaxis)"),
+    ("lenalidomide", "cytopenias and thromboembolism (plan thromboprophylaxis)"),
+    ("pomalidomide", "cytopenias and thromboembolism (plan thromboprophylaxis)"),
 )
+T_CELL_TRIAL = {"BCMA-CAR-T": "KarMMa-3"}  # other T-cell redirecting classes: the bispecific trial
+RESPONSE_SHORT = {"CR": "complete response", "VGPR": "very good partial response", "PR": "partial response",
+                  "MR": "minimal response", "SD": "stable disease"}
 
 
 def _timing_lines(assessment: dict) -> tuple[str, list[str]]:
@@ -111,8 +110,11 @@ def _timing_lines(assessment: dict) -> tuple[str, list[str]]:
 
 
 def _lenalidomide_line(info: dict) -> str:
-    signal = "met" if info.get("retreatmentSignal") else "not met"
     state = "refractory" if info.get("refractory") else "not refractory"
+    if info.get("activeAtRelapse"):
+        return (f"Lenalidomide: {state}; {months(info.get('monthsOnDrug'))} on it, still taken when the disease "
+                "progressed: the retreatment signal does not apply (giving it again would continue a failing drug).")
+    signal = "met" if info.get("retreatmentSignal") else "not met"
     if info.get("active"):
         taken = f"taken for {months(info.get('monthsOnDrug'))}, still on it"
     else:
@@ -122,25 +124,71 @@ def _lenalidomide_line(info: dict) -> str:
             f"on the drug or > {RETREAT_MONTHS_SINCE_LAST_DOSE:g} months since it; Goel 2024, retrospective): {signal}.")
 
 
+def _durability(assessment: dict) -> dict:
+    return (assessment.get("guidance") or {}).get("durability") or {}
+
+
+def _durability_line(assessment: dict) -> str | None:
+    """The earlier response to lenalidomide that decided retreat or switch (durable: PR or better
+    lasting 12 months or more)."""
+    dur = _durability(assessment)
+    if not dur.get("line"):
+        return None
+    best = dur.get("bestResponse")
+    if not best or best == "not-evaluable":
+        return (f"Earlier response to lenalidomide (line {dur['line']}) could not be judged: durability unknown.")
+    lasting = (f" lasting {months(dur['durationMonths'])}" if isinstance(dur.get("durationMonths"), (int, float))
+               else "")
+    verdict = {"durable": "durable", "not-durable": "not durable"}.get(dur.get("value"), "durability unknown")
+    return (f"Earlier response to lenalidomide (line {dur['line']}): {RESPONSE_SHORT.get(best, best)} ({best})"
+            f"{lasting}: {verdict} (durable means partial response or better for {DURABLE_RESPONSE_MONTHS:g} months "
+            "or more).")
+
+
 def _strategy_why(assessment: dict) -> str:
     """The first reason, chosen from the codes that decided the strategy."""
     strategy = assessment.get("strategy")
     drugs = assessment.get("drugs") or {}
     len_info = drugs.get("lenalidomide")
+    durable = _durability(assessment).get("value")
     if strategy == "switch-class":
         if len_info and len_info.get("refractory"):
             return STRATEGY_WHY["switch-class"].replace("Refractory to lenalidomide, or its response was not durable",
                                                         "Refractory to lenalidomide")
         if len_info:
-            return ("Lenalidomide exposed without a durable response (concern about lenalidomide resistance): "
-                    "switch to a proteasome-inhibitor-based, anti-CD38-containing triplet.")
+            return ("Lenalidomide exposed, not refractory, but the earlier response was not durable and the "
+                    "retreatment signal is not met (concern about lenalidomide resistance): switch to a "
+                    "proteasome-inhibitor-based regimen (DVd, DKd or IsaKd).")
         classes = sorted({class_name(i.get("class")) for i in drugs.values() if i.get("refractory")})
         if classes:
             return f"Refractory to {join_and(classes)}: switch away from that class."
-    if strategy == "retreat-same-class" and not len_info:
-        return ("Lenalidomide not given and no refractoriness on record: lenalidomide-based triplets "
-                "(DRd, KRd, IRd; also ERd).")
+    if strategy == "retreat-same-class":
+        if not len_info:
+            return ("Lenalidomide not given and no refractoriness on record: lenalidomide-based triplets "
+                    "(DRd, KRd, IRd; also ERd).")
+        if durable == "unknown":
+            return ("Lenalidomide exposed, not refractory: retreatment within the IMiD class is reasonable (DRd, KRd, "
+                    "IRd; also ERd); the durability of the earlier response could not be judged.")
+        if durable == "not-durable":
+            return ("Lenalidomide exposed, not refractory, and the retreatment signal is met: retreatment within the "
+                    "IMiD class (DRd, KRd, IRd; also ERd), although the earlier response was short.")
     return STRATEGY_WHY.get(strategy, "")
+
+
+def _b2m_line(assessment: dict) -> str | None:
+    trend = (assessment.get("risk") or {}).get("b2mTrend")
+    remission = remission_months(assessment)
+    if trend == "rising" and imid_stopped_recently(assessment):
+        return ("Beta-2 microglobulin rising, with a relapse on or soon after IMiD therapy: the review favours "
+                "switching class.")
+    if trend == "rising":
+        return "Beta-2 microglobulin rising since the start of the line (a sign of active disease)."
+    if trend == "stable" and remission is not None and remission >= LONG_REMISSION_MONTHS:
+        return (f"Beta-2 microglobulin stable after a remission of {months(remission)} ({LONG_REMISSION_MONTHS:g} "
+                "months or more): the review finds retreatment within the class may still work.")
+    if trend == "stable":
+        return "Beta-2 microglobulin stable."
+    return None
 
 
 def _strategy_lines(assessment: dict) -> list[str]:
@@ -157,12 +205,9 @@ def _strategy_lines(assessment: dict) -> list[str]:
     lines.append(exposure + ".")
     if "lenalidomide" in drugs:
         lines.append(_lenalidomide_line(drugs["lenalidomide"]))
+        lines.append(_durability_line(assessment))
+    lines.append(_b2m_line(assessment))
     risk = assessment.get("risk") or {}
-    trend = risk.get("b2mTrend")
-    if trend == "rising":
-        lines.append("Beta-2 microglobulin rising since the start of the line: favours switching class.")
-    elif trend == "stable":
-        lines.append("Beta-2 microglobulin stable.")
     cyto = [CYTOGENETICS.get(c, c) for c in risk.get("highRiskCytogenetics") or []]
     if cyto or risk.get("riss") == "III":
         what = join_and(cyto + (["R-ISS III"] if risk.get("riss") == "III" else []))
@@ -176,63 +221,105 @@ def _strategy_lines(assessment: dict) -> list[str]:
     else:
         lines.append(f"Fitness: {frailty} ({age}, {ecog}).")
     if ((assessment.get("guidance") or {}).get("intensity") or {}).get("reduced"):
-        lines.append("Reduced intensity: doublets first; no CAR-T or bispecific antibody.")
+        lines.append("Reduced intensity (frail): doublets first (Rd, Pd, Kd, Vd as tolerated), triplets after them at "
+                     "reduced dose or schedule; no CAR-T or bispecific antibody.")
     return [line for line in lines if line]
 
 
 def _evidence(regimen: dict) -> str:
     details = regimen.get("evidenceDetail") or [{"trial": t, "figures": None} for t in regimen.get("evidence") or []]
+    details = [d for d in details if d.get("trial") or d.get("figures")]
     if not details:
         return "no trial named in the review"
     first = details[0]
+    trial = first.get("trial") or "The review"
     if not first.get("figures"):
-        return f"{first['trial']} (the review gives no figures)"
+        return f"{trial} (the review gives no figures)"
     figures = "; ".join(f.strip() for f in str(first["figures"]).split(";")[:2])
-    return f"{first['trial']}: {figures}"
+    return f"{trial}: {figures}"
 
 
 def _toxicity(regimen: dict) -> str | None:
+    """The key toxicity: for CAR-T and bispecific antibodies the trial figures the review reports
+    (and IVIG); otherwise by drug class or drug."""
     drugs = regimen.get("drugs") or []
     classes = [drug_class(d) for d in drugs]
-    for cls, text in TOXICITY:
+    reported = [t for t in regimen.get("toxicity") or [] if t.get("figures")]
+    if reported:
+        wanted = next((T_CELL_TRIAL[c] for c in classes if c in T_CELL_TRIAL), "MajesTEC-1")
+        trial = next((t for t in reported if t.get("trial") == wanted), reported[0])
+        return (f"CRS, neurotoxicity and infection ({trial['trial']}, {trial['figures']}); IVIG when IgG < "
+                f"{IVIG_IGG_G_L:g} g/L or infections recur")
+    for cls, text in CLASS_TOXICITY:
         if cls in classes:
             return text
     found = [text for d, text in DRUG_TOXICITY if d in drugs]
     return "; ".join(dict.fromkeys(found)) or None
 
 
-def _caution(regimen: dict, assessment: dict) -> str | None:
-    drugs = set(regimen.get("drugs") or [])
-    info = assessment.get("drugs") or {}
+def _caution(regimen: dict) -> str | None:
+    """What to weigh before choosing it, from the regimen's codes: a refractory drug kept on the
+    retreatment signal, the patient's comorbidity cautions (warning-level first), reduced
+    intensity, same-class refractoriness and the review's notes."""
     notes = []
-    for d in sorted(drugs):
-        if (info.get(d) or {}).get("refractory"):
-            notes.append(f"refractory to {drug_name(d)}, kept because its retreatment signal holds "
-                         "(Goel 2024, retrospective)")
-    refractory_classes = {i.get("class") for i in info.values() if i.get("refractory")}
-    for d in sorted(drugs):
-        cls = drug_class(d)
-        if cls in refractory_classes and not (info.get(d) or {}).get("refractory") and cls != "corticosteroid":
-            notes.append(f"disease refractory to another {class_name(cls)}")
-    for c in regimen.get("cautions") or []:
-        if CAUTION_DRUGS.get(c, set()) & drugs:
-            notes.append(CAUTIONS.get(c, "a comorbidity caution applies"))
+    kept = regimen.get("retreatmentSignalDrugs") or []
+    if kept:
+        notes.append(f"refractory to {drug_names(kept)}, kept only because the retreatment signal is met "
+                     "(Goel 2024, retrospective)")
+    cautions = regimen.get("cautions") or []
+    notes += [caution_text(c) for c in cautions if c in WARNING_CAUTIONS]
+    notes += [caution_text(c) for c in cautions if c not in WARNING_CAUTIONS]
+    if regimen.get("reducedIntensity"):
+        notes.append("frail: at reduced dose or schedule")
+    for same in regimen.get("sameClassRefractory") or []:
+        notes.append(f"disease refractory to {drug_names(same.get('refractoryTo') or [])}, same class as "
+                     f"{drug_name(same['drug'])}: activity may be retained, resistance is possible")
+    notes += [NOTE_TEXT[n] for n in regimen.get("notes") or [] if n == "approval-withdrawn"]
     return "; ".join(dict.fromkeys(notes)) or None
 
 
-def regimen_line(regimen: dict, assessment: dict) -> str:
-    """"**DRd** (daratumumab, lenalidomide, dexamethasone). POLLUX: ORR 93% vs 76% (Rd). Key
-    toxicity: ... Caution: ..." (one line)."""
+def regimen_line(regimen: dict, assessment: dict | None = None) -> str:
+    """"**DRd** (daratumumab, lenalidomide, dexamethasone). POLLUX: ... Key toxicity: ...
+    Caution: ..." (one line)."""
     drugs = regimen.get("drugs") or []
     names = drugs[0].replace("-", " ") if len(drugs) == 1 else ", ".join(drug_name(d) for d in drugs)
     parts = [f"**{regimen['code']}** ({names}). {_evidence(regimen)}."]
     tox = _toxicity(regimen)
     if tox:
         parts.append(f"Key toxicity: {tox}.")
-    caution = _caution(regimen, assessment)
+    caution = _caution(regimen)
     if caution:
         parts.append(f"Caution: {caution}.")
     return " ".join(parts)
+
+
+NOT_OFFERED_SHORT = {
+    "frailty": "CAR-T and bispecific antibodies are not for a frail patient",
+    "not-triple-class-exposed": "for triple-class exposed disease, not yet the case",
+    "not-lenalidomide-exposed": "studied after lenalidomide, never given here",
+}
+
+
+def not_offered_reason(item: dict, assessment: dict) -> str:
+    """Why a regimen is not offered, in a few clinical words."""
+    reason = item.get("reason")
+    if reason == "refractory":
+        return f"refractory to {drug_names(item.get('drugs') or []) or 'one of its drugs'}, retreatment signal not met"
+    if reason == "prior-lines":
+        return (f"{eligibility_text(item['code'])}; "
+                f"{plural(int(assessment.get('priorLines') or 0), 'prior line')} on record")
+    return NOT_OFFERED_SHORT.get(reason, "outside the patients it was studied in")
+
+
+def not_offered_line(assessment: dict) -> str | None:
+    """"Not offered: DRd, KRd (refractory to lenalidomide, ...); IsaPd (for 2 or more prior lines; ...)"."""
+    groups: dict[str, list[str]] = {}
+    for item in assessment.get("notOffered") or []:
+        if isinstance(item, dict) and item.get("code"):
+            groups.setdefault(not_offered_reason(item, assessment), []).append(item["code"])
+    if not groups:
+        return None
+    return "**Not offered:** " + "; ".join(f"{', '.join(codes)} ({why})" for why, codes in groups.items()) + "."
 
 
 def strategy_phrase(assessment: dict, short: bool = False) -> str:
@@ -247,6 +334,36 @@ def top_codes(assessment: dict, n: int = TOP_N) -> list[str]:
     return [r["code"] for r in (assessment.get("regimens") or [])[:n]]
 
 
+def _first_fits_strategy(assessment: dict) -> bool:
+    """False when the first ranked regimen is not of the strategy's own group (the summary must not
+    name a strategy its first option contradicts); frail doublets lead by design."""
+    regimens = assessment.get("regimens") or []
+    if not regimens:
+        return True
+    first = regimens[0]
+    reduced = ((assessment.get("guidance") or {}).get("intensity") or {}).get("reduced")
+    return bool(first.get("strategyGroup", True)) or bool(reduced and first.get("group") == "doublets")
+
+
+def provisional_text(assessment: dict) -> str | None:
+    """The strategy and first regimens worked out on results too old to decide on."""
+    if assessment.get("strategy") not in STRATEGY_LABEL:
+        return None
+    top = top_codes(assessment)
+    return strategy_phrase(assessment) + (f" ({join_and(top, 'or')})" if top else "")
+
+
+def t_cell_footnote(regimens: list[dict]) -> str | None:
+    """The review's infection figures that apply to every CAR-T and bispecific listed, once."""
+    if not any(r.get("toxicity") for r in regimens):
+        return None
+    general = [t["figures"] for r in regimens for t in r.get("toxicity") or [] if not t.get("trial")]
+    general = [g for g in dict.fromkeys(general) if not g.startswith("IVIG")]
+    if not general:
+        return None
+    return "CAR-T and bispecific antibodies: " + "; ".join(general) + "."
+
+
 def relapse_card(assessment: dict, *, config=None, link: dict | None = None) -> dict:
     """The main card of a relapse (timing `treat-now`)."""
     status = (assessment.get("relapse") or {}).get("status")
@@ -257,29 +374,34 @@ def relapse_card(assessment: dict, *, config=None, link: dict | None = None) -> 
     # the longest wording that fits 140 characters: full strategy name, then the short one,
     # then the timing without the surveillance alternative
     for short, timing in ((False, timing_short), (True, timing_short), (True, "treat now")):
-        if top:
+        if top and not _first_fits_strategy(assessment):
+            options = f"{strategy_phrase(assessment, short)}: none of its regimens fits; {join_and(top, 'or')}"
+        elif top:
             options = f"{strategy_phrase(assessment, short)}: {join_and(top, 'or')}"
         else:
             options = "no listed regimen fits: discuss at the myeloma MDT"
         summary = f"{verdict_summary(assessment)}: {timing}; {options}"
         if len(summary) < 140:
             break
-    parts = ["**" + verdict_summary(assessment) + "** (IMWG)\n" + md_list(verdict_lines(assessment)),
-             "**When to treat:** " + " ".join(timing_lines)]
+    parts = []
+    fresh = freshness_line(assessment)
+    if fresh:
+        parts.append(f"**Data age:** {fresh[0].lower() + fresh[1:]}")
+    parts += ["**" + verdict_summary(assessment) + "** (IMWG)\n" + md_list(verdict_lines(assessment)),
+              "**When to treat:** " + " ".join(timing_lines)]
     if assessment.get("strategy") in STRATEGY_LABEL:
         parts.append(f"**Strategy: {strategy_phrase(assessment)}**\n" + md_list(_strategy_lines(assessment)))
     if regimens:
         lines = [f"{i}. {regimen_line(r, assessment)}" for i, r in enumerate(regimens[:TOP_N], 1)]
         parts.append("**Leading options** (best first; trial figures as the review reports them):\n" + "\n".join(lines))
-        rest = len(regimens) - TOP_N
-        not_offered = len(assessment.get("notOffered") or (assessment.get("guidance") or {}).get("excludedRegimens") or [])
-        more = []
-        if rest > 0:
-            more.append(f"{rest} further ranked option{'s' if rest != 1 else ''}")
-        if not_offered:
-            more.append(f"{not_offered} not offered, with the reason")
-        if more and link:
-            parts.append(f"{join_and(more).capitalize()}: open the relapse timeline app (link below).")
+        parts.append(t_cell_footnote(regimens[:TOP_N]))
+    parts.append(not_offered_line(assessment))
+    rest = len(regimens) - TOP_N
+    if rest > 0 and link:
+        parts.append(f"{rest} further ranked option{'s' if rest != 1 else ''}, and the response to each line: open "
+                     "the relapse timeline app (link below).")
+    if assessment.get("lines"):
+        parts.append("**Course:**\n" + md_list(course_lines(assessment)))
     parts += [data_note(assessment), f"Source: {REVIEW_SHORT}; IMWG criteria (Kumar et al. 2016).", ADVISORY]
     return make_card(
         summary=summary, indicator="critical" if status == "clinical" else "warning", topic="relapse-treatment",
@@ -287,4 +409,3 @@ def relapse_card(assessment: dict, *, config=None, link: dict | None = None) -> 
         override_reason_codes=("patient-preference", "clinical-judgement", "data-incomplete"),
         links=[link] if link else None, config=config,
     )
-

@@ -1,5 +1,5 @@
 """JSON Schemas (draft 2020-12) written for this project: CDS Hooks request, response and
-discovery. No official JSON Schema exists for CDS Hooks (see cds-hooks.md section 8)."""
+discovery. No official JSON Schema exists for CDS Hooks (see docs/cds-hooks.md#schemas)."""
 from __future__ import annotations
 
 import json

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import has_request_context
+
 from ..fhir_client import FetchPolicy, FhirFetchError
-from .url_policy import FhirBase, UrlPolicyError, url_within_base
+from .flask_auth import allowed_fhir_base
+from .url_policy import FhirBase, UrlPolicyError, parse_fhir_base, url_within_base
 
 
 @dataclass
@@ -49,10 +52,5 @@ def policy_for_request(fhir_server: object, config) -> SameBasePolicy:
     CDS_AUTH=jwt only the verified client's fhir_servers). Outside one (the operator's own
     CLI `assess --fetch`) the URL only has to be well-formed; the same-base rule still holds.
     """
-    from flask import has_request_context
-
-    from .flask_auth import allowed_fhir_base
-    from .url_policy import parse_fhir_base
-
     base = allowed_fhir_base(fhir_server) if has_request_context() else parse_fhir_base(fhir_server)
     return policy_for(base, config)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 
 from ..db import engine_for_app
 from .jwks import JwksCache
@@ -102,8 +102,6 @@ def unauthorized() -> Response:
 
 def allowed_fhir_base(fhir_server: object, app: Flask | None = None) -> FhirBase:
     """The parsed fhirServer if this request may dereference it, else UrlPolicyError."""
-    from flask import current_app
-
     app = app or current_app
     if app.extensions.get("cds_auth_mode") == "jwt":
         client = getattr(g, "cds_client", None)

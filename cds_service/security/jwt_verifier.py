@@ -1,4 +1,4 @@
-"""Verify a CDS client's Bearer JWT (cds-hooks.md section 7; issue 5).
+"""Verify a CDS client's Bearer JWT (docs/cds-hooks.md#security; issue 5).
 
 Checks, in order: `Bearer` scheme; header `alg` in {ES384, RS384} (so `none` and every
 symmetric algorithm are refused before any key is looked at), `kid` present, `typ` JWT;

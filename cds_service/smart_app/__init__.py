@@ -21,7 +21,15 @@ from pathlib import Path
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
+from cds_service.assessment_api import parse_as_of
 from cds_service.errors import bad_request
+from cds_service.pipeline import bundle_patient
+from cds_service.smart_app.timeline import build_timeline
+from cds_service.validation import parse_json_object
+from fhir_mappings import build_patient_record
+from myeloma_model import assess
+from myeloma_model.assessment import as_of_view
+from myeloma_model.relapse import analyse_relapse
 
 STATIC_DIR = Path(__file__).parent / "static"
 DEFAULT_CLIENT_ID = "myeloma-cds-timeline"
@@ -76,21 +84,11 @@ def index() -> Response:
 
 @bp.post("/api/timeline")
 def timeline():
-    from cds_service.assessment_api import parse_as_of
-    from cds_service.pipeline import bundle_patient
-    from cds_service.validation import parse_json_object
-
     as_of = parse_as_of(request.args.get("asOf"))
     body = parse_json_object(request.get_data(cache=True))
     if body.get("resourceType") != "Bundle":
         raise bad_request("Expected a FHIR Bundle of the patient's records (resourceType 'Bundle').", expression="$")
     resources, patient_id = bundle_patient(body)
-    from cds_service.smart_app.timeline import build_timeline
-    from fhir_mappings import build_patient_record
-    from myeloma_model import assess
-    from myeloma_model.assessment import as_of_view
-    from myeloma_model.relapse import analyse_relapse
-
     record = build_patient_record(resources, patient_id=patient_id, as_of=as_of)
     assessment = assess(record, as_of)
     view = as_of_view(record, as_of)  # what the assessment saw

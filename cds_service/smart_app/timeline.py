@@ -7,7 +7,10 @@ this module maps them once (fhir_mappings), assesses them (myeloma_model.assess)
 - `therapy`: drug courses grouped into numbered lines (myeloma_model.lines via the relapse analysis);
 - `events`: the nadir and the relapse (with the criterion that fired, in words built from
   thresholds.py) and transplants;
-- `assessment`: the assessment object of assessment-contract.md, unchanged.
+- `responses`: the response to each line (best response, its date, how long it lasted, the
+  relapse the line treats) as bands from the response date to its end;
+- `dataAge`: the latest marker result, its age and freshness, and the sentence to show;
+- `assessment`: the assessment object of docs/assessment-contract.md, unchanged.
 Nothing here decides anything clinical: nadir, relapse date and criteria come from the model.
 """
 from __future__ import annotations
@@ -18,6 +21,7 @@ from myeloma_model.drug_classes import drug_class
 from myeloma_model.markers import daily_points, flc_points, involved_chain
 from myeloma_model.records import ANALYTE_UNITS, PatientRecord
 from myeloma_model.thresholds import (
+    DAYS_PER_MONTH,
     PD_DFLC_ABSOLUTE_RISE_MG_L,
     PD_MARROW_PLASMA_CELL_RISE_POINTS,
     PD_RELATIVE_RISE,
@@ -36,7 +40,7 @@ CRITERION_TEXT = {
     "dflc": f"dFLC ≥ {_PCT} and > {PD_DFLC_ABSOLUTE_RISE_MG_L:g} mg/L above nadir",
     "marrow-plasma-cells": f"marrow plasma cells up ≥ {PD_MARROW_PLASMA_CELL_RISE_POINTS:g} percentage points",
 }
-# Serum criterion when the nadir was high (clinical-rules.md section 3).
+# Serum criterion when the nadir was high (docs/clinical-model.md#progression-criteria).
 SERUM_HIGH_NADIR_TEXT = (
     f"serum M-protein ≥ {PD_SERUM_ABSOLUTE_RISE_HIGH_NADIR_G_L:g} g/L above a nadir "
     f"≥ {PD_SERUM_HIGH_NADIR_G_L:g} g/L"
@@ -161,6 +165,47 @@ def events(assessment: dict, series: list[dict], record: PatientRecord) -> list[
     return out
 
 
+RESPONSE_TEXT = {"CR": "complete response", "VGPR": "very good partial response", "PR": "partial response",
+                 "MR": "minimal response", "SD": "stable disease", "not-evaluable": "not evaluable"}
+
+
+def response_bands(assessment: dict, as_of: date) -> list[dict]:
+    """One band per line: from its best response's date to the line's progression, else its end,
+    else the as-of date (the assessment's `lines`, never recomputed)."""
+    out = []
+    for ln in assessment.get("lines") or []:
+        best = ln.get("bestResponse")
+        start = ln.get("bestResponseDate")
+        end = ln.get("progressionDate") or ln.get("end") or as_of.isoformat()
+        months = ln.get("durationMonths")
+        short = f"L{ln['number']} {best}" + (f" · {months:g} mo" if months is not None else "")
+        label = (f"Line {ln['number']} ({ln['start']} – {ln.get('end') or 'now'}): best response "
+                 f"{RESPONSE_TEXT.get(best, best)}"
+                 + (f" from {start}, lasting {months:g} months" if start and months is not None else "")
+                 + (f"; progression {ln['progressionDate']}" if ln.get("progressionDate") else "")
+                 + (f"; treats the relapse of {ln['treats']}" if ln.get("treats") else ""))
+        out.append({"line": ln["number"], "bestResponse": best, "start": start, "end": end if start else None,
+                    "durationMonths": months, "progressed": ln.get("progressed"), "treats": ln.get("treats"),
+                    "lineStart": ln.get("start"), "lineEnd": ln.get("end"), "short": short, "label": label})
+    return out
+
+
+def data_age(assessment: dict, as_of: date) -> dict:
+    """How old the latest marker result is (docs/clinical-model.md s10), with the sentence to show."""
+    latest = (assessment.get("relapse") or {}).get("latestMarkerDate")
+    freshness = assessment.get("dataFreshness") or "none"
+    if not latest:
+        return {"latestMarkerDate": None, "freshness": freshness, "days": None, "months": None,
+                "text": "No paraprotein or light-chain result on record"}
+    days = (as_of - date.fromisoformat(latest)).days
+    months = int(days / DAYS_PER_MONTH)
+    ago = f"{days} day{'' if days == 1 else 's'}" if months < 1 else f"{months} month{'' if months == 1 else 's'}"
+    text = f"Based on results up to {latest}, {ago} ago"
+    if freshness == "stale":
+        text += ": repeat SPEP and FLC before deciding; treatment advice is provisional"
+    return {"latestMarkerDate": latest, "freshness": freshness, "days": days, "months": months, "text": text}
+
+
 def patient_summary(resources: list[dict]) -> dict:
     """Name, birth date and gender for the header (the clinician must see whose chart it is)."""
     p = next((r for r in resources if r.get("resourceType") == "Patient"), {})
@@ -182,6 +227,8 @@ def build_timeline(resources: list[dict], record: PatientRecord, assessment: dic
         "crab": crab_series(record),
         "therapy": therapy_rows(lines),
         "events": events(assessment, series, record),
+        "responses": response_bands(assessment, as_of),
+        "dataAge": data_age(assessment, as_of),
         "assessment": assessment,
         "dataGaps": list(assessment.get("dataGaps") or []),
     }

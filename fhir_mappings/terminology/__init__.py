@@ -2,7 +2,7 @@
 
 Every LOINC, SNOMED CT, ICD-10(-CM), RxNorm and ATC code the mapping reads lives in the JSON
 files here, each marked `verified` / `candidate` / `unverified` against
-../shared/terminology.md. All of them are accepted on input. The lookups are dicts keyed by
+docs/terminology.md#status. All of them are accepted on input. The lookups are dicts keyed by
 `(system, code)` built once at import, so the per-resource hot path is a dict lookup.
 """
 from __future__ import annotations
@@ -103,6 +103,7 @@ class Tables:
     unit_factors: dict[str, dict[str, float]]
     unit_optional: frozenset[str]
     unit_aliases: dict[str, str]
+    immunofixation_by_code: dict[tuple[str, str], str]  # -> specimen ("serum")
 
 
 def icd_key(code: str) -> str:
@@ -198,6 +199,8 @@ def _build() -> Tables:
         unit_factors={k: {u: float(f) for u, f in v.items()} for k, v in units["factors"].items()},
         unit_optional=frozenset(units["unit_optional"]),
         unit_aliases=dict(units["human_aliases"]),
+        immunofixation_by_code={(e["system"], e["code"]): e["specimen"]
+                                for e in obs.get("immunofixation", {}).get("codes", [])},
     )
 
 
@@ -266,7 +269,7 @@ def drug_class(drug: str) -> str | None:
 
 
 def drug_keys() -> list[str]:
-    """Every drug key the terminology knows (assessment-contract.md names)."""
+    """Every drug key the terminology knows (docs/assessment-contract.md#drugs names)."""
     return list(tables().drugs)
 
 

@@ -5,7 +5,7 @@ import { completeLaunch, LaunchError } from "./smart.js";
 import { readPatientBundle } from "./fhir.js";
 import { pageConfig, showError } from "./config.js";
 import { renderMarkerChart, renderSwimlane } from "./chart.js";
-import { renderHeader, renderSummary, renderTables, renderEventList } from "./views.js";
+import { renderHeader, renderDataAge, renderSummary, renderTables, renderEventList } from "./views.js";
 
 const state = { data: null, markerChart: null, swimlane: null, scale: "linear" };
 // Read by the browser test and handy in devtools; holds no token.
@@ -29,6 +29,17 @@ async function fetchTimeline(url, bundle) {
     throw new LaunchError(`The service could not assess these records: ${why}`);
   }
   return body;
+}
+
+// The data-age banner sits right under the header, where it cannot be missed.
+function dataAgeNode() {
+  let node = document.getElementById("data-age");
+  if (!node) {
+    node = document.createElement("p");
+    node.id = "data-age";
+    document.getElementById("header").after(node);
+  }
+  return node;
 }
 
 function drawCharts() {
@@ -62,6 +73,7 @@ async function main() {
   data.dataGaps = [...gaps, ...(data.dataGaps || [])];
   state.data = data;
   renderHeader(document.getElementById("header"), data);
+  renderDataAge(dataAgeNode(), data);
   renderSummary(document.getElementById("summary"), data);
   renderEventList(document.getElementById("events"), data);
   renderTables(document.getElementById("tables"), data);

@@ -95,6 +95,42 @@ const eventLines = {
   },
 };
 
+// The response to each line: a band under the top of the marker chart from the best
+// response's date to its end (progression, the line's end or today), labelled "L1 VGPR · 40.2 mo".
+// The drawn bands are kept on the chart (chart.$responseBands) for the browser test.
+const RESPONSE_COLOURS = { CR: "#1b7f3b", VGPR: "#43a047", PR: "#7cb342", MR: "#c0ca33", SD: "#9e9e9e" };
+export const responseColour = (best) => RESPONSE_COLOURS[best] || "#b0bec5";
+const responseBands = {
+  id: "responseBands",
+  beforeDatasetsDraw(chart, _args, opts) {
+    const { ctx, chartArea, scales } = chart;
+    const x = scales.x;
+    const drawn = [];
+    const bandTop = chartArea.top + 34;
+    const height = 18;
+    for (const band of opts.bands || []) {
+      if (!band.start || !band.end) continue;
+      const left = Math.max(chartArea.left, x.getPixelForValue(ts(band.start)));
+      const right = Math.min(chartArea.right, x.getPixelForValue(ts(band.end)));
+      if (right <= left) continue;
+      ctx.save();
+      ctx.fillStyle = responseColour(band.bestResponse);
+      ctx.globalAlpha = 0.12;
+      ctx.fillRect(left, chartArea.top, right - left, chartArea.bottom - chartArea.top);
+      ctx.globalAlpha = 0.9;
+      ctx.fillRect(left, bandTop, right - left, height);
+      ctx.globalAlpha = 1;
+      ctx.fillStyle = "#fff";
+      ctx.font = "600 12px system-ui, sans-serif";
+      const text = band.short;
+      if (ctx.measureText(text).width + 8 <= right - left) ctx.fillText(text, left + 4, bandTop + 13);
+      ctx.restore();
+      drawn.push({ line: band.line, bestResponse: band.bestResponse, left, right, text });
+    }
+    chart.$responseBands = drawn;
+  },
+};
+
 function fixedAxisWidth(width) {
   return (scale) => {
     scale.width = width;
@@ -191,7 +227,7 @@ export function renderMarkerChart(canvas, data, scaleType) {
   };
   return new Chart(canvas, {
     data: { datasets: [...markerDatasets(data), ...seriesDatasets(data)] },
-    plugins: [eventLines],
+    plugins: [responseBands, eventLines],
     options: {
       animation: false,
       responsive: true,
@@ -228,6 +264,7 @@ export function renderMarkerChart(canvas, data, scaleType) {
         legend: { position: "top", labels: { usePointStyle: true, boxWidth: 10, font: { size: 13 } } },
         tooltip: { callbacks: tooltipLines(data) },
         eventLines: { events: data.events, labels: true },
+        responseBands: { bands: data.responses || [] },
       },
     },
   });

@@ -1,5 +1,5 @@
 // DOM views: the patient header, the assessment summary and the accessible data tables.
-import { crabAt } from "./chart.js";
+import { crabAt, responseColour } from "./chart.js";
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -34,6 +34,49 @@ export function renderHeader(node, data) {
       p.birthDate ? ` · born ${p.birthDate}` : "",
       p.gender ? ` · ${p.gender}` : "",
       ` · as of ${data.asOf}`,
+    ),
+  );
+}
+
+/** How old the latest marker result is: a banner, prominent when the data are aging or stale. */
+export function renderDataAge(node, data) {
+  const age = data.dataAge || {};
+  const freshness = age.freshness || "none";
+  node.className = `data-age data-age-${freshness}`;
+  node.dataset.freshness = freshness;
+  node.dataset.latest = age.latestMarkerDate || "";
+  node.setAttribute("role", freshness === "stale" || freshness === "aging" ? "alert" : "status");
+  node.replaceChildren(
+    el("strong", {}, { fresh: "Data: recent", aging: "Data ageing", stale: "Data out of date", none: "No marker data" }[freshness] || freshness),
+    " · ",
+    age.text || "",
+  );
+  node.hidden = false;
+}
+
+/** The response to each line, one row per line (the chart draws the same as bands). */
+function responseTable(data) {
+  const rows = data.responses || [];
+  if (!rows.length) return null;
+  return el(
+    "table",
+    { id: "response-table", class: "data" },
+    el("caption", {}, "Response to each line (IMWG 2016)"),
+    el("thead", {}, el("tr", {}, ["Line", "From – to", "Best response", "Reached", "Duration", "Progression", "Treats relapse of"].map((h) => el("th", { scope: "col" }, h)))),
+    el(
+      "tbody",
+      {},
+      rows.map((r) =>
+        el("tr", { dataLine: r.line, dataBestResponse: r.bestResponse },
+          el("th", { scope: "row" }, `L${r.line}`),
+          el("td", {}, `${r.lineStart} – ${r.lineEnd || "now"}`),
+          el("td", {}, el("span", { class: "swatch", style: `background:${responseColour(r.bestResponse)}` }), r.bestResponse),
+          el("td", {}, r.start || "—"),
+          el("td", {}, r.durationMonths === null || r.durationMonths === undefined ? "—" : `${num(r.durationMonths)} months`),
+          el("td", {}, r.progressed ? "yes" : "no"),
+          el("td", {}, r.treats || "—"),
+        ),
+      ),
     ),
   );
 }
@@ -78,6 +121,13 @@ export function renderSummary(node, data) {
         )
       : null,
     el("p", {}, "CRAB features: ", (relapse.crabFeatures || []).length ? relapse.crabFeatures.join(", ") : "none recorded"),
+    (data.responses || []).length
+      ? section(
+          "Response to each line",
+          el("ul", { class: "responses", id: "responses" },
+            data.responses.map((r) => el("li", { dataLine: r.line, dataBestResponse: r.bestResponse }, r.label))),
+        )
+      : null,
     riskLine(a),
     section(
       "Refractoriness",
@@ -176,7 +226,7 @@ export function renderTables(node, data) {
       ),
     ),
   );
-  node.replaceChildren(markers, therapy);
+  node.replaceChildren(...[markers, responseTable(data), therapy].filter(Boolean));
 }
 
 /** Nadir and relapse markers as a list a screen reader (and the browser test) can read. */

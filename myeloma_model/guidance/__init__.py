@@ -1,5 +1,6 @@
-"""Treatment guidance (clinical-rules.md sections 4, 7, 8, 9): fills the assessment's
-`timing`, `strategy`, `regimens`, `missingInvestigations` and `safety`.
+"""Treatment guidance: fills the assessment's `timing`, `strategy`, `regimens`,
+`missingInvestigations` and `safety` (docs/clinical-model.md#timing, #strategy,
+#investigations, #safety).
 
 Modules: timing.py (section 4), strategy.py (section 7 precedence), options.py (every filter
 and ranking rule), regimens.py (regimen knowledge as data), investigations.py (section 8,
@@ -16,10 +17,13 @@ from myeloma_model.guidance.safety import safety_findings
 from myeloma_model.guidance.strategy import advise_strategy, parse_date
 from myeloma_model.guidance.timing import advise_timing
 from myeloma_model.records import PatientRecord
+from myeloma_model.thresholds import STALE_LAB_DAYS
+
 
 def empty_guidance() -> dict:
     """The contract's guidance fields when there is nothing to advise (a fresh dict each time)."""
-    return {"timing": "none", "strategy": "none", "regimens": [], "missingInvestigations": [], "safety": []}
+    return {"timing": "none", "strategy": "none", "regimens": [], "notOffered": [], "missingInvestigations": [],
+            "safety": []}
 
 
 def advise(assessment: dict, record: PatientRecord, as_of: date) -> dict:
@@ -27,8 +31,10 @@ def advise(assessment: dict, record: PatientRecord, as_of: date) -> dict:
     if not assessment.get("inScope"):
         return empty_guidance()
     timing = advise_timing(assessment)
-    strategy = advise_strategy(assessment, timing["value"])
-    regimens, excluded, intensity = rank_regimens(assessment, strategy["value"])
+    # Stale data: timing is "confirm", but the strategy the status calls for is still worked out
+    # and shown as provisional (docs/clinical-model.md, data freshness).
+    strategy = advise_strategy(assessment, timing["statusValue"])
+    regimens, not_offered, intensity = rank_regimens(assessment, strategy["value"])
 
     regimens_by_drug: dict[str, list[str]] = {}
     for r in regimens:
@@ -43,6 +49,9 @@ def advise(assessment: dict, record: PatientRecord, as_of: date) -> dict:
     assumptions = list(strategy["assumptions"])
     for s in safety:
         assumptions.extend(a for a in s["assumptions"] if a not in assumptions)
+    if any(i["code"] in ("ecog", "neuropathy-assessment") for i in investigations):
+        assumptions.append(f"ECOG and the neuropathy examination were counted as current for {STALE_LAB_DAYS} days, like labs "
+                           "(the rules date only labs, imaging, echo, marrow and serologies).")
     fit = assessment.get("fitness") or {}
     if timing["value"] == "treat-now" and fit.get("frailty") == "unknown":
         assumptions.append("Neither age nor ECOG is known: the patient was treated as not frail.")
@@ -54,13 +63,15 @@ def advise(assessment: dict, record: PatientRecord, as_of: date) -> dict:
         "timing": timing["value"],
         "strategy": strategy["value"],
         "regimens": regimens,
+        "notOffered": not_offered,
         "missingInvestigations": [i["code"] for i in investigations],
         "safety": [s["code"] for s in safety],
         "guidance": {
-            "timing": {k: timing[k] for k in ("reasons", "highRiskRelapseFeatures", "surveillance")},
+            "timing": {k: timing[k] for k in ("reasons", "highRiskRelapseFeatures", "surveillance", "stale")},
+            "provisional": timing["stale"] and strategy["value"] != "none",
             "strategy": {"reasons": strategy["reasons"]},
             "intensity": intensity,
-            "excludedRegimens": excluded,
+            "durability": strategy["durability"],
             "investigations": investigations,
             "investigationStatus": investigation_status(checked),
             "safety": [{k: v for k, v in s.items() if k != "assumptions"} for s in safety],

@@ -1,4 +1,4 @@
-"""Before starting treatment (clinical-rules.md section 8; the review's Table 1).
+"""Before starting treatment (docs/clinical-model.md#investigations; the review's Table 1).
 
 For the regimens offered, the baseline investigations that are missing or stale: labs older
 than 30 days, imaging, echo and marrow older than 90 days, serologies and blood group ever;

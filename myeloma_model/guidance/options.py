@@ -1,94 +1,75 @@
-"""Filtering and ranking of regimen options: every rule in this one module, each naming the
-clinical-rules.md section it implements.
+"""Which regimens and drugs suit this patient, and in what order (docs/clinical-model.md sections 5,
+6, 7.1, 7.2, 9). One appraisal serves patient-view and the order hooks (section 7.3):
+`appraise_regimen` decides whether a regimen is offered, `appraise_drug` whether an ordered drug
+is, from the same regimen appraisals, so the two can never disagree.
 
-Order of application (`rank_regimens`):
-1. strategy_pool            section 7 (Figure 2): the strategy's options, best first
-2. bring_forward_high_risk  section 7: high-risk cytogenetics or R-ISS III -> anti-CD38 triplets
-                            first; novel mechanisms whose trial setting fits the patient are
-                            added to the options (offered at this earlier line)
-2b. rising_b2m_favours_switch section 7: retreatment chosen but beta-2 microglobulin rising
-                            without the retreatment signal -> switch-class options move ahead
-3. frail_intensity          sections 6-7: frail (ECOG > 2 or age > 80) -> doublets first with
-                            refractory drugs excluded, triplets after with a reduced-intensity
-                            warning, never CAR-T or a bispecific
-4. refractory_drug_filter   sections 5, 7: a regimen with a drug the disease is refractory to is
-                            dropped, or kept with a warning when that drug's retreatment signal holds
-5. refractory_class_warning section 5: a drug of a class the disease is refractory to (the drug
-                            itself not refractory) keeps the regimen, with a warning
-6. comorbidity_cautions     section 6: the patient's caution codes for the regimen's drugs;
-                            heart failure + carfilzomib, neuropathy + bortezomib, eGFR < 30 +
-                            lenalidomide also make a warning
-7. final_order              safer first within a tier: no refractory drug kept, no class warning,
-                            no comorbidity warning (stable: the strategy's order otherwise)
+- Refractory (sections 5, 7): a regimen with a drug the disease is refractory to is not offered,
+  unless that drug's retreatment signal holds (only ever for a drug stopped before the relapse);
+  then it is kept with a warning citing Goel 2024 as retrospective.
+- Eligibility (7.1), the first reason that applies, in this order: refractory, frailty (CAR-T or
+  bispecific for a frail patient or ECOG > 2), not-triple-class-exposed, not-lenalidomide-exposed,
+  prior-lines.
+- Ranking (7.2): groups in the strategy's order (high risk + switch-class: novel mechanisms ahead
+  of pomalidomide); within a group by caution level, then anti-CD38 first when high risk, then the
+  group's listed order. Frail: doublets Rd, Pd, Kd, Vd first, the rest with a reduced-intensity
+  warning. Doublets are options only for frail or intermediate patients.
+- Notes (9): IMiD thromboprophylaxis, T-cell redirecting toxicity, belantamab approval withdrawn.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from myeloma_model.drug_classes import ANTI_CD38, drug_class
+from myeloma_model.drug_classes import ANTI_CD38, T_CELL_REDIRECTING_CLASSES, drug_class, is_steroid
 from myeloma_model.guidance.regimens import (
-    BISPECIFIC,
-    CAUTION_TEXT,
-    CELLULAR,
+    DOUBLETS,
     FRAIL_DOUBLETS,
-    NOVEL_OPTIONS,
+    GROUP_MEMBERS,
+    GROUP_ORDER,
+    GOEL_2024,
+    GROUP_ORDER_HIGH_RISK_SWITCH,
     REGIMENS,
-    STRATEGY_OPTIONS,
-    TRIPLET,
+    T_CELL_TOXICITY,
+    WARNING_CAUTION,
+    WARNING_CAUTION_NAMES,
     WARNING_CAUTIONS,
     Regimen,
+    caution_level,
     cautions_for,
+    regimen_notes,
+    regimens_with,
 )
 from myeloma_model.thresholds import (
-    FRAIL_AGE_OVER,
-    FRAIL_ECOG_MIN,
     RETREAT_MONTHS_ON_DRUG,
     RETREAT_MONTHS_SINCE_LAST_DOSE,
+    T_CELL_MAX_ECOG,
 )
 
-
-@dataclass
-class Option:
-    regimen: Regimen
-    tier: int = 0
-    warnings: list[str] = field(default_factory=list)
-    cautions: list[str] = field(default_factory=list)
-    refractory_kept: list[str] = field(default_factory=list)
-    class_hits: list[str] = field(default_factory=list)
-    caution_warning: bool = False
-    rationale: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict:
-        r = self.regimen
-        return {
-            "code": r.code,
-            "drugs": list(r.drugs),
-            "cautions": list(self.cautions),
-            "evidence": [e.trial for e in r.evidence],
-            "warning": " ".join(self.warnings) if self.warnings else None,
-            # Added fields (the contract allows additions): what the cards show.
-            "name": r.name,
-            "classes": list(r.classes),
-            "intensity": r.intensity,
-            "evidenceDetail": [{"trial": e.trial, "figures": e.figures, "note": e.note} for e in r.evidence],
-            "lineSetting": {
-                "minPriorLines": r.line_setting.min_prior_lines,
-                "maxPriorLines": r.line_setting.max_prior_lines,
-                "text": r.line_setting.text,
-                "source": r.line_setting.source,
-            },
-            "rationale": list(self.rationale),
-        }
+# Section 7.1: not-offered reasons, in the order the first applying one is chosen.
+REFRACTORY, FRAILTY, NOT_TCE, NOT_LEN_EXPOSED, PRIOR_LINES = (
+    "refractory", "frailty", "not-triple-class-exposed", "not-lenalidomide-exposed", "prior-lines")
+REASON_ORDER: tuple[str, ...] = (REFRACTORY, FRAILTY, NOT_TCE, NOT_LEN_EXPOSED, PRIOR_LINES)
 
 
-FRAIL_RULE = f"ECOG >= {FRAIL_ECOG_MIN} or age > {FRAIL_AGE_OVER}"
+# --- the patient ----------------------------------------------------------------------------------
+
+def _drugs(assessment: dict) -> dict:
+    return assessment.get("drugs") or {}
 
 
-# --- helpers on the assessment -------------------------------------------------------------------
+def _fitness(assessment: dict) -> dict:
+    return assessment.get("fitness") or {}
+
 
 def is_frail(assessment: dict) -> bool:
-    """Section 6/7, as fitness.frailty decided it (ECOG or age, whichever is known)."""
-    return (assessment.get("fitness") or {}).get("frailty") == "frail"
+    """Section 7.2 item 4: frail (ECOG >= 3 or age > 80, as fitness decided it)."""
+    fit = _fitness(assessment)
+    ecog = fit.get("ecog")
+    return fit.get("frailty") == "frail" or (ecog is not None and ecog > T_CELL_MAX_ECOG)
+
+
+def doublets_allowed(assessment: dict) -> bool:
+    """Section 7.2 G5: doublets are options only for frail or intermediate patients (or ECOG >= 2)."""
+    return _fitness(assessment).get("frailty") in ("frail", "intermediate") or is_frail(assessment)
 
 
 def is_high_risk(assessment: dict) -> bool:
@@ -97,201 +78,205 @@ def is_high_risk(assessment: dict) -> bool:
     return bool(risk.get("highRiskCytogenetics")) or risk.get("riss") == "III"
 
 
-def _drugs(assessment: dict) -> dict:
-    return assessment.get("drugs") or {}
+# --- one appraisal for regimens and drugs -----------------------------------------------------------
+
+@dataclass
+class Appraisal:
+    """Whether a regimen suits the patient, and what it carries if it does."""
+
+    regimen: Regimen
+    reason: str | None = None  # the section 7.1 reason it is not offered; None = offered
+    refractory: list[str] = field(default_factory=list)  # refractory drugs without the signal
+    signal_kept: list[str] = field(default_factory=list)  # refractory drugs kept: the signal holds
+    same_class: list[str] = field(default_factory=list)  # its drugs of a class the disease is refractory to
+    cautions: list[str] = field(default_factory=list)
+
+    @property
+    def offered(self) -> bool:
+        return self.reason is None
+
+    @property
+    def level(self) -> int:
+        """Caution level for ranking; a drug kept on the retreatment signal ranks as a warning."""
+        return WARNING_CAUTION if self.signal_kept else caution_level(self.cautions)
 
 
-# --- 1. section 7 (Figure 2): the strategy's options --------------------------------------------
-
-def strategy_pool(strategy: str) -> list[Option]:
-    return [Option(REGIMENS[c]) for c in STRATEGY_OPTIONS.get(strategy, ())]
-
-
-# --- 2. section 7: high-risk cytogenetics or R-ISS III ---------------------------------------------
-
-def eligible(r: Regimen, assessment: dict) -> bool:
-    """The patient fits the regimen's trial setting: prior lines and required exposure/refractoriness."""
-    ls = r.line_setting
+def eligibility_reason(r: Regimen, assessment: dict) -> str | None:
+    """Section 7.1 after refractoriness: the first condition of the regimen that does not hold."""
+    if r.t_cell_redirecting and is_frail(assessment):
+        return FRAILTY
+    el = r.eligibility
+    if el.triple_class_exposed and not assessment.get("tripleClassExposed"):
+        return NOT_TCE
+    if el.lenalidomide_exposed and not _drugs(assessment).get("lenalidomide", {}).get("exposed"):
+        return NOT_LEN_EXPOSED
     lines = assessment.get("priorLines") or 0
+    if (el.min_prior_lines is not None and lines < el.min_prior_lines) or (
+            el.max_prior_lines is not None and lines > el.max_prior_lines):
+        return PRIOR_LINES
+    return None
+
+
+def appraise_regimen(r: Regimen, assessment: dict) -> Appraisal:
     drugs = _drugs(assessment)
-    return (
-        ls.min_prior_lines <= lines
-        and (ls.max_prior_lines is None or lines <= ls.max_prior_lines)
-        and all(drugs.get(d, {}).get("refractory") for d in ls.requires_refractory)
-        and all(d in drugs for d in ls.requires_exposed)
-        and (not ls.requires_triple_class_exposed or bool(assessment.get("tripleClassExposed")))
-    )
+    a = Appraisal(r)
+    refractory_classes = {i.get("class") for i in drugs.values() if i.get("refractory")}
+    for d in r.drugs:
+        info = drugs.get(d) or {}
+        if is_steroid(d):
+            continue
+        if info.get("refractory"):
+            (a.signal_kept if info.get("retreatmentSignal") else a.refractory).append(d)
+        elif drug_class(d) in refractory_classes:
+            a.same_class.append(d)
+    a.cautions = cautions_for(r.drugs, _fitness(assessment).get("cautions") or [])
+    a.reason = REFRACTORY if a.refractory else eligibility_reason(r, assessment)
+    return a
 
 
-def bring_forward_high_risk(options: list[Option], assessment: dict) -> list[Option]:
-    """Anti-CD38 triplets to the front; novel mechanisms the patient is eligible for (by their
-    trial setting) are added after the strategy's options, i.e. offered at this earlier line."""
-    if not is_high_risk(assessment):
-        return options
-    cd38 = [o for o in options if o.regimen.has_class(ANTI_CD38) and o.regimen.intensity == TRIPLET]
-    for o in cd38:
-        o.rationale.append("anti-CD38 triplet preferred for high-risk disease")
-    present = {o.regimen.code for o in options}
-    novel = []
-    for code in NOVEL_OPTIONS:
-        r = REGIMENS[code]
-        if code not in present and eligible(r, assessment):
-            o = Option(r)
-            o.rationale.append(f"novel mechanism brought forward for high-risk disease (studied in {r.line_setting.text})")
-            novel.append(o)
-    rest = [o for o in options if o not in cd38]
-    return cd38 + rest + novel
+def candidate_regimens(assessment: dict) -> list[Regimen]:
+    """Every regimen that is an option at all: doublets only for frail or intermediate patients."""
+    allowed = doublets_allowed(assessment)
+    return [REGIMENS[c] for g, codes in GROUP_MEMBERS.items() if allowed or g != DOUBLETS for c in codes]
 
 
-# --- 2b. section 7: rising beta-2 microglobulin favours switching class -------------------------
+@dataclass
+class DrugAppraisal:
+    """Section 7.3: the ordered drug judged with the same appraisals as the patient-view options."""
 
-def rising_b2m_favours_switch(options: list[Option], assessment: dict, strategy: str) -> list[Option]:
-    """Retreatment chosen, but b2m is rising and the lenalidomide retreatment signal does not hold:
-    the switch-class options (no lenalidomide) move ahead of the lenalidomide regimens."""
-    risk = assessment.get("risk") or {}
-    signal = ((assessment.get("drugs") or {}).get("lenalidomide") or {}).get("retreatmentSignal")
-    if strategy != "retreat-same-class" or risk.get("b2mTrend") != "rising" or signal:
-        return options
-    switch = [o for o in options if "lenalidomide" not in o.regimen.drugs]
-    for o in switch:
-        o.rationale.append("rising beta-2 microglobulin favours switching class")
-    return switch + [o for o in options if o not in switch]
+    drug: str
+    refractory: bool = False  # refractory without the retreatment signal: never offered
+    signal: bool = False  # refractory, but the signal holds (kept with the Goel caveat)
+    offered_in: list[str] = field(default_factory=list)  # offered regimens containing the drug
+    not_offered: list[dict] = field(default_factory=list)  # {code, reason} of its other regimens
+    frailty: bool = False  # a CAR-T or bispecific for a frail patient (section 7.1)
+    cautions: list[str] = field(default_factory=list)
+
+    @property
+    def eligible(self) -> bool | None:
+        """None for a drug in no listed regimen (no section 7.1 verdict)."""
+        if self.frailty:
+            return False
+        if not self.offered_in and not self.not_offered:
+            return None
+        return bool(self.offered_in)
+
+    @property
+    def level(self) -> int:
+        return caution_level(self.cautions)
 
 
-# --- 3. sections 6-7: frailty ---------------------------------------------------------------------
+def appraise_drug(drug: str, assessment: dict) -> DrugAppraisal:
+    info = _drugs(assessment).get(drug) or {}
+    out = DrugAppraisal(drug)
+    out.refractory = bool(info.get("refractory")) and not info.get("retreatmentSignal")
+    out.signal = bool(info.get("refractory")) and bool(info.get("retreatmentSignal"))
+    candidates = {r.code for r in candidate_regimens(assessment)}
+    for r in regimens_with(drug):
+        if r.code not in candidates:
+            continue
+        a = appraise_regimen(r, assessment)
+        if a.offered:
+            out.offered_in.append(r.code)
+        else:
+            out.not_offered.append({"code": r.code, "reason": a.reason, "drugs": list(a.refractory)})
+    out.frailty = drug_class(drug) in T_CELL_REDIRECTING_CLASSES and is_frail(assessment)
+    out.cautions = cautions_for([drug], _fitness(assessment).get("cautions") or [])
+    return out
 
-def frail_intensity(options: list[Option], assessment: dict, excluded: list[dict]) -> list[Option]:
-    if not is_frail(assessment):
-        return options
+
+# --- ranking ---------------------------------------------------------------------------------------
+
+def group_order(strategy: str, assessment: dict) -> tuple[str, ...]:
+    if strategy == "switch-class" and is_high_risk(assessment):
+        return GROUP_ORDER_HIGH_RISK_SWITCH
+    return GROUP_ORDER.get(strategy, ())
+
+
+def _sort_key(a: Appraisal, high_risk: bool) -> tuple:
+    """Section 7.2 item 3; ties between equal levels: fewer warning-level, then fewer cautions."""
+    members = GROUP_MEMBERS[a.regimen.group]
+    warn = sum(1 for c in a.cautions if c in WARNING_CAUTIONS)
+    return (a.level, not (high_risk and a.regimen.has_class(ANTI_CD38)), warn, len(a.cautions),
+            members.index(a.regimen.code))
+
+
+def _goel_warning(a: Appraisal, assessment: dict) -> str:
     drugs = _drugs(assessment)
-    doublets = []
-    for code in FRAIL_DOUBLETS:
-        r = REGIMENS[code]
-        bad = [d for d in r.drugs if drugs.get(d, {}).get("refractory")]
-        if bad:
-            excluded.append({"code": code, "reason": f"frail-patient doublet excluded: refractory to {', '.join(bad)}"})
-            continue
-        o = Option(r, tier=0)
-        o.rationale.append("doublet first for a frail patient")
-        doublets.append(o)
-    later = []
-    for o in options:
-        if o.regimen.code in FRAIL_DOUBLETS:
-            continue
-        if o.regimen.intensity in (CELLULAR, BISPECIFIC):
-            excluded.append({"code": o.regimen.code,
-                             "reason": f"not offered to a frail patient ({FRAIL_RULE}): CAR-T and "
-                                       "bispecific antibodies are not suitable"})
-            continue
-        o.tier = 1
-        o.warnings.append(f"Reduced intensity: the patient is frail ({FRAIL_RULE}); consider a "
-                          "doublet first or dose-reduced scheduling.")
-        later.append(o)
-    return doublets + later
-
-
-# --- 4. sections 5 and 7: drugs the disease is refractory to ------------------------------------
-
-def _signal_text(name: str, info: dict) -> str:
-    on, off = info.get("monthsOnDrug"), info.get("monthsSinceLastDose")
     parts = []
-    if on is not None and on > RETREAT_MONTHS_ON_DRUG:
-        parts.append(f"{on:.1f} months on {name} > {RETREAT_MONTHS_ON_DRUG:g}")
-    if off is not None and off > RETREAT_MONTHS_SINCE_LAST_DOSE:
-        parts.append(f"{off:.1f} months since the last dose > {RETREAT_MONTHS_SINCE_LAST_DOSE:g}")
-    return "; ".join(parts) or "retreatment signal"
+    for d in a.signal_kept:
+        info = drugs[d]
+        on, off = info.get("monthsOnDrug"), info.get("monthsSinceLastDose")
+        why = []
+        if on is not None and on > RETREAT_MONTHS_ON_DRUG:
+            why.append(f"{on:.1f} months on {d} > {RETREAT_MONTHS_ON_DRUG:g}")
+        if off is not None and off > RETREAT_MONTHS_SINCE_LAST_DOSE:
+            why.append(f"{off:.1f} months since its last dose > {RETREAT_MONTHS_SINCE_LAST_DOSE:g}")
+        parts.append(f"{d} ({'; '.join(why)})")
+    return ("The disease is refractory to " + ", ".join(parts) + "; kept only because the retreatment signal "
+            f"holds ({GOEL_2024.trial}: {GOEL_2024.figures}).")
 
 
-def refractory_drug_filter(options: list[Option], assessment: dict, excluded: list[dict]) -> list[Option]:
-    drugs = _drugs(assessment)
-    kept = []
-    for o in options:
-        bad = [d for d in o.regimen.drugs if drugs.get(d, {}).get("refractory")]
-        if not bad:
-            kept.append(o)
-            continue
-        no_signal = [d for d in bad if not drugs[d].get("retreatmentSignal")]
-        if no_signal:
-            excluded.append({"code": o.regimen.code,
-                             "reason": f"refractory to {', '.join(no_signal)} without the retreatment signal"})
-            continue
-        o.refractory_kept = bad
-        o.warnings.insert(0, "WARNING: the disease is refractory to " + ", ".join(bad)
-                          + "; kept only because the retreatment signal holds ("
-                          + "; ".join(_signal_text(d, drugs[d]) for d in bad) + ").")
-        kept.append(o)
-    return kept
+def refractory_of_class(assessment: dict, cls: str | None) -> list[str]:
+    """The drugs of a class the disease is refractory to."""
+    return [d for d, i in _drugs(assessment).items() if i.get("refractory") and i.get("class") == cls]
 
 
-# --- 5. section 5: classes the disease is refractory to ---------------------------------------------
-
-def refractory_class_warning(options: list[Option], assessment: dict) -> list[Option]:
-    drugs = _drugs(assessment)
-    refractory_by_class: dict[str, list[str]] = {}
-    for d, info in drugs.items():
-        if info.get("refractory") and info.get("class"):
-            refractory_by_class.setdefault(info["class"], []).append(d)
-    for o in options:
-        hits = []
-        for d in o.regimen.drugs:
-            if drugs.get(d, {}).get("refractory"):
-                continue
-            cls = drug_class(d)
-            if cls in refractory_by_class:
-                hits.append((d, cls))
-        if hits:
-            o.class_hits = [d for d, _ in hits]
-            o.warnings.append(" ".join(
-                f"The disease is refractory to {', '.join(refractory_by_class[cls])} (same class as {d}, {cls}); "
-                f"{d} may retain activity but resistance is possible."
-                for d, cls in hits
-            ))
-    return options
-
-
-# --- 6. section 6: comorbidity cautions ------------------------------------------------------------
-
-def comorbidity_cautions(options: list[Option], assessment: dict) -> list[Option]:
-    patient = list((assessment.get("fitness") or {}).get("cautions") or [])
-    for o in options:
-        o.cautions = cautions_for(o.regimen.drugs, patient)
-        for code in o.cautions:
-            drugs = WARNING_CAUTIONS.get(code, frozenset()) & set(o.regimen.drugs)
-            if drugs:
-                o.caution_warning = True
-                o.warnings.append(f"Caution ({code}): {CAUTION_TEXT[code]}.")
-    return options
-
-
-# --- 7. final order ----------------------------------------------------------------------------------
-
-def final_order(options: list[Option]) -> list[Option]:
-    indexed = list(enumerate(options))
-    indexed.sort(key=lambda io: (io[1].tier, bool(io[1].refractory_kept), bool(io[1].class_hits),
-                                 io[1].caution_warning, io[0]))
-    return [o for _, o in indexed]
+def to_json(a: Appraisal, assessment: dict, *, strategy_group: bool, reduced: bool) -> dict:
+    r = a.regimen
+    warnings = []
+    if a.signal_kept:
+        warnings.append(_goel_warning(a, assessment))
+    warn_cautions = [c for c in a.cautions if c in WARNING_CAUTIONS]
+    if warn_cautions:
+        warnings.append("Caution: " + "; ".join(WARNING_CAUTION_NAMES[c] for c in warn_cautions) + ".")
+    if reduced:
+        warnings.append("Reduced intensity: the patient is frail; doublets first, then this regimen at reduced dose "
+                        "or schedule.")
+    return {
+        "code": r.code,
+        "drugs": list(r.drugs),
+        "cautions": list(a.cautions),
+        "evidence": list(dict.fromkeys(e.trial for e in r.evidence if e.trial)),
+        "warning": " ".join(warnings) if warnings else None,
+        # Added fields (the contract allows additions): what the cards show.
+        "name": r.name,
+        "group": r.group,
+        "strategyGroup": strategy_group,
+        "intensity": r.intensity,
+        "cautionLevel": a.level,
+        "retreatmentSignalDrugs": list(a.signal_kept),
+        "sameClassRefractory": [{"drug": d, "refractoryTo": refractory_of_class(assessment, drug_class(d))}
+                                for d in a.same_class],
+        "reducedIntensity": reduced,
+        "notes": regimen_notes(r),
+        "evidenceDetail": [{"trial": e.trial, "figures": e.figures} for e in r.evidence if e.figures or e.trial],
+        "toxicity": ([{"trial": e.trial, "figures": e.figures} for e in T_CELL_TOXICITY]
+                     if r.t_cell_redirecting else []),
+    }
 
 
 def rank_regimens(assessment: dict, strategy: str) -> tuple[list[dict], list[dict], dict]:
-    """(regimens for the contract, excluded options with reasons, intensity note)."""
-    excluded: list[dict] = []
-    options = strategy_pool(strategy)
-    if not options:
-        return [], [], {"reduced": False, "reason": None}
-    options = bring_forward_high_risk(options, assessment)
-    options = rising_b2m_favours_switch(options, assessment, strategy)
-    options = frail_intensity(options, assessment, excluded)
-    options = refractory_drug_filter(options, assessment, excluded)
-    options = refractory_class_warning(options, assessment)
-    options = comorbidity_cautions(options, assessment)
-    options = final_order(options)
+    """(ranked regimens for the contract, notOffered, intensity) for a strategy (7.1, 7.2)."""
+    order = group_order(strategy, assessment)
+    if not order:
+        return [], [], {"reduced": False}
     frail = is_frail(assessment)
-    fit = assessment.get("fitness") or {}
-    ecog = fit.get("ecog") if fit.get("ecog") is not None else "unknown"
-    age = fit.get("age") if fit.get("age") is not None else "unknown"
-    intensity = {
-        "reduced": frail,
-        "reason": (f"Frail (ECOG {ecog}, age {age}): doublets first, "
-                   "triplets at reduced intensity, no CAR-T or bispecific antibodies.") if frail else None,
-    }
-    return [o.to_json() for o in options], excluded, intensity
+    high_risk = is_high_risk(assessment)
+    appraisals = {r.code: appraise_regimen(r, assessment) for r in candidate_regimens(assessment)}
+    not_offered = [{"code": a.regimen.code, "reason": a.reason, "drugs": list(a.refractory)}
+                   for g in order for c in GROUP_MEMBERS[g] if (a := appraisals.get(c)) and not a.offered]
+    offered = {c: a for c, a in appraisals.items() if a.offered}
+    ranked: list[dict] = []
+    if frail:
+        for c in FRAIL_DOUBLETS:
+            if c in offered:
+                ranked.append(to_json(offered[c], assessment, strategy_group=False, reduced=False))
+    for i, g in enumerate(order):
+        if frail and g == DOUBLETS:
+            continue
+        group = sorted((offered[c] for c in GROUP_MEMBERS[g] if c in offered), key=lambda a: _sort_key(a, high_risk))
+        for a in group:
+            ranked.append(to_json(a, assessment, strategy_group=(i == 0),
+                                  reduced=frail and a.regimen.group != DOUBLETS))
+    return ranked, not_offered, {"reduced": frail}

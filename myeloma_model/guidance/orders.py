@@ -1,76 +1,73 @@
-"""Checks for one ordered anti-myeloma drug (the order-select / order-sign services).
+"""Checks for one ordered anti-myeloma drug (order-select / order-sign; docs/clinical-model.md 7.3).
 
-Pure: reads the assessment (with advise()'s `guidance.investigationStatus`) and returns
-findings the card layer renders.
-- refractory (sections 5, 7): the disease is refractory to the drug, or to another drug of its
-  class, and the drug's own retreatment signal does not hold -> warning; refractory to the
-  drug but the signal holds -> info.
-- comorbidity (section 6): carfilzomib + heart failure, bortezomib + neuropathy,
-  lenalidomide + eGFR < 30 -> warning; the drug's other section 6 cautions -> info.
-- prerequisites (section 8, Table 1): the drug-specific baseline tests (echo before carfilzomib,
-  blood group and hepatitis B/C/HIV before daratumumab / isatuximab, neuropathy examination
-  before bortezomib, ...) that are missing or stale -> warning.
+Pure: reads the assessment (with advise()'s `regimens` and `guidance.investigationStatus`) and
+returns findings as codes and values; cds_service/cards/orders.py words them. The drug is judged
+by options.appraise_drug, the same appraisal that builds the patient-view options, so an order
+the options card would not offer always gets a card, and one it offers gets no eligibility card.
+- refractory: refractory to the drug without the retreatment signal -> warning; the signal holds
+  (a drug stopped before the relapse) -> info with the Goel 2024 caveat.
+- eligibility (7.1): no regimen containing the drug is offered -> warning for a CAR-T or
+  bispecific in a frail patient or one not triple-class exposed, info otherwise.
+- comorbidity (6): a caution for the drug -> warning for the warning-level ones, else info.
+- prerequisite (8, Table 1): drug-specific baseline tests missing or stale -> warning.
+Every warning carries the alternative: the first ranked regimen without the ordered drug.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from myeloma_model.drug_classes import drug_class, is_steroid
+from myeloma_model.drug_classes import T_CELL_REDIRECTING_CLASSES, drug_class, is_steroid
 from myeloma_model.guidance.investigations import drug_prerequisites, freshness_text
-from myeloma_model.guidance.regimens import CAUTION_TEXT, WARNING_CAUTIONS, cautions_for
-from myeloma_model.guidance.strategy import fmt_months
-from myeloma_model.thresholds import REFRACTORY_WINDOW_DAYS, RETREAT_MONTHS_ON_DRUG, RETREAT_MONTHS_SINCE_LAST_DOSE
+from myeloma_model.guidance.options import FRAILTY, NOT_TCE, REASON_ORDER, appraise_drug
+from myeloma_model.guidance.regimens import WARNING_CAUTIONS
 
 
 @dataclass
 class Finding:
-    kind: str  # "refractory" | "comorbidity" | "prerequisite"
+    kind: str  # "refractory" | "eligibility" | "comorbidity" | "prerequisite"
     indicator: str  # "warning" | "info"
     drug: str
-    summary: str
-    reasons: list[str] = field(default_factory=list)
+    values: dict = field(default_factory=dict)  # what the card words (codes, numbers, regimen codes)
     tests: list[dict] = field(default_factory=list)  # prerequisite items (code, label, status, lastDone, reason)
+    alternative: str | None = None  # regimen code offered instead (warnings only)
 
 
-def refractory_finding(assessment: dict, drug: str) -> Finding | None:
-    if is_steroid(drug):
-        return None
-    drugs = assessment.get("drugs") or {}
-    own = drugs.get(drug) or {}
-    cls = drug_class(drug)
-    same_class = [d for d, i in drugs.items() if d != drug and i.get("refractory") and i.get("class") == cls]
-    signal = bool(own.get("retreatmentSignal"))
-    timing = (f"{drug}: {fmt_months(own.get('monthsOnDrug'))} months on the drug, "
-              f"{fmt_months(own.get('monthsSinceLastDose'))} months since the last dose; the retreatment signal needs "
-              f"> {RETREAT_MONTHS_ON_DRUG:g} months on it or > {RETREAT_MONTHS_SINCE_LAST_DOSE:g} months since it.")
-    if own.get("refractory"):
-        if signal:
-            return Finding("refractory", "info", drug,
-                           f"Disease is refractory to {drug}, but the retreatment signal holds",
-                           [f"Progression on {drug} or within {REFRACTORY_WINDOW_DAYS} days of its last dose.", timing,
-                            "Retreatment can be considered (Goel et al. 2024, as cited in the review)."])
-        return Finding("refractory", "warning", drug,
-                       f"Disease is refractory to {drug}: retreatment is unlikely to work",
-                       [f"Progression on {drug} or within {REFRACTORY_WINDOW_DAYS} days of its last dose.", timing,
-                        "Consider a regimen from another drug class (see the treatment-options card)."])
-    if same_class and not signal:
-        return Finding("refractory", "warning", drug,
-                       f"Disease is refractory to {', '.join(same_class)} (same class as {drug}, {cls})",
-                       [f"Refractory to {', '.join(same_class)} ({cls}); {drug} may retain some activity but "
-                        "class resistance is possible.", timing])
+def alternative_for(assessment: dict, drug: str) -> str | None:
+    """The strategy's first eligible regimen that does not contain the ordered drug."""
+    for r in assessment.get("regimens") or []:
+        if drug not in r.get("drugs", []):
+            return r["code"]
     return None
 
 
-def comorbidity_finding(assessment: dict, drug: str) -> Finding | None:
-    cautions = (assessment.get("fitness") or {}).get("cautions") or []
-    applying = cautions_for([drug], cautions)
-    if not applying:
+def refractory_finding(assessment: dict, drug: str, appraisal) -> Finding | None:
+    if not (appraisal.refractory or appraisal.signal):
         return None
-    warn = [c for c in applying if drug in WARNING_CAUTIONS.get(c, frozenset())]
-    lead = warn[0] if warn else applying[0]
-    return Finding("comorbidity", "warning" if warn else "info", drug,
-                   f"{drug}: {CAUTION_TEXT[lead]}",
-                   [f"{c}: {CAUTION_TEXT[c]}" for c in applying])
+    info = (assessment.get("drugs") or {}).get(drug) or {}
+    values = {k: info.get(k) for k in ("monthsOnDrug", "monthsSinceLastDose", "activeAtRelapse", "lastDose")}
+    return Finding("refractory", "warning" if appraisal.refractory else "info", drug, values)
+
+
+def eligibility_finding(assessment: dict, drug: str, appraisal) -> Finding | None:
+    if appraisal.eligible is not False or appraisal.refractory:
+        return None  # eligible, no listed regimen, or already refused as refractory
+    reasons = [FRAILTY] if appraisal.frailty else []
+    reasons += [n["reason"] for n in appraisal.not_offered if n["reason"] not in reasons]
+    reasons.sort(key=REASON_ORDER.index)
+    t_cell = drug_class(drug) in T_CELL_REDIRECTING_CLASSES
+    warn = t_cell and bool({FRAILTY, NOT_TCE} & set(reasons))
+    fit = assessment.get("fitness") or {}
+    return Finding("eligibility", "warning" if warn else "info", drug, {
+        "reasons": reasons, "regimens": appraisal.not_offered, "priorLines": assessment.get("priorLines"),
+        "frailty": fit.get("frailty"), "ecog": fit.get("ecog"), "age": fit.get("age"),
+    })
+
+
+def comorbidity_finding(assessment: dict, drug: str, appraisal) -> Finding | None:
+    if not appraisal.cautions:
+        return None
+    warn = [c for c in appraisal.cautions if c in WARNING_CAUTIONS]
+    return Finding("comorbidity", "warning" if warn else "info", drug, {"cautions": appraisal.cautions})
 
 
 def prerequisite_finding(assessment: dict, drug: str) -> Finding | None:
@@ -87,19 +84,19 @@ def prerequisite_finding(assessment: dict, drug: str) -> Finding | None:
         })
     if not items:
         return None
-    names = ", ".join(i["label"] for i in items)
-    return Finding("prerequisite", "warning", drug, f"Before {drug}: {names} missing or out of date",
-                   [f"{i['label']}: {i['status']}" + (f" (last {i['lastDone']})" if i["lastDone"] else "")
-                    + f"; {i['reason']}" for i in items], items)
+    return Finding("prerequisite", "warning", drug, {}, items)
 
 
 def order_findings(assessment: dict, drug: str) -> list[Finding]:
     """Every finding for one ordered drug, most urgent kind first."""
-    if not assessment.get("inScope"):
+    if not assessment.get("inScope") or is_steroid(drug):
         return []
-    out = []
-    for check in (refractory_finding, comorbidity_finding, prerequisite_finding):
-        f = check(assessment, drug)
-        if f:
-            out.append(f)
+    appraisal = appraise_drug(drug, assessment)
+    out = [f for f in (refractory_finding(assessment, drug, appraisal),
+                       eligibility_finding(assessment, drug, appraisal),
+                       comorbidity_finding(assessment, drug, appraisal),
+                       prerequisite_finding(assessment, drug)) if f]
+    for f in out:
+        if f.indicator == "warning" and f.kind != "prerequisite":
+            f.alternative = alternative_for(assessment, drug)
     return out

@@ -1,4 +1,4 @@
-"""On-treatment safety (clinical-rules.md section 9): findings as codes and values (drugs, the
+"""On-treatment safety (docs/clinical-model.md#safety): findings as codes and values (drugs, the
 IgG result, the infections); the card layer words them.
 
 - ivig-indicated: on a bispecific antibody, or after CAR-T, with IgG < 4 g/L (latest result since
@@ -22,7 +22,7 @@ from myeloma_model.thresholds import (
 
 RECURRENT_ASSUMPTION = (
     f"'Recurrent infections' was taken as >= {RECURRENT_INFECTION_MIN_EPISODES} infection episodes within "
-    f"{RECURRENT_INFECTION_WINDOW_DAYS} days (clinical-rules.md section 9 gives no number)."
+    f"{RECURRENT_INFECTION_WINDOW_DAYS} days (the review gives no number)."
 )
 
 

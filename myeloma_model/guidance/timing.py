@@ -1,17 +1,22 @@
-"""Timing of treatment (clinical-rules.md section 4).
+"""Timing of treatment (docs/clinical-model.md#timing).
 
 clinical -> treat now; biochemical -> treat now by default (EMN view), close surveillance the
 alternative the patient may prefer, unless a high-risk relapse feature makes surveillance
 unsafe (each feature named by the card layer); suspected -> repeat the marker to confirm;
-otherwise none. Codes only: the wording is in cds_service/cards/.
+otherwise none. Stale data (docs/clinical-model.md#freshness: the latest marker result more
+than 180 days old) -> confirm whatever the status; the status's own value is kept as
+`statusValue`, so strategy and regimens are still computed and shown as provisional. Codes
+only: the wording is in cds_service/cards/.
 """
 from __future__ import annotations
 
 TREAT_NOW, CONFIRM, NONE = "treat-now", "confirm", "none"
 
 
-def timing_value(status: str) -> str:
-    """The contract's `timing` for a relapse status."""
+def timing_value(status: str, freshness: str | None = None) -> str:
+    """The contract's `timing` for a relapse status (and the data's freshness)."""
+    if freshness == "stale":
+        return CONFIRM
     if status in ("clinical", "biochemical"):
         return TREAT_NOW
     if status == "suspected":
@@ -24,13 +29,15 @@ def advise_timing(assessment: dict) -> dict:
 
     `reasons` are codes (the card layer words them): `clinical-relapse`, `biochemical-default`,
     `surveillance-unsafe`, `surveillance-alternative`, `significant-paraprotein-relapse`,
-    `repeat-to-confirm`. `surveillance`: "alternative" (biochemical, no high-risk feature),
+    `repeat-to-confirm`, `stale-results` (first when the data are stale). `surveillance`: "alternative" (biochemical, no high-risk feature),
     "unsafe" (biochemical with a high-risk feature, or clinical relapse), None when no
     treatment decision is due.
     """
     relapse = assessment.get("relapse") or {}
     status = relapse.get("status", "unknown")
-    value = timing_value(status)
+    status_value = timing_value(status)
+    stale = assessment.get("dataFreshness") == "stale"
+    value = timing_value(status, assessment.get("dataFreshness"))
     features = list((assessment.get("risk") or {}).get("highRiskRelapseFeatures") or [])
     reasons: list[str] = []
     surveillance = None
@@ -45,4 +52,7 @@ def advise_timing(assessment: dict) -> dict:
             reasons.append("significant-paraprotein-relapse")
     elif status == "suspected":
         reasons.append("repeat-to-confirm")
-    return {"value": value, "reasons": reasons, "highRiskRelapseFeatures": features, "surveillance": surveillance}
+    if stale:
+        reasons.insert(0, "stale-results")  # repeat SPEP and FLC before deciding; any advice is provisional
+    return {"value": value, "statusValue": status_value, "stale": stale, "reasons": reasons,
+            "highRiskRelapseFeatures": features, "surveillance": surveillance}

@@ -56,9 +56,9 @@ def assessment(service_url):
     return resp.json()
 
 
-def ehr_launch(page, service_url: str, auth_server) -> None:
+def ehr_launch(page, service_url: str, auth_server, as_of: str = AS_OF) -> None:
     launch = auth_server.register_launch(PATIENT_ID)
-    page.goto(f"{service_url}/app/launch?" + urlencode({"iss": auth_server.iss, "launch": launch, "asOf": AS_OF}))
+    page.goto(f"{service_url}/app/launch?" + urlencode({"iss": auth_server.iss, "launch": launch, "asOf": as_of}))
     page.wait_for_selector("body[data-ready]", timeout=READY_TIMEOUT_MS)
     assert page.get_attribute("body", "data-ready") == "true", page.inner_text("#error")
 
@@ -138,6 +138,42 @@ def test_ehr_launch_draws_the_vignette_timeline(page, service_url, auth_server, 
     assert SCREENSHOT.stat().st_size > 10_000  # a rendered page, not a blank frame
     if os.environ.get("UPDATE_README_SCREENSHOT"):  # opt-in: a test run leaves the tree clean
         shutil.copyfile(SCREENSHOT, README_SCREENSHOT)
+
+
+def test_each_line_shows_its_response_and_the_data_age_is_shown(page, service_url, auth_server, assessment):
+    ehr_launch(page, service_url, auth_server)
+    [line] = assessment["lines"]  # the vignette has one line (VRd, ASCT, lenalidomide maintenance)
+
+    # The response band on the chart: from the best response's date to the line's progression.
+    bands = page.evaluate("() => timelineApp.markerChart.$responseBands")
+    assert [b["bestResponse"] for b in bands] == [line["bestResponse"]] and bands[0]["right"] > bands[0]["left"]
+    assert bands[0]["text"] == f"L1 {line['bestResponse']} · {line['durationMonths']:g} mo"
+    band = page.evaluate("() => timelineApp.data.responses[0]")
+    assert (band["start"], band["end"]) == (line["bestResponseDate"], line["progressionDate"])
+    # ... and the same in words in the summary and in the accessible table.
+    item = page.locator("#responses li[data-line='1']")
+    assert item.get_attribute("data-best-response") == line["bestResponse"]
+    assert line["bestResponseDate"] in item.inner_text() and f"{line['durationMonths']:g} months" in item.inner_text()
+    assert page.locator("#response-table tr[data-line='1']").get_attribute("data-best-response") == line["bestResponse"]
+
+    # The data age: the latest marker result is 21 days before the as-of date: fresh.
+    age = page.locator("#data-age")
+    assert age.is_visible() and age.get_attribute("data-freshness") == assessment["dataFreshness"] == "fresh"
+    assert f"Based on results up to {assessment['relapse']['latestMarkerDate']}, 21 days ago" in age.inner_text()
+    assert page.js_errors == []
+
+
+def test_stale_data_are_shown_prominently_and_never_as_treat_now(page, service_url, auth_server):
+    # Launched 17 months after the vignette's last result (2025-06-09): the data are stale.
+    ehr_launch(page, service_url, auth_server, as_of="2026-11-15")
+    age = page.locator("#data-age")
+    assert age.get_attribute("data-freshness") == "stale" and age.get_attribute("role") == "alert"
+    assert "Based on results up to 2025-06-09, 17 months ago" in age.inner_text()
+    assert "repeat SPEP and FLC" in age.inner_text()
+    box = age.bounding_box()
+    assert box is not None and box["y"] < 200  # right under the header, not below the fold
+    assert page.get_attribute("#timing", "data-timing") == "confirm"
+    assert page.js_errors == []
 
 
 def test_standalone_launch_uses_the_patient_the_server_picks(page, service_url, auth_server):

@@ -51,12 +51,13 @@ def test_demo_patient_verdict(assessments, name, key, expected):
         assert dig(a, key) == expected
 
 
-def test_len_refractory_offers_no_lenalidomide_regimen_without_a_warning(assessments):
-    regimens = assessments["len-refractory"]["regimens"]
-    assert regimens
-    for r in regimens:
-        if "lenalidomide" in r["drugs"]:
-            assert r["warning"], r
+@pytest.mark.parametrize("name", ["len-refractory", "cardiac"])
+def test_no_lenalidomide_regimen_when_the_disease_progressed_on_lenalidomide(assessments, name):
+    """Section 5/7 (v2): continuing a failing drug is not retreatment: not offered, with or without a warning."""
+    a = assessments[name]
+    assert a["drugs"]["lenalidomide"]["activeAtRelapse"] is True and a["regimens"]
+    assert not [r["code"] for r in a["regimens"] if "lenalidomide" in r["drugs"]]
+    assert {"DRd", "KRd", "IRd", "ERd"} <= {n["code"] for n in a["notOffered"] if n["reason"] == "refractory"}
 
 
 @pytest.mark.parametrize("name,words", sorted(EXPECTED["dataGapsMention"].items()))

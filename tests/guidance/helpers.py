@@ -8,9 +8,13 @@ from myeloma_model.refractoriness import refractory_category, retreatment_signal
 
 def drug(name: str, *, refractory: bool = False, active: bool = False, on: float | None = 12.0,
          off: float | None = 12.0, signal: bool | None = None, first: str = "2020-01-01",
-         last: str | None = "2023-01-01") -> tuple[str, dict]:
+         last: str | None = "2023-01-01", at_relapse: bool | None = None) -> tuple[str, dict]:
+    """One `drugs` entry. `active` drugs ran on the relapse date (activeAtRelapse) unless told
+    otherwise; the signal follows section 5 (only for a drug stopped before the relapse)."""
     if active:
         off = 0.0
+    if at_relapse is None:
+        at_relapse = active
     return name, {
         "class": drug_class(name),
         "exposed": True,
@@ -18,7 +22,8 @@ def drug(name: str, *, refractory: bool = False, active: bool = False, on: float
         "refractory": refractory,
         "monthsOnDrug": on,
         "monthsSinceLastDose": off,
-        "retreatmentSignal": retreatment_signal(on, off) if signal is None else signal,
+        "retreatmentSignal": (retreatment_signal(on, off) and not at_relapse) if signal is None else signal,
+        "activeAtRelapse": at_relapse,
         "firstStart": first,
         "lastDose": last,
     }
@@ -27,7 +32,8 @@ def drug(name: str, *, refractory: bool = False, active: bool = False, on: float
 def assessment(*drug_entries, status: str = "biochemical", relapse_date: str | None = "2024-06-01",
                prior_lines: int = 1, hrc: list[str] | None = None, riss: str = "II", b2m: str = "stable",
                features: list[str] | None = None, age: int | None = 65, ecog: int | None = 1,
-               cautions: list[str] | None = None, crab: list[str] | None = None) -> dict:
+               cautions: list[str] | None = None, crab: list[str] | None = None,
+               lines: list[dict] | None = None) -> dict:
     drugs = dict(drug_entries)
     return {
         "patientId": "p1",
@@ -44,7 +50,15 @@ def assessment(*drug_entries, status: str = "biochemical", relapse_date: str | N
                  "highRiskRelapseFeatures": features or []},
         "fitness": {"age": age, "ecog": ecog, "frailty": frailty_of(age, ecog), "cautions": cautions or []},
         "dataGaps": [],
+        **({"lines": lines} if lines is not None else {}),
     }
+
+
+def line(number: int, drugs: list[str], best: str | None, months: float | None, *, start: str = "2020-01-01",
+         progressed: bool = True) -> dict:
+    """A section 3a `lines` entry built by hand (contract names)."""
+    return {"number": number, "start": start, "end": None, "drugs": drugs, "transplant": False,
+            "bestResponse": best, "durationMonths": months, "progressed": progressed}
 
 
 def codes(regimens: list[dict]) -> list[str]:

@@ -72,10 +72,58 @@ def test_relapse_card_shows_strategy_reasons_regimens_evidence_and_cautions():
     assert "switch drug class: DVd" in card["summary"]
     d = card["detail"]
     assert "refractory to lenalidomide" in d
-    assert "CASTOR: ORR 84% vs 63% (Vd)" in d
+    assert "CASTOR: 12-month PFS 60% vs 22%; ORR 84% vs 63% (Vd)" in d
     assert "CANDOR (the review gives no figures)" in d
-    assert "heart failure or cardiac disease: carfilzomib can be cardiotoxic" in d
+    assert "heart failure or cardiomyopathy on record: carfilzomib carries a risk of cardiotoxicity" in d
     assert "carfilzomib-cardiac" not in d
+    # the regimens not offered, each with its reason in clinical words (v2: notOffered)
+    assert "DRd, KRd, IRd, ERd (refractory to lenalidomide, retreatment signal not met)" in d
+    assert "IsaPd (for 2 or more prior lines; 1 prior line on record)" in d
+    assert "not-triple-class-exposed" not in d and "for triple-class exposed disease" in d
+
+
+@pytest.mark.parametrize("make,top", [
+    (lambda: len_durable(riss="II"), "retreat within the same drug class: DRd, KRd or IRd"),
+    (lambda: len_durable(hrc=["gain1q"]), "retreat within the same drug class: DRd, KRd or IRd"),
+    (lambda: len_durable(age=84), "at reduced intensity: doublets first: Rd, Pd or Kd"),
+    (lambda: len_refractory(age=84), "at reduced intensity: doublets first: Pd, Kd or Vd"),
+])
+def test_summary_names_the_strategy_and_the_first_three_of_the_ranked_list(make, top):
+    a = full(make())
+    card = cards_for(make())[0]
+    assert card["summary"].endswith(top)
+    assert [r["code"] for r in a["regimens"][:3]] == top.rsplit(": ", 1)[1].replace(" or", ",").split(", ")
+
+
+def test_summary_never_names_a_strategy_its_first_regimen_contradicts():
+    # retreat chosen, but every lenalidomide triplet has a refractory partner drug
+    a = assessment(drug("lenalidomide", on=20.0, off=30.0),
+                   *[drug(d, refractory=True, on=5.0, off=1.0, signal=False)
+                     for d in ("daratumumab", "carfilzomib", "ixazomib", "elotuzumab")], prior_lines=2)
+    assert full(a)["strategy"] == "retreat-same-class"
+    assert "none of its regimens fits" in cards_for(a)[0]["summary"]
+
+
+def test_t_cell_options_carry_the_toxicity_figures_of_the_review_and_imid_options_thromboprophylaxis():
+    a = assessment(drug("lenalidomide", on=20.0, off=30.0), drug("bortezomib", on=6.0, off=40.0),
+                   drug("daratumumab", on=10.0, off=20.0), prior_lines=3)
+    d = cards_for(a)[0]["detail"]
+    assert "KarMMa-3, ide-cel: adverse events 99%, CRS 88%" in d and "MajesTEC-1" in d and "HR 2.13" in d
+    d = cards_for(len_durable())[0]["detail"]
+    assert "thromboembolism (plan thromboprophylaxis)" in d and "KarMMa-3" not in d
+
+
+def test_regimen_line_words_the_regimens_codes_kept_drug_cautions_same_class_and_notes():
+    from cds_service.cards.treatment import regimen_line
+
+    a = full(assessment(drug("lenalidomide", refractory=True, on=40.0, off=10.0, signal=True), prior_lines=2,
+                        cautions=["renal-severe"]))
+    kept = next(r for r in a["regimens"] if r["retreatmentSignalDrugs"] == ["lenalidomide"])
+    line = regimen_line(kept)
+    assert "refractory to lenalidomide, kept only because the retreatment signal is met (Goel 2024, retrospective)" in line
+    assert "eGFR below 30 (severe renal impairment)" in line and "renal-severe" not in line
+    pom = next(r for r in a["regimens"] if "pomalidomide" in r["drugs"])
+    assert "same class as pomalidomide: activity may be retained" in regimen_line(pom)
 
 
 def test_relapse_card_timing_wording_and_indicator():

@@ -1,18 +1,23 @@
-"""guidance/orders.py: checks on one ordered drug (refractoriness, comorbidity, Table 1 prerequisites)."""
+"""guidance/orders.py (section 7.3): the ordered drug judged by the same appraisal as the options,
+so order-select / order-sign can never disagree with patient-view."""
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
 
+from myeloma_model.drug_classes import is_steroid
 from myeloma_model.guidance import advise
 from myeloma_model.guidance.orders import order_findings
+from myeloma_model.guidance.regimens import REGIMENS
 from myeloma_model.records import InvestigationRecord, PatientRecord
-from tests.guidance.helpers import assessment, drug, len_durable, len_refractory
+from tests.guidance.helpers import assessment, drug, len_durable, len_refractory, triple_class_refractory
 
 AS_OF = date(2024, 7, 1)
 ALL_DONE = [InvestigationRecord(c, AS_OF) for c in ("echocardiogram", "blood-group", "hbv-hcv-hiv",
-                                                     "neuropathy-assessment", "coagulation", "pet-ct", "cmv-ebv")]
+                                                     "neuropathy-assessment", "coagulation", "pet-ct", "cmv-ebv",
+                                                     "igg")]
+REGIMEN_DRUGS = sorted({d for r in REGIMENS.values() for d in r.drugs if not is_steroid(d)})
 
 
 def with_guidance(a, investigations=ALL_DONE):
@@ -25,11 +30,92 @@ def kinds(findings):
     return {(f.kind, f.indicator) for f in findings}
 
 
-@pytest.mark.parametrize("ordered,caution", [("carfilzomib", "carfilzomib-cardiac"), ("bortezomib", "neuropathy"),
-                                             ("lenalidomide", "renal-severe")])
-def test_comorbidity_warnings(ordered, caution):
-    a = with_guidance(len_durable(cautions=[caution]))
-    assert ("comorbidity", "warning") in kinds(order_findings(a, ordered))
+def tce(**kw):
+    kw.setdefault("prior_lines", 3)
+    return assessment(drug("lenalidomide", on=20.0, off=30.0), drug("bortezomib", on=6.0, off=40.0),
+                      drug("daratumumab", on=10.0, off=20.0), **kw)
+
+
+PATIENTS = {
+    "len-durable": lambda: len_durable(),
+    "len-refractory-1-line": lambda: len_refractory(),
+    "len-refractory-2-lines": lambda: len_refractory(prior_lines=2),
+    "frail-84": lambda: len_durable(age=84),
+    "frail-len-refractory": lambda: len_refractory(age=84),
+    "triple-class-refractory": lambda: triple_class_refractory(),
+    "triple-class-frail": lambda: triple_class_refractory(age=85),
+    "tce-3-lines": lambda: tce(),
+    "tce-5-lines": lambda: tce(prior_lines=5),
+    "cardiac-neuropathy-ckd4": lambda: len_durable(cautions=["carfilzomib-cardiac", "neuropathy",
+                                                             "renal-dose-adjust", "renal-severe"]),
+    "intermediate-78": lambda: len_durable(age=78),
+}
+
+
+@pytest.mark.parametrize("patient", sorted(PATIENTS))
+@pytest.mark.parametrize("ordered", REGIMEN_DRUGS)
+def test_order_verdict_matches_patient_view_for_every_regimen_drug(patient, ordered):
+    """An order for a drug gets a refractory or eligibility card exactly when patient-view offers no
+    regimen containing it; a drug the options offer never gets one."""
+    a = with_guidance(PATIENTS[patient]())
+    offered = any(ordered in r["drugs"] for r in a["regimens"])
+    refused = [f for f in order_findings(a, ordered)
+               if f.kind == "eligibility" or (f.kind == "refractory" and f.indicator == "warning")]
+    assert bool(refused) is (not offered), (patient, ordered, [r["code"] for r in a["regimens"]])
+
+
+def test_lenalidomide_ordered_while_the_disease_progressed_on_it_warns_with_an_alternative():
+    a = with_guidance(len_refractory())
+    found = [f for f in order_findings(a, "lenalidomide") if f.kind == "refractory"]
+    assert found and found[0].indicator == "warning"
+    assert found[0].values["activeAtRelapse"] is True
+    assert found[0].alternative == a["regimens"][0]["code"] == "DVd"
+
+
+def test_drug_stopped_before_the_relapse_with_the_signal_informs():
+    a = with_guidance(assessment(drug("lenalidomide", refractory=True, on=40.0, off=2.0, at_relapse=False)))
+    found = [f for f in order_findings(a, "lenalidomide") if f.kind == "refractory"]
+    assert found and found[0].indicator == "info" and found[0].alternative is None
+
+
+@pytest.mark.parametrize("age,ecog,indicator", [(70, 2, None), (70, 3, "warning"), (84, 1, "warning")])
+def test_bispecific_for_a_frail_patient_warns(age, ecog, indicator):
+    a = with_guidance(tce(age=age, ecog=ecog))
+    found = [f for f in order_findings(a, "teclistamab") if f.kind == "eligibility"]
+    assert (found[0].indicator if found else None) == indicator
+    if found:
+        assert "frailty" in found[0].values["reasons"] and found[0].alternative
+
+
+@pytest.mark.parametrize("age,reason", [(84, "frailty"), (65, "not-triple-class-exposed")])
+def test_teclistamab_at_one_prior_line_warns_with_the_first_reason(age, reason):
+    a = with_guidance(len_durable(age=age, prior_lines=1))
+    found = [f for f in order_findings(a, "teclistamab") if f.kind == "eligibility"]
+    assert found[0].indicator == "warning" and found[0].values["reasons"] == [reason]
+
+
+@pytest.mark.parametrize("lines,indicator", [(1, "info"), (2, None)])
+def test_isatuximab_with_pomalidomide_only_outside_its_lines_is_info(lines, indicator):
+    # carfilzomib refractory: IsaKd out; IsaPd needs >= 2 prior lines
+    a = with_guidance(assessment(drug("lenalidomide", refractory=True, active=True, on=20.0),
+                                 drug("carfilzomib", refractory=True, on=10.0, off=1.0, signal=False),
+                                 prior_lines=lines))
+    found = [f for f in order_findings(a, "isatuximab") if f.kind == "eligibility"]
+    assert (found[0].indicator if found else None) == indicator
+
+
+@pytest.mark.parametrize("ordered,caution,indicator", [
+    ("carfilzomib", "carfilzomib-cardiac", "warning"), ("lenalidomide", "renal-severe", "warning"),
+    ("bortezomib", "neuropathy", "info"), ("lenalidomide", "renal-dose-adjust", "info"),
+    ("pomalidomide", "vte-prophylaxis", "info"),
+])
+def test_caution_is_info_and_warning_level_caution_is_a_warning(ordered, caution, indicator):
+    found = [f for f in order_findings(with_guidance(len_durable(cautions=[caution])), ordered)
+             if f.kind == "comorbidity"]
+    assert found and found[0].indicator == indicator
+    assert (found[0].alternative is not None) is (indicator == "warning")
+    if indicator == "warning":
+        assert ordered not in REGIMENS[found[0].alternative].drugs
 
 
 @pytest.mark.parametrize("ordered", ["carfilzomib", "bortezomib", "lenalidomide"])
@@ -37,29 +123,10 @@ def test_no_comorbidity_finding_without_the_comorbidity(ordered):
     assert not [f for f in order_findings(with_guidance(len_durable()), ordered) if f.kind == "comorbidity"]
 
 
-def test_cardiac_caution_does_not_touch_other_drugs():
-    a = with_guidance(len_durable(cautions=["carfilzomib-cardiac"]))
-    assert not [f for f in order_findings(a, "bortezomib") if f.kind == "comorbidity"]
-
-
-def test_renal_dose_adjust_alone_is_info():
-    a = with_guidance(len_durable(cautions=["renal-dose-adjust"]))
-    assert ("comorbidity", "info") in kinds(order_findings(a, "lenalidomide"))
-
-
-def test_refractory_without_signal_warns_with_signal_informs():
-    assert ("refractory", "warning") in kinds(order_findings(with_guidance(len_refractory()), "lenalidomide"))
-    a = with_guidance(assessment(drug("lenalidomide", refractory=True, on=40.0, off=1.0)))
-    assert ("refractory", "info") in kinds(order_findings(a, "lenalidomide"))
-
-
-def test_same_class_refractoriness_warns_for_a_new_drug_of_that_class():
-    found = [f for f in order_findings(with_guidance(len_refractory()), "pomalidomide") if f.kind == "refractory"]
-    assert found and found[0].indicator == "warning" and "lenalidomide" in found[0].summary
-
-
-def test_other_class_gets_no_refractory_finding():
-    assert not [f for f in order_findings(with_guidance(len_refractory()), "daratumumab") if f.kind == "refractory"]
+def test_pomalidomide_for_lenalidomide_refractory_disease_is_an_option_not_a_warning():
+    a = with_guidance(len_refractory())
+    assert any("pomalidomide" in r["drugs"] for r in a["regimens"])
+    assert not [f for f in order_findings(a, "pomalidomide") if f.indicator == "warning" and f.kind != "prerequisite"]
 
 
 def test_steroid_orders_get_nothing():

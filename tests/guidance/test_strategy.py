@@ -1,17 +1,11 @@
 """Section 7: novel-mechanism > switch-class > retreat-same-class, with the reasons listed."""
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 import pytest
 
-from myeloma_model.guidance.strategy import advise_strategy, durable_response
-from myeloma_model.thresholds import (
-    DURABLE_RESPONSE_DAYS_OFF_DRUG,
-    NOVEL_MECHANISM_MIN_PRIOR_LINES,
-    RETREAT_MONTHS_ON_DRUG,
-)
-from tests.guidance.helpers import assessment, drug, len_durable, len_refractory, triple_class_refractory
+from myeloma_model.guidance.strategy import advise_strategy, durability
+from myeloma_model.thresholds import NOVEL_MECHANISM_MIN_PRIOR_LINES, RETREAT_MONTHS_ON_DRUG
+from tests.guidance.helpers import assessment, drug, len_durable, len_refractory, line, triple_class_refractory
 
 
 def strategy(a):
@@ -51,34 +45,54 @@ def test_triple_class_exposed_with_fewer_prior_lines_is_not_novel_mechanism():
     assert strategy(_tce_not_refractory(NOVEL_MECHANISM_MIN_PRIOR_LINES - 1))["value"] == "retreat-same-class"
 
 
-def _relapse_after_last_dose(days, signal=False):
-    last = date(2024, 1, 1)
-    return assessment(drug("lenalidomide", on=10.0, off=3.0, last=last.isoformat(), signal=signal),
-                      relapse_date=(last + timedelta(days=days)).isoformat())
+# --- section 3a durability in the lenalidomide decision (lines built by hand) ----------------------
+
+LEN_LINE = ["bortezomib", "lenalidomide", "dexamethasone"]
 
 
-def test_relapse_just_over_the_durable_window_is_durable():
-    a = _relapse_after_last_dose(DURABLE_RESPONSE_DAYS_OFF_DRUG + 1)
-    assert durable_response(a) is True
-    assert strategy(a)["value"] == "retreat-same-class"
+def _len_with_response(best, months, signal=False):
+    return assessment(drug("lenalidomide", on=26.0, off=13.0, last="2023-04-28", signal=signal),
+                      drug("bortezomib", on=4.0, off=50.0), lines=[line(1, LEN_LINE, best, months)])
 
 
-def test_relapse_at_the_durable_window_is_not_durable():
-    a = _relapse_after_last_dose(DURABLE_RESPONSE_DAYS_OFF_DRUG)
-    assert durable_response(a) is False
-    assert strategy(a)["value"] == "switch-class"
+@pytest.mark.parametrize("best,months,value", [
+    ("PR", 12.0, "durable"), ("VGPR", 40.1, "durable"), ("CR", 12.0, "durable"),
+    ("PR", 11.9, "not-durable"), ("MR", 30.0, "not-durable"), ("SD", 30.0, "not-durable"),
+    ("not-evaluable", None, "unknown"), (None, None, "unknown"),
+])
+def test_durability_is_pr_or_better_for_at_least_12_months(best, months, value):
+    assert durability(_len_with_response(best, months))["value"] == value
 
 
-def test_retreatment_signal_counts_as_durable():
-    a = _relapse_after_last_dose(10, signal=True)
-    assert durable_response(a) is True and strategy(a)["value"] == "retreat-same-class"
+def test_durable_response_retreats():
+    s = strategy(_len_with_response("VGPR", 12.0))
+    assert s["value"] == "retreat-same-class"
+    assert any("VGPR lasting 12.0 months" in r for r in s["reasons"])
 
 
-def test_unknown_durability_switches_class_and_says_so():
-    a = assessment(drug("lenalidomide", on=None, off=None, last=None))
-    s = strategy(a)
+def test_short_response_without_the_signal_switches_class():
+    s = strategy(_len_with_response("PR", 11.9))
     assert s["value"] == "switch-class"
-    assert any("could not be established" in x for x in s["assumptions"])
+    assert any("not durable" in r for r in s["reasons"])
+
+
+def test_short_response_with_the_signal_still_retreats_and_says_the_response_was_short():
+    s = strategy(_len_with_response("PR", 11.9, signal=True))
+    assert s["value"] == "retreat-same-class"
+    assert any("short" in r for r in s["reasons"])
+
+
+def test_unknown_durability_retreats_and_says_it_could_not_be_judged():
+    for a in (_len_with_response("not-evaluable", None), len_durable()):  # no `lines` at all: unknown too
+        s = strategy(a)
+        assert s["value"] == "retreat-same-class"
+        assert any("could not be judged" in r for r in s["reasons"])
+
+
+def test_the_most_recent_line_with_lenalidomide_decides():
+    a = _len_with_response("VGPR", 40.0)
+    a["lines"].append(line(2, ["lenalidomide", "daratumumab"], "PR", 6.0, start="2022-01-01"))
+    assert durability(a)["value"] == "not-durable" and durability(a)["line"] == 2
 
 
 def test_lenalidomide_naive_without_refractoriness_assumes_lenalidomide_triplets():
@@ -102,15 +116,34 @@ def test_reasons_name_time_on_and_off_the_index_drug_and_the_signal_threshold():
     assert f"> {RETREAT_MONTHS_ON_DRUG:g} months" in text
 
 
-@pytest.mark.parametrize("trend,word", [("rising", "favours switching"), ("stable", "favours retreatment"),
-                                        ("unknown", "trend unknown")])
+@pytest.mark.parametrize("trend,word", [("rising", "rising"), ("stable", "stable"), ("unknown", "trend unknown")])
 def test_reasons_include_the_b2m_trend(trend, word):
     assert any(word in r for r in strategy(len_durable(b2m=trend))["reasons"])
 
 
-def test_reasons_include_refractoriness_frailty_and_comorbidities():
+@pytest.mark.parametrize("remission,stated", [(23.9, False), (24.0, True)])
+def test_stable_b2m_favours_retreatment_only_after_a_remission_of_24_months(remission, stated):
+    a = assessment(drug("lenalidomide", on=26.0, off=13.0), drug("bortezomib"), b2m="stable",
+                   lines=[line(1, LEN_LINE, "VGPR", remission)])
+    text = " ".join(strategy(a)["reasons"])
+    assert ("may still be effective" in text) is stated
+    assert "Beta-2 microglobulin stable" in text
+
+
+@pytest.mark.parametrize("at_relapse,stated", [(True, True), (False, False)])
+def test_rising_b2m_favours_switching_only_with_a_relapse_on_or_soon_after_an_imid(at_relapse, stated):
+    a = assessment(drug("lenalidomide", active=at_relapse, on=26.0, off=0.0 if at_relapse else 30.0,
+                        last="2024-06-01" if at_relapse else "2021-01-01"), b2m="rising")
+    assert any("favours switching" in r for r in strategy(a)["reasons"]) is stated
+
+
+def test_running_lenalidomide_is_named_as_a_failing_drug_not_a_retreatment_signal():
+    text = " ".join(strategy(len_refractory())["reasons"])
+    assert "continue a failing drug" in text and "40.0 months on the drug" in text
+
+
+def test_reasons_include_refractoriness_and_frailty():
     s = strategy(len_refractory(age=84, ecog=1, cautions=["carfilzomib-cardiac"]))
     text = " ".join(s["reasons"])
     assert "Refractory to: lenalidomide (IMiD)" in text
     assert "Fitness: frail" in text and "age 84" in text
-    assert "carfilzomib-cardiac" in text

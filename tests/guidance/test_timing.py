@@ -49,7 +49,8 @@ def test_suspected_relapse_asks_to_confirm():
 @pytest.mark.parametrize("status", ["none", "unknown"])
 def test_no_relapse_means_no_timing_advice(status):
     t = advise_timing(assessment(status=status))
-    assert t == {"value": "none", "reasons": [], "highRiskRelapseFeatures": [], "surveillance": None}
+    assert t == {"value": "none", "statusValue": "none", "stale": False, "reasons": [], "highRiskRelapseFeatures": [],
+                 "surveillance": None}
 
 
 @pytest.mark.parametrize("status,timing", [("suspected", "confirm"), ("none", "none"), ("unknown", "none")])

@@ -220,3 +220,28 @@ def test_course_with_a_recent_last_dose_is_still_running():
 def test_administrations_after_the_as_of_date_are_left_out():
     rec = record(_dara("2025-01-06"), _dara("2025-08-04"), as_of=date(2025, 6, 30))
     assert exposures(rec) == [("daratumumab", date(2025, 1, 6), date(2025, 1, 6), False, "MedicationAdministration")]
+
+
+def test_request_without_bounds_runs_to_the_last_administration_that_references_it():
+    # v2 s5: authoredOn to the last MedicationAdministration referencing the request.
+    req = med("MedicationRequest", LEN, status="active", intent="order", authoredOn="2024-01-01", id="rq1")
+    given = [med("MedicationAdministration", LEN, status="completed", effectiveDateTime=d,
+                 request={"reference": "MedicationRequest/rq1"}) for d in ("2024-01-02", "2024-02-01", "2024-03-01")]
+    rec = record(req, *given)
+    [request] = [e for e in rec.exposures if e.source == "MedicationRequest"]
+    assert (request.start, request.end) == (date(2024, 1, 1), date(2024, 3, 1))
+
+
+def test_request_bounds_period_wins_over_administrations():
+    req = med("MedicationRequest", LEN, status="completed", intent="order", authoredOn="2024-01-01", id="rq2",
+              dosageInstruction=[{"timing": {"repeat": {"boundsPeriod": {"start": "2024-01-05", "end": "2024-09-30"}}}}])
+    given = med("MedicationAdministration", LEN, status="completed", effectiveDateTime="2024-02-01",
+                request={"reference": "MedicationRequest/rq2"})
+    [request] = [e for e in record(req, given).exposures if e.source == "MedicationRequest"]
+    assert request.end == date(2024, 9, 30)
+
+
+def test_exposure_evidence_is_the_latest_of_start_and_date_asserted():
+    st = med("MedicationStatement", LEN, status="active", effectivePeriod={"start": "2022-01-01"}, dateAsserted="2024-05-01")
+    [e] = record(st).exposures
+    assert e.evidence == date(2024, 5, 1)

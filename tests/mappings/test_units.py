@@ -1,4 +1,4 @@
-"""UCUM conversion into the canonical units (clinical-rules.md units table)."""
+"""UCUM conversion into the canonical units (docs/clinical-model.md#units)."""
 from __future__ import annotations
 
 import pytest
@@ -57,11 +57,40 @@ def test_human_unit_strings_are_read_when_no_ucum_code_is_given(human, analyte, 
     assert values(rec, analyte) == [pytest.approx(expected)]
 
 
-def test_ucum_codes_are_case_sensitive():
-    # "mg/dl" is not a UCUM code (UCUM writes dL); with system UCUM it is not guessed.
-    rec = record(obs("33358-3", id="o1", valueQuantity=quantity(0.5, "g/dl", code="g/dl")))
+@pytest.mark.parametrize("unit", ["mg/dL", "mg/dl"])
+def test_the_litre_may_be_written_l_or_L_mg_dl_reads_as_mg_dL(unit):
+    # docs/clinical-model.md s2: UCUM allows `l` for the litre, so 700 mg/dl serum M-protein is 7 g/L.
+    rec = record(obs("33358-3", valueQuantity=quantity(700, unit)))
+    assert values(rec, "serum_m_protein") == [7.0]
+    assert rec.data_gaps == []
+
+
+def test_mg_per_litre_is_a_hundred_times_smaller_than_mg_per_decilitre():
+    rec = record(obs("33358-3", valueQuantity=quantity(7000, "mg/L")))
+    assert values(rec, "serum_m_protein") == [7.0]
+
+
+@pytest.mark.parametrize(
+    ("loinc", "analyte", "value", "unit", "expected"),
+    [
+        ("17861-6", "calcium", 11.0, "mg/dl", 11.0 / 4.008),  # hypercalcaemia in lower case
+        ("2160-0", "creatinine", 2.0, "mg/dl", 176.8),
+        ("718-7", "haemoglobin", 9.5, "g/dl", 95.0),
+        ("33358-3", "serum_m_protein", 0.7, "g/dL{total}", 7.0),  # annotation ignored
+        ("14682-9", "creatinine", 0.177, "mmol/l", 177.0),
+        ("777-3", "platelets", 150, "10*3/uL", 150.0),
+    ],
+)
+def test_ucum_expressions_are_parsed_not_matched(loinc, analyte, value, unit, expected):
+    rec = record(obs(loinc, valueQuantity=quantity(value, unit)))
+    assert values(rec, analyte) == [pytest.approx(expected, rel=1e-6)]
+    assert rec.data_gaps == []
+
+
+def test_a_string_that_is_not_ucum_is_a_data_gap():
+    rec = record(obs("33358-3", id="o1", valueQuantity=quantity(0.5, "grams per decilitre")))
     assert rec.series("serum_m_protein") == []
-    assert any("Observation/o1" in g and "g/dl" in g for g in rec.data_gaps)
+    assert any("Observation/o1" in g and "grams per decilitre" in g for g in rec.data_gaps)
 
 
 def test_unknown_unit_is_a_data_gap_naming_observation_and_unit():
@@ -117,8 +146,8 @@ def test_converted_values_carry_no_binary_noise_and_dedupe_across_units():
     assert [r.value for r in rec.series("serum_m_protein")] == [11.0]
 
 
-def test_system_less_code_falls_back_to_the_human_unit_but_ucum_system_does_not():
-    lenient = {"value": 0.5, "unit": "g/dl", "code": "g/dl"}  # no system: not declared UCUM
+def test_ucum_system_code_and_human_unit_read_alike():
+    lenient = {"value": 0.5, "unit": "g/dl", "code": "g/dl"}  # no system: the human unit is read
     strict = {"value": 0.5, "unit": "g/dl", "code": "g/dl", "system": "http://unitsofmeasure.org"}
     assert values(record(obs("33358-3", valueQuantity=lenient)), "serum_m_protein") == [5.0]
-    assert record(obs("33358-3", valueQuantity=strict)).series("serum_m_protein") == []
+    assert values(record(obs("33358-3", valueQuantity=strict)), "serum_m_protein") == [5.0]

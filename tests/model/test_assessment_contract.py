@@ -1,4 +1,4 @@
-"""assessment-contract.md: field names, enum strings, dates, out-of-scope shape, guidance merge,
+"""docs/assessment-contract.md: field names, enum strings, dates, out-of-scope shape, guidance merge,
 purity of the package and linear cost."""
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import json
 import re
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import date
 
 from myeloma_model import assess
-from myeloma_model.records import DrugExposure, LabResult
+from myeloma_model.records import DrugExposure
 from tests.model.builders import condition, day, drug, ecog, fish, labs, record, regimen
 
 TOP = {"patientId", "asOf", "inScope", "relapse", "drugs", "priorLines", "refractoryCategory",
@@ -37,13 +37,14 @@ def test_contract_fields_enums_and_dates():
     json.dumps(a)  # JSON-ready
     assert a["asOf"] == day(1500).isoformat() and a["inScope"] is True
     rel = a["relapse"]
-    assert set(rel) == {"status", "significantParaproteinRelapse", "date", "criteria", "crabFeatures", "markers"}
+    assert set(rel) == {"status", "significantParaproteinRelapse", "date", "crabDate", "latestMarkerDate", "criteria",
+                        "crabFeatures", "markers", "crabValues"}
     assert rel["status"] in ("clinical", "biochemical", "suspected", "none", "unknown")
     assert ISO.match(rel["date"])
     for m in rel["markers"].values():
         assert {"latest", "nadir", "unit", "latestDate", "nadirDate"} <= set(m)
         assert ISO.match(m["latestDate"])
-    for name, info in a["drugs"].items():
+    for info in a["drugs"].values():
         assert {"class", "exposed", "active", "refractory", "monthsOnDrug", "monthsSinceLastDose",
                 "retreatmentSignal"} <= set(info)
     assert a["refractoryCategory"] in ("none", "single", "double", "triple-class", "penta")
@@ -92,7 +93,9 @@ def test_only_data_up_to_as_of_is_used():
     r = full_patient()
     early = assess(r, day(1430))["relapse"]
     assert early["status"] == "suspected" and early["markers"]["serumMProtein"]["latestDate"] == day(1400).isoformat()
-    assert assess(r, day(1300))["relapse"]["status"] == "unknown"  # one result since the line started
+    # one result since the line started plus the line's baseline (day 0, 10 days before it): judged
+    assert assess(r, day(1300))["relapse"]["status"] == "none"
+    assert assess(r, day(150))["relapse"]["status"] == "unknown"  # the baseline alone
 
 
 def test_unknown_drug_key_is_a_data_gap_not_a_drug():

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from myeloma_model import assess
 from myeloma_model.lines import build_lines, courses
 from myeloma_model.thresholds import LINE_GROUPING_DAYS, TRANSPLANT_MELPHALAN_WINDOW_DAYS
@@ -102,3 +104,16 @@ def test_line_start_shifts_for_undated_end():
     cs = courses(r.exposures, AS_OF)
     assert cs[0].end == AS_OF and cs[0].active
     assert cs[0].end - cs[0].start == timedelta(days=3000)
+
+
+@pytest.mark.parametrize("after,same_line", [(180, True), (181, False)])
+def test_consolidation_within_180_days_after_the_autograft_stays_in_the_line(after, same_line):
+    # v2 s5: a new drug started without progression within 180 days after the line's
+    # autologous transplant belongs to that line (consolidation / maintenance).
+    r = record()
+    regimen(r, ["bortezomib", "lenalidomide", "dexamethasone"], 0, 100)
+    transplant(r, 120)
+    drug(r, "daratumumab", 120 + after, 120 + after + 60)
+    a = assess(r, day(120 + after + 90))
+    assert (len(a["lines"]) == 1) is same_line
+    assert a["lines"][0]["transplant"] is True

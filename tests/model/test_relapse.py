@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from myeloma_model import assess
+from myeloma_model.markers import MarkerBook
 from myeloma_model.progression import serum_m_protein_progression
 from myeloma_model.thresholds import (
     CRAB_CALCIUM_MMOL_L,
@@ -198,11 +199,21 @@ def test_greater_than_value_is_not_a_nadir_but_can_show_a_rise():
     assert rel["status"] == "biochemical" and rel["markers"]["serumMProtein"]["nadir"] == 2.0
 
 
-def test_less_than_nadir_is_used_at_its_bound():
-    r = labs(record(), "serum_m_protein", (0, 30), (100, 1, "<"), (200, 6), (300, 6))
-    assert relapse(r)["status"] == "biochemical"
-    r2 = labs(record(), "serum_m_protein", (0, 30), (100, 1, "<"), (200, 5.9), (300, 5.9))
+def test_less_than_nadir_counts_as_zero():
+    # docs/clinical-model.md s2: "<1 g/L" is below the reporting limit and counts as 0 for the nadir,
+    # so a rise to 5 g/L (>= 5 g/L above 0) is progression; 4.9 g/L is not.
+    r = labs(record(), "serum_m_protein", (0, 30), (100, 1, "<"), (200, 5), (300, 5))
+    rel = relapse(r)
+    assert rel["status"] == "biochemical"
+    assert rel["markers"]["serumMProtein"]["nadirComparator"] == "<"
+    r2 = labs(record(), "serum_m_protein", (0, 30), (100, 1, "<"), (200, 4.9), (300, 4.9))
     assert relapse(r2)["status"] == "none"
+
+
+def test_less_than_haemoglobin_is_not_zero():
+    # only the myeloma markers count "<x" as 0; other analytes keep x as an upper bound
+    r = labs(record(), "haemoglobin", (0, 50, "<"))
+    assert MarkerBook(r).points("haemoglobin")[0].high == 50
 
 
 # --- significant paraprotein relapse -------------------------------------------------------------------

@@ -1,7 +1,6 @@
 """Test CDS clients with their own key pairs, minting tokens the sandbox way."""
 from __future__ import annotations
 
-import json
 import time
 import uuid
 

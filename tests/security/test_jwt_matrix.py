@@ -26,7 +26,13 @@ from tests.security.jwt_clients import SERVICE_URL, SigningClient
 
 REPO = Path(__file__).resolve().parents[2]
 SANDBOX_FILE = REPO / "examples" / "trusted-clients.sandbox.json"
-SHARED_SANDBOX_JWKS = REPO.parent / "shared" / "data" / "sandbox-jwks.json"
+# The sandbox's public key as it publishes it at SANDBOX_JKU (cds-hooks/sandbox,
+# build/.well-known/jwks.json; docs/cds-hooks.md#sandbox).
+PUBLISHED_SANDBOX_JWKS = {"keys": [{
+    "kty": "EC", "use": "sig", "crv": "P-384", "kid": "44823f3d-0b01-4a6c-a80e-b9d3e8a7226f",
+    "x": "dw_JGR8nB2I6XveNxUOl2qk699ZPLM2nYI5STSdiEl9avAkrm3CkfYMbrrjr8laB",
+    "y": "Sm3mLE-n1zYNla_aiE3cb3nZsL51RbC7ysw3q8aJLxGm-hx79RPMYpITDjp7kgzy",
+    "alg": "ES384"}]}
 SANDBOX_ISS = "https://sandbox.cds-hooks.org"
 SANDBOX_KID = "44823f3d-0b01-4a6c-a80e-b9d3e8a7226f"
 SANDBOX_JKU = "https://sandbox.cds-hooks.org/.well-known/jwks.json"
@@ -256,15 +262,14 @@ def test_example_sandbox_file_carries_the_published_sandbox_jwks():
     clients = load_trusted_clients(str(SANDBOX_FILE))
     sandbox = clients[SANDBOX_ISS]
     assert sandbox.jwks_url == SANDBOX_JKU
-    if SHARED_SANDBOX_JWKS.exists():
-        assert sandbox.jwks == json.loads(SHARED_SANDBOX_JWKS.read_text())
+    assert sandbox.jwks == PUBLISHED_SANDBOX_JWKS
     key = JwksCache().key_for(sandbox, SANDBOX_KID, "ES384")
     assert key is not None and key.curve.name == "secp384r1"
 
 
 def test_token_minted_the_sandbox_way_verifies(tmp_path):
-    """Header and claims exactly as the sandbox's jwt-generator builds them (cds-hooks.md
-    section 10), signed by a key registered for the sandbox iss under its jwks_url."""
+    """Header and claims exactly as the sandbox's jwt-generator builds them (docs/cds-hooks.md#sandbox),
+    signed by a key registered for the sandbox iss under its jwks_url."""
     signer = SigningClient("ES384", iss=SANDBOX_ISS, kid=SANDBOX_KID)
     clients = parse_trusted_clients({"clients": [{
         "iss": SANDBOX_ISS, "jwks_url": SANDBOX_JKU, "jwks": {"keys": [signer.public_jwk]},

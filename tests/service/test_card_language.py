@@ -185,7 +185,7 @@ def test_suspected_and_stable_records_get_clinical_cards():
         check_cards(render_patient_view(assess(record, AS_OF), config=Config(stable_disease_card=True)))
 
 
-@pytest.mark.parametrize("bad", ["treat-now", "1 prior line(s)", "(clinical-rules.md section 8)",
+@pytest.mark.parametrize("bad", ["treat-now", "1 prior line(s)", "(clinical-model.md section 8)", "(see rules section 8)",
                                  "belantamab-mafodotin", "Draft order: `MedicationRequest/abc`", "rising b2m"])
 def test_the_scan_catches_developer_vocabulary(bad):
     card = {"uuid": "u", "summary": "s", "indicator": "info", "detail": f"text {bad} text",

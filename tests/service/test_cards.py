@@ -124,24 +124,31 @@ def test_stale_markers_get_the_repeat_card_with_provisional_options():
     cards = render_patient_view(a, config=CONFIG)
     check_response(cards)
     (card,) = cards
-    assert card["summary"].startswith("Latest SPEP/FLC is from 4 Nov 2024: repeat SPEP and FLC")
-    assert "Provisional options if progression is confirmed: DRd, DVd, DKd" in card["detail"]
+    # as of 2025-06-30: 7 whole months since 4 Nov 2024
+    assert card["summary"].startswith("Results are 7 months old (4 Nov 2024): repeat SPEP and FLC")
+    assert "Repeat SPEP and FLC before deciding" in card["detail"]
+    assert ("**Provisional**, until new results confirm the relapse: "
+            f"{a['regimens'][0]['code']}") not in card["detail"]  # the strategy is named first
+    top = [r["code"] for r in a["regimens"][:3]]
+    assert f"({top[0]}, {top[1]} or {top[2]})" in card["detail"].split("**Provisional**")[1]
 
 
 def test_aging_record_says_how_old_its_results_are():
     a = example_assessment("vignette")
     a["dataFreshness"], a["relapse"]["latestMarkerDate"] = "aging", "2025-02-01"
     card = render_patient_view(a, config=CONFIG)[0]
-    assert "Based on results up to 1 Feb 2025 (5 months ago)." in card["detail"]
+    # 149 days before 2025-06-30: 4 whole months
+    assert card["detail"].startswith("**Data age:** based on results up to 1 Feb 2025, 4 months ago.")
 
 
 def test_treatment_of_an_earlier_relapse_is_named_on_the_stable_card():
     a = example_assessment("stable-remission")
     a["lines"] = [{"number": 2, "start": "2024-09-01", "end": None, "drugs": ["daratumumab", "bortezomib"],
-                   "bestResponse": "PR", "treats": "2024-08-15"}]
+                   "bestResponse": "PR", "treats": "2024-08-15", "progressed": False}]
     assert render_patient_view(a, config=CONFIG) == []  # nothing to act on: no card by default
     card = render_patient_view(a, config=Config(stable_disease_card=True))[0]
-    assert card["summary"] == "On treatment for the relapse of 15 Aug 2024: no progression so far"
+    assert card["summary"] == ("On treatment for the relapse of 15 Aug 2024: daratumumab and bortezomib since "
+                               "1 Sep 2024, response so far PR")
     assert "daratumumab and bortezomib since 1 Sep 2024, response so far partial response (PR)" in card["detail"]
 
 

@@ -9,7 +9,7 @@ from cds_service.services import SERVICES, discovery_document
 from tests.schema_assert import assert_valid
 
 TOKEN = re.compile(r"\{\{([^}]*)\}\}")
-# cds-hooks.md section 3: context root primitives of patient-view and the four user tokens.
+# docs/cds-hooks.md#prefetch: context root primitives of patient-view and the four user tokens.
 ALLOWED_TOKENS = {"context.patientId", "context.userId", "context.encounterId",
                   "userPractitionerId", "userPractitionerRoleId", "userPatientId", "userRelatedPersonId"}
 # Search parameters our templates may use: a reference, a token (no modifiers), _count.
@@ -40,7 +40,7 @@ def test_observation_template_names_marker_codes():
     obs = discovery_document()["services"][0]["prefetch"]["observations"]
     query = dict(parse_qsl(obs.split("?", 1)[1], keep_blank_values=True))
     codes = query["code"].split(",")
-    # serum M-protein, FLC kappa/lambda, calcium, haemoglobin, ECOG (terminology.md section A)
+    # serum M-protein, FLC kappa/lambda, calcium, haemoglobin, ECOG (docs/terminology.md#observations)
     for needed in ("33358-3", "36916-5", "33944-0", "17861-6", "718-7", "89247-1"):
         assert f"http://loinc.org|{needed}" in codes
     assert all("|" in c for c in codes), "codes must be system|code tokens"

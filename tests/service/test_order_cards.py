@@ -15,10 +15,10 @@ def test_refractory_warning_offers_replace_and_remove():
     a = len_refractory()
     a["regimens"] = [{"code": "DRd", "drugs": ["daratumumab", "lenalidomide", "dexamethasone"]},
                      {"code": "DVd", "drugs": ["daratumumab", "bortezomib", "dexamethasone"]}]
-    finding = Finding("refractory", "warning", "lenalidomide", "", [])
+    finding = Finding("refractory", "warning", "lenalidomide", {"activeAtRelapse": False}, [], alternative="DVd")
     (card,) = render_order_findings([(finding, "MedicationRequest/abc")], patient_id="p1", assessment=a)
     assert_cds_response({"cards": [card]})
-    assert card["summary"] == "Refractory to lenalidomide: retreatment is unlikely to work"
+    assert card["summary"] == "Refractory to lenalidomide: retreatment is unlikely to work; consider DVd"
     assert "MedicationRequest/abc" not in card["detail"] and "Alternative from the same rules: DVd" in card["detail"]
     replace, remove = card["suggestions"]
     assert replace["label"].startswith("Replace with DVd")
@@ -34,8 +34,8 @@ def test_refractory_warning_offers_replace_and_remove():
 def test_info_finding_and_an_order_without_id_offer_no_order_change():
     a = len_refractory()
     a["drugs"].update(dict([drug("bortezomib", refractory=True)]))
-    info = Finding("refractory", "info", "bortezomib", "", [])
-    warning = Finding("refractory", "warning", "bortezomib", "", [])
+    info = Finding("refractory", "info", "bortezomib", {}, [])
+    warning = Finding("refractory", "warning", "bortezomib", {}, [], alternative="DRd")
     cards = render_order_findings([(info, "MedicationRequest/x"), (warning, None)], patient_id="p1", assessment=a)
     assert all("suggestions" not in c for c in cards)
 
@@ -43,6 +43,6 @@ def test_info_finding_and_an_order_without_id_offer_no_order_change():
 def test_no_replacement_when_the_alternative_has_a_drug_without_a_verified_code():
     a = len_refractory()
     a["regimens"] = [{"code": "teclistamab", "drugs": ["teclistamab"]}]
-    finding = Finding("refractory", "warning", "lenalidomide", "", [])
+    finding = Finding("refractory", "warning", "lenalidomide", {}, [], alternative="teclistamab")
     (card,) = render_order_findings([(finding, "MedicationRequest/abc")], patient_id="p1", assessment=a)
     assert [s["label"] for s in card["suggestions"]] == ["Remove the draft lenalidomide order"]

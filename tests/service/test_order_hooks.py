@@ -151,11 +151,61 @@ def test_draft_orders_that_are_not_a_bundle_are_a_400(client):
 
 # --- refractoriness ----------------------------------------------------------------------------------
 
-def test_same_class_drug_on_lenalidomide_refractory_patient_warns(client):
+def _assessment(patient: str) -> dict:
+    from cds_service.pipeline import assess_resources
+    from fhir_mappings import resources_from_hook_request
+
+    body = load(f"hooks/patient-view-{patient}.json")
+    return assess_resources(resources_from_hook_request(body), patient_id=body["context"]["patientId"], as_of=AS_OF)
+
+
+@pytest.mark.parametrize("hook,url", [("order-sign", SIGN), ("order-select", SELECT)])
+def test_lenalidomide_ordered_for_disease_progressing_on_it_warns_with_alternative_and_delete(client, hook, url):
+    a = _assessment("len-refractory")
+    assert a["drugs"]["lenalidomide"]["activeAtRelapse"] is True
+    order = med_request({"text": "Revlimid 10 mg"}, rid="len-1", patient="mm-len-refractory")
+    out = about(cards(client, url, order_request("len-refractory", order, hook=hook)), "progressed while on lenalidomide")
+    assert len(out) == 1
+    card = out[0]
+    assert card["indicator"] == "warning" and card["source"]["topic"]["code"] == "treatment-options"
+    alternative = a["regimens"][0]["code"]
+    assert "lenalidomide" not in a["regimens"][0]["drugs"]
+    assert f"consider {alternative}" in card["summary"]
+    assert f"Alternative from the same rules: {alternative}" in card["detail"]
+    # replace (delete + create drafts of the alternative) or remove; no resource id in the text
+    deletes = [act for sug in card["suggestions"] for act in sug["actions"] if act["type"] == "delete"]
+    assert deletes and all(d == {"type": "delete", "description": "Remove the draft lenalidomide order",
+                                 "resourceId": "MedicationRequest/len-1"} for d in deletes)
+    assert card["suggestions"][-1]["label"] == "Remove the draft lenalidomide order"
+    assert "MedicationRequest/len-1" not in card["detail"]
+
+
+def test_pomalidomide_for_lenalidomide_refractory_disease_gets_no_treatment_warning(client):
+    """Pomalidomide-based options are next-generation IMiD retreatment (section 7): offered, so no warning."""
     pom = med_request({"coding": [{"system": RXNORM, "code": "1369713", "display": "pomalidomide"}]},
                       patient="mm-len-refractory")
-    out = about(cards(client, SIGN, order_request("len-refractory", pom)), "refractory to lenalidomide")
-    assert out and out[0]["indicator"] == "warning" and out[0]["source"]["topic"]["code"] == "treatment-options"
+    out = [c for c in cards(client, SIGN, order_request("len-refractory", pom))
+           if c["source"]["topic"]["code"] == "treatment-options"]
+    assert not out
+
+
+REGIMEN_DRUG_NAMES = sorted({d for r in __import__("myeloma_model.guidance.regimens", fromlist=["REGIMENS"]).REGIMENS.values()
+                             for d in r.drugs if d != "dexamethasone"})
+
+
+@pytest.mark.parametrize("hook,url", [("order-sign", SIGN), ("order-select", SELECT)])
+@pytest.mark.parametrize("patient", ["vignette", "len-refractory", "triple-class", "cardiac"])
+def test_order_hooks_and_patient_view_agree_on_every_regimen_drug(client, patient, hook, url):
+    """Section 7.3: the order hooks apply the same filters as patient-view, drug by drug."""
+    a = _assessment(patient)
+    assert a["regimens"], "a treat-now patient"
+    for name in REGIMEN_DRUG_NAMES:
+        order = med_request({"text": name.replace("-", " ")}, rid=f"o-{name}", patient=a["patientId"])
+        out = cards(client, url, order_request(patient, order, hook=hook))
+        refused = [c for c in out if c["source"]["topic"]["code"] == "treatment-options"
+                   and "retreatment may be considered" not in c["summary"]]
+        offered = any(name in r["drugs"] for r in a["regimens"])
+        assert bool(refused) is (not offered), (patient, name, [c["summary"] for c in refused])
 
 
 def test_refractory_drug_card_follows_the_retreatment_signal(client):

@@ -108,3 +108,25 @@ def test_therapy_rows_carry_the_line_and_the_real_dates():
     assert rows["lenalidomide"]["class"] == "IMiD"
     assert rows["lenalidomide"]["periods"] == [
         {"start": "2021-06-01", "end": "2023-12-18", "active": False}]
+
+
+def test_each_line_has_a_response_band_from_the_model():
+    serum = [(START - timedelta(days=10), 30.0), (date(2021, 9, 1), 2.0), (date(2021, 10, 1), 2.0),
+             (date(2025, 3, 1), 8.0), (date(2025, 4, 1), 9.0)]
+    t = timeline(record(serum))
+    [band] = t["responses"]
+    line = t["assessment"]["lines"][0]
+    assert band["bestResponse"] == line["bestResponse"] == "VGPR"  # 2 g/L is a 93 % reduction from 30
+    assert band["start"] == "2021-09-01" and band["end"] == line["progressionDate"] == "2025-03-01"
+    assert band["durationMonths"] == line["durationMonths"]
+    assert band["short"] == f"L1 VGPR · {line['durationMonths']:g} mo"
+
+
+@pytest.mark.parametrize("days,freshness", [(90, "fresh"), (91, "aging"), (181, "stale")])
+def test_data_age_is_reported_with_its_sentence(days, freshness):
+    last = AS_OF - timedelta(days=days)
+    t = timeline(record([(START, 30.0), (last - timedelta(days=30), 2.0), (last, 2.0)]))
+    age = t["dataAge"]
+    assert age["freshness"] == freshness and age["latestMarkerDate"] == last.isoformat() and age["days"] == days
+    assert age["text"].startswith(f"Based on results up to {last.isoformat()}, ")
+    assert ("repeat SPEP and FLC" in age["text"]) is (freshness == "stale")
