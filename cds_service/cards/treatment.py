@@ -31,7 +31,6 @@ from cds_service.cards.words import (
 )
 from myeloma_model.drug_classes import drug_class
 from myeloma_model.guidance.regimens import WARNING_CAUTIONS
-from myeloma_model.guidance.strategy import imid_stopped_recently, remission_months
 from myeloma_model.thresholds import (
     DURABLE_RESPONSE_MONTHS,
     EARLY_FIRST_RELAPSE_MONTHS,
@@ -42,6 +41,7 @@ from myeloma_model.thresholds import (
     RETREAT_MONTHS_ON_DRUG,
     RETREAT_MONTHS_SINCE_LAST_DOSE,
     RISING_B2M_RELATIVE,
+    STALE_LAB_DAYS,
 )
 
 TOP_N = 3
@@ -109,121 +109,129 @@ def _timing_lines(assessment: dict) -> tuple[str, list[str]]:
         "no high-risk relapse feature on record."]
 
 
-def _lenalidomide_line(info: dict) -> str:
+def _reasons(assessment: dict) -> list[dict]:
+    """The model's strategy reasons: codes with values, the deciding one first."""
+    strategy = (assessment.get("guidance") or {}).get("strategy") or {}
+    return [r for r in strategy.get("reasons") or [] if isinstance(r, dict) and r.get("code")]
+
+
+def _lenalidomide_line(reason: dict, info: dict) -> str:
     state = "refractory" if info.get("refractory") else "not refractory"
-    if info.get("activeAtRelapse"):
-        return (f"Lenalidomide: {state}; {months(info.get('monthsOnDrug'))} on it, still taken when the disease "
+    if reason.get("activeAtRelapse"):
+        return (f"Lenalidomide: {state}; {months(reason.get('monthsOnDrug'))} on it, still taken when the disease "
                 "progressed: the retreatment signal does not apply (giving it again would continue a failing drug).")
-    signal = "met" if info.get("retreatmentSignal") else "not met"
+    signal = "met" if reason.get("retreatmentSignal") else "not met"
     if info.get("active"):
-        taken = f"taken for {months(info.get('monthsOnDrug'))}, still on it"
+        taken = f"taken for {months(reason.get('monthsOnDrug'))}, still on it"
     else:
         last = f", last dose {day(info['lastDose'])}" if info.get("lastDose") else ""
-        taken = f"{months(info.get('monthsOnDrug'))} on it{last}, {months(info.get('monthsSinceLastDose'))} since"
+        taken = f"{months(reason.get('monthsOnDrug'))} on it{last}, {months(reason.get('monthsSinceLastDose'))} since"
     return (f"Lenalidomide: {state}; {taken}. Retreatment signal (> {RETREAT_MONTHS_ON_DRUG:g} months "
             f"on the drug or > {RETREAT_MONTHS_SINCE_LAST_DOSE:g} months since it; Goel 2024, retrospective): {signal}.")
 
 
-def _durability(assessment: dict) -> dict:
-    return (assessment.get("guidance") or {}).get("durability") or {}
-
-
-def _durability_line(assessment: dict) -> str | None:
-    """The earlier response to lenalidomide that decided retreat or switch (durable: PR or better
-    lasting 12 months or more)."""
-    dur = _durability(assessment)
-    if not dur.get("line"):
-        return None
-    best = dur.get("bestResponse")
+def _durability_line(reason: dict) -> str:
+    """The earlier response to lenalidomide that decided retreat or switch."""
+    best = reason.get("bestResponse")
     if not best or best == "not-evaluable":
-        return (f"Earlier response to lenalidomide (line {dur['line']}) could not be judged: durability unknown.")
-    lasting = (f" lasting {months(dur['durationMonths'])}" if isinstance(dur.get("durationMonths"), (int, float))
+        return f"Earlier response to lenalidomide (line {reason.get('line')}) could not be judged: durability unknown."
+    lasting = (f" lasting {months(reason['durationMonths'])}" if isinstance(reason.get("durationMonths"), (int, float))
                else "")
-    verdict = {"durable": "durable", "not-durable": "not durable"}.get(dur.get("value"), "durability unknown")
-    return (f"Earlier response to lenalidomide (line {dur['line']}): {RESPONSE_SHORT.get(best, best)} ({best})"
+    verdict = {"durable": "durable", "not-durable": "not durable"}.get(reason.get("durability"), "durability unknown")
+    return (f"Earlier response to lenalidomide (line {reason.get('line')}): {RESPONSE_SHORT.get(best, best)} ({best})"
             f"{lasting}: {verdict} (durable means partial response or better for {DURABLE_RESPONSE_MONTHS:g} months "
             "or more).")
 
 
-def _strategy_why(assessment: dict) -> str:
-    """The first reason, chosen from the codes that decided the strategy."""
-    strategy = assessment.get("strategy")
+# The deciding reason of each strategy, by the model's code.
+DECIDING = {
+    "novel-mechanism-criteria": STRATEGY_WHY["novel-mechanism"],
+    "lenalidomide-refractory": "Refractory to lenalidomide: a proteasome-inhibitor-based, anti-CD38-containing "
+                               "triplet; pomalidomide-based options are next-generation IMiD retreatment.",
+    "lenalidomide-durable": STRATEGY_WHY["retreat-same-class"],
+    "lenalidomide-durability-unknown": "Lenalidomide exposed, not refractory: retreatment within the IMiD class is "
+                                       "reasonable (DRd, KRd, IRd; also ERd); the durability of the earlier response "
+                                       "could not be judged.",
+    "lenalidomide-signal-short-response": "Lenalidomide exposed, not refractory, and the retreatment signal is met: "
+                                          "retreatment within the IMiD class (DRd, KRd, IRd; also ERd), although the "
+                                          "earlier response was short.",
+    "lenalidomide-not-durable": "Lenalidomide exposed, not refractory, but the earlier response was not durable and "
+                                "the retreatment signal is not met (concern about lenalidomide resistance): switch to a "
+                                "proteasome-inhibitor-based regimen (DVd, DKd or IsaKd).",
+    "lenalidomide-naive": "Lenalidomide not given and no refractoriness on record: lenalidomide-based triplets "
+                          "(DRd, KRd, IRd; also ERd).",
+}
+B2M = {
+    "b2m-rising-after-imid": "Beta-2 microglobulin rising, with a relapse on or soon after IMiD therapy: the review "
+                             "favours switching class.",
+    "b2m-rising": "Beta-2 microglobulin rising since the start of the line (a sign of active disease).",
+    "b2m-stable": "Beta-2 microglobulin stable.",
+}
+# Where the rules are silent, the model's choice (assumption codes); those another line of the
+# cards already says (fitness, recurrent infections on the safety card) are not repeated.
+ASSUMPTIONS = {
+    "lenalidomide-naive-triplets": "Lenalidomide never given and no refractoriness: lenalidomide-based triplets were "
+                                   "assumed to apply (the review is silent on this case).",
+    "lenalidomide-naive-switch": "Lenalidomide never given but refractory to another class: switching away from that "
+                                 "class was assumed (the review is silent on this case).",
+    "clinical-assessments-dated-like-labs": "ECOG and the neuropathy examination were counted as current for "
+                                            f"{STALE_LAB_DAYS} days, like laboratory tests (the review does not date "
+                                            "them).",
+    "riss-unknown-not-high-risk": "R-ISS unknown and no high-risk cytogenetics on record: not treated as high risk.",
+}
+
+
+def _reason_line(reason: dict, assessment: dict) -> str | None:
+    code = reason["code"]
     drugs = assessment.get("drugs") or {}
-    len_info = drugs.get("lenalidomide")
-    durable = _durability(assessment).get("value")
-    if strategy == "switch-class":
-        if len_info and len_info.get("refractory"):
-            return STRATEGY_WHY["switch-class"].replace("Refractory to lenalidomide, or its response was not durable",
-                                                        "Refractory to lenalidomide")
-        if len_info:
-            return ("Lenalidomide exposed, not refractory, but the earlier response was not durable and the "
-                    "retreatment signal is not met (concern about lenalidomide resistance): switch to a "
-                    "proteasome-inhibitor-based regimen (DVd, DKd or IsaKd).")
-        classes = sorted({class_name(i.get("class")) for i in drugs.values() if i.get("refractory")})
-        if classes:
-            return f"Refractory to {join_and(classes)}: switch away from that class."
-    if strategy == "retreat-same-class":
-        if not len_info:
-            return ("Lenalidomide not given and no refractoriness on record: lenalidomide-based triplets "
-                    "(DRd, KRd, IRd; also ERd).")
-        if durable == "unknown":
-            return ("Lenalidomide exposed, not refractory: retreatment within the IMiD class is reasonable (DRd, KRd, "
-                    "IRd; also ERd); the durability of the earlier response could not be judged.")
-        if durable == "not-durable":
-            return ("Lenalidomide exposed, not refractory, and the retreatment signal is met: retreatment within the "
-                    "IMiD class (DRd, KRd, IRd; also ERd), although the earlier response was short.")
-    return STRATEGY_WHY.get(strategy, "")
-
-
-def _b2m_line(assessment: dict) -> str | None:
-    trend = (assessment.get("risk") or {}).get("b2mTrend")
-    remission = remission_months(assessment)
-    if trend == "rising" and imid_stopped_recently(assessment):
-        return ("Beta-2 microglobulin rising, with a relapse on or soon after IMiD therapy: the review favours "
-                "switching class.")
-    if trend == "rising":
-        return "Beta-2 microglobulin rising since the start of the line (a sign of active disease)."
-    if trend == "stable" and remission is not None and remission >= LONG_REMISSION_MONTHS:
-        return (f"Beta-2 microglobulin stable after a remission of {months(remission)} ({LONG_REMISSION_MONTHS:g} "
-                "months or more): the review finds retreatment within the class may still work.")
-    if trend == "stable":
-        return "Beta-2 microglobulin stable."
-    return None
+    if code in DECIDING:
+        return DECIDING[code]
+    if code == "other-class-refractory":
+        classes = sorted({class_name(c) for c in reason.get("classes") or []})
+        return f"Refractory to {join_and(classes) or 'another drug class'}: switch away from that class."
+    if code == "exposure":
+        text = prior_lines_text(reason.get("priorLines"))
+        if reason.get("tripleClassExposed"):
+            text += "; triple-class exposed"
+        refractory = next((r for r in _reasons(assessment) if r["code"] == "refractory"), None)
+        text += ("; refractory to " + drug_names(refractory.get("drugs") or [])) if refractory else \
+            "; not refractory to any drug given"
+        return text + "."
+    if code == "index-drug-times":
+        return _lenalidomide_line(reason, drugs.get(reason.get("drug") or "lenalidomide") or {})
+    if code == "earlier-response":
+        return _durability_line(reason)
+    if code == "b2m-stable-long-remission":
+        return (f"Beta-2 microglobulin stable after a remission of {months(reason.get('remissionMonths'))} "
+                f"({LONG_REMISSION_MONTHS:g} months or more): the review finds retreatment within the class may "
+                "still work.")
+    if code in B2M:
+        return B2M[code]
+    if code == "high-risk":
+        cyto = [CYTOGENETICS.get(c, c) for c in reason.get("cytogenetics") or []]
+        what = join_and(cyto + (["R-ISS III"] if reason.get("rissIII") else []))
+        return f"High-risk disease ({what}): anti-CD38-containing regimens first, new mechanisms brought forward."
+    if code == "fitness":
+        ecog = f"ECOG {reason['ecog']}" if reason.get("ecog") is not None else "ECOG not recorded"
+        age = f"age {reason['age']}" if reason.get("age") is not None else "age not known"
+        if reason.get("frailty") == "unknown":
+            return f"Fitness could not be judged ({age}, {ecog}): treated as not frail."
+        return f"Fitness: {reason.get('frailty')} ({age}, {ecog})."
+    return None  # refractory (said with the exposure), b2m-unknown, no-refractoriness: nothing to add
 
 
 def _strategy_lines(assessment: dict) -> list[str]:
-    drugs = assessment.get("drugs") or {}
-    lines = [_strategy_why(assessment)]
-    refractory = [d for d, i in drugs.items() if i.get("refractory")]
-    exposure = prior_lines_text(assessment.get("priorLines"))
-    if assessment.get("tripleClassExposed"):
-        exposure += "; triple-class exposed"
-    if refractory:
-        exposure += "; refractory to " + drug_names(refractory)
-    else:
-        exposure += "; not refractory to any drug given"
-    lines.append(exposure + ".")
-    if "lenalidomide" in drugs:
-        lines.append(_lenalidomide_line(drugs["lenalidomide"]))
-        lines.append(_durability_line(assessment))
-    lines.append(_b2m_line(assessment))
-    risk = assessment.get("risk") or {}
-    cyto = [CYTOGENETICS.get(c, c) for c in risk.get("highRiskCytogenetics") or []]
-    if cyto or risk.get("riss") == "III":
-        what = join_and(cyto + (["R-ISS III"] if risk.get("riss") == "III" else []))
-        lines.append(f"High-risk disease ({what}): anti-CD38-containing regimens first, new mechanisms brought forward.")
-    fit = assessment.get("fitness") or {}
-    frailty = fit.get("frailty")
-    ecog = f"ECOG {fit['ecog']}" if fit.get("ecog") is not None else "ECOG not recorded"
-    age = f"age {fit['age']}" if fit.get("age") is not None else "age not known"
-    if frailty == "unknown":
-        lines.append(f"Fitness could not be judged ({age}, {ecog}): treated as not frail.")
-    else:
-        lines.append(f"Fitness: {frailty} ({age}, {ecog}).")
+    """The strategy's reasons in clinical words, from the model's codes and values."""
+    lines = [_reason_line(r, assessment) for r in _reasons(assessment)]
     if ((assessment.get("guidance") or {}).get("intensity") or {}).get("reduced"):
         lines.append("Reduced intensity (frail): doublets first (Rd, Pd, Kd, Vd as tolerated), triplets after them at "
                      "reduced dose or schedule; no CAR-T or bispecific antibody.")
     return [line for line in lines if line]
+
+
+def assumption_lines(assessment: dict) -> list[str]:
+    assumed = (assessment.get("guidance") or {}).get("assumptions") or []
+    return [ASSUMPTIONS[a] for a in dict.fromkeys(assumed) if a in ASSUMPTIONS]
 
 
 def _evidence(regimen: dict) -> str:
@@ -402,6 +410,9 @@ def relapse_card(assessment: dict, *, config=None, link: dict | None = None) -> 
                      "the relapse timeline app (link below).")
     if assessment.get("lines"):
         parts.append("**Course:**\n" + md_list(course_lines(assessment)))
+    assumed = assumption_lines(assessment)
+    if assumed:
+        parts.append("**Assumed where the record or the review is silent:**\n" + md_list(assumed))
     parts += [data_note(assessment), f"Source: {REVIEW_SHORT}; IMWG criteria (Kumar et al. 2016).", ADVISORY]
     return make_card(
         summary=summary, indicator="critical" if status == "clinical" else "warning", topic="relapse-treatment",

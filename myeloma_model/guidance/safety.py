@@ -20,10 +20,9 @@ from myeloma_model.thresholds import (
     RECURRENT_INFECTION_WINDOW_DAYS,
 )
 
-RECURRENT_ASSUMPTION = (
-    f"'Recurrent infections' was taken as >= {RECURRENT_INFECTION_MIN_EPISODES} infection episodes within "
-    f"{RECURRENT_INFECTION_WINDOW_DAYS} days (the review gives no number)."
-)
+# The rules give no number for "recurrent": RECURRENT_INFECTION_MIN_EPISODES within
+# RECURRENT_INFECTION_WINDOW_DAYS (docs/clinical-model.md#assumptions); stated as this code.
+RECURRENT_ASSUMPTION = "recurrent-infections-definition"
 
 
 def _t_cell_therapy(assessment: dict) -> tuple[list[str], date | None]:
