@@ -8,7 +8,8 @@ assessments (`assessment` True: listed for the visit, never drafted as orders); 
 not date them, so they are treated like labs (30 days).
 
 Output is codes and values only (code, status, lastDone, maxAgeDays, ...): the card layer
-words them. `label` and `reason` on a Test are kept for the order hooks' findings.
+words them (the order hooks' prerequisite findings too). `label` and `reason` on a Test record the
+Table 1 row the test comes from; no output carries them.
 
 Evidence that a test was done: `record.investigations` (InvestigationRecord by code) and the
 lab series the mapping already reads (e.g. a haemoglobin result is a full blood count).
@@ -156,11 +157,6 @@ def check_all(record: PatientRecord, as_of: date,
               relapse_date: date | None = None) -> dict[str, tuple[str | None, date | None]]:
     """`check` of every Table 1 test, once per assessment (options and order hooks read it)."""
     return {t.code: check(t, record, as_of, relapse_date) for t in TESTS}
-
-
-def freshness_text(test: Test) -> str:
-    limit = MAX_AGE_DAYS[test.category]
-    return "ever" if limit is None else f"within {limit} days"
 
 
 def missing_investigations(drugs: list[str], record: PatientRecord, as_of: date,

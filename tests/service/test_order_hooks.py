@@ -105,6 +105,14 @@ def test_sandbox_dstu2_medication_order_in_untyped_bundle_is_checked(client):
     assert deletes and deletes[0]["resourceId"] == "MedicationOrder/order-123"
 
 
+@pytest.mark.parametrize("rid", [":", "a/b", "x" * 65, ""])
+def test_a_draft_order_id_that_is_not_a_fhir_id_gets_the_warning_but_no_delete(client, rid):
+    out = cards(client, SIGN, order_request("cardiac", med_request(CARFILZOMIB, rid=rid, patient="mm-cardiac")))
+    warned = [c for c in out if c["indicator"] == "warning"]
+    assert warned  # cards() checks the response against the CDS Hooks schema
+    assert not [a for c in out for s in c.get("suggestions") or [] for a in s["actions"] if a["type"] == "delete"]
+
+
 def test_r4_medication_request_in_untyped_bundle_on_order_select(client):
     body = order_request("cardiac", med_request(CARFILZOMIB, patient="mm-cardiac"), hook="order-select", typed=False)
     assert about(cards(client, SELECT, body), "heart failure")
