@@ -320,11 +320,20 @@ def not_offered_reason(item: dict, assessment: dict) -> str:
 
 
 def not_offered_line(assessment: dict) -> str | None:
-    """"Not offered: DRd, KRd (refractory to lenalidomide, ...); IsaPd (for 2 or more prior lines; ...)"."""
+    """"Not offered: DRd, KRd (refractory to lenalidomide, retreatment signal not met); IsaPd (for 2
+    or more prior lines; 1 prior line on record)". The regimens refused for refractoriness form one
+    group naming every drug concerned."""
+    items = [i for i in assessment.get("notOffered") or [] if isinstance(i, dict) and i.get("code")]
+    refractory = [i for i in items if i.get("reason") == "refractory"]
     groups: dict[str, list[str]] = {}
-    for item in assessment.get("notOffered") or []:
-        if isinstance(item, dict) and item.get("code"):
+    for item in items:
+        if item.get("reason") != "refractory":
             groups.setdefault(not_offered_reason(item, assessment), []).append(item["code"])
+    if refractory:
+        drugs = list(dict.fromkeys(d for i in refractory for d in i.get("drugs") or []))
+        why = (f"refractory to {drug_names(drugs)}" if len(drugs) == 1 else
+               f"each contains a drug the disease is refractory to: {drug_names(drugs)}")
+        groups[why + ", retreatment signal not met"] = [i["code"] for i in refractory]
     if not groups:
         return None
     return "**Not offered:** " + "; ".join(f"{', '.join(codes)} ({why})" for why, codes in groups.items()) + "."

@@ -104,6 +104,7 @@ RECORD_TERMS = {
 }
 _RESOURCE_REF = re.compile(r"\b(?:Observation|Condition|Medication\w*|Procedure|DiagnosticReport|Patient|ServiceRequest)"
                            r"/[A-Za-z0-9.\-]+:?\s*")
+_ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 _TERM = re.compile(r"\b(" + "|".join(sorted(map(re.escape, RECORD_TERMS), key=len, reverse=True)) + r")\b")
 
 
@@ -113,4 +114,5 @@ def clinical_text(text: str) -> str:
     text = _RESOURCE_REF.sub("", str(text)).strip()
     text = _TERM.sub(lambda m: RECORD_TERMS[m.group(1)], text)
     text = re.sub(r"(\S+) missing unit", r"\1 result without a unit", text)
+    text = _ISO_DATE.sub(lambda m: day(m.group(0)), text)
     return text[:1].upper() + text[1:] if text else text

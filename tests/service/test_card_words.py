@@ -22,3 +22,22 @@ def test_data_gaps_lose_resource_ids_and_record_keys():
         "IgG result without a unit; value not used"
     assert clinical_text("staging: no ldh result on record") == "Staging: no LDH result on record"
     assert "medicationAdministrations" not in clinical_text("medicationAdministrations: data unavailable (HTTP 500)")
+
+
+def test_data_gaps_write_dates_as_a_clinician_does():
+    assert clinical_text("Lenalidomide: recorded as active, but the latest evidence is from 2021-09-06") == \
+        "Lenalidomide: recorded as active, but the latest evidence is from 6 Sep 2021"
+
+
+def test_regimens_refused_for_refractoriness_form_one_group_naming_every_drug():
+    from cds_service.cards.treatment import not_offered_line
+
+    a = {"priorLines": 1, "notOffered": [
+        {"code": "DVd", "reason": "refractory", "drugs": ["daratumumab"]},
+        {"code": "KRd", "reason": "refractory", "drugs": ["carfilzomib", "lenalidomide"]},
+        {"code": "IsaPd", "reason": "prior-lines", "drugs": []}]}
+    line = not_offered_line(a)
+    assert ("DVd, KRd (each contains a drug the disease is refractory to: daratumumab, carfilzomib and "
+            "lenalidomide, retreatment signal not met)") in line
+    assert line.startswith("**Not offered:** IsaPd (for 2 or more prior lines; 1 prior line on record)")
+    assert not_offered_line({"notOffered": []}) is None
