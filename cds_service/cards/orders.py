@@ -3,11 +3,11 @@ myeloma_model.guidance.orders (refractoriness, eligibility, comorbidity caution,
 test), worded here from the finding's kind, drug and values, with the relapse card's words for
 cautions and not-offered reasons (treatment_words.py, treatment.py).
 
-A warning on a draft order names the alternative the model chose (the first ranked regimen
-without the ordered drug) and offers, as CDS Hooks 2.0 suggestions, to replace the draft with
-it (delete + `create` draft MedicationRequests, when every drug of the alternative has a
+A treatment warning on a draft order (refractory, not eligible, warning-level caution) names
+the alternative the model chose (the first ranked regimen without the ordered drug) and offers,
+as CDS Hooks 2.0 suggestions, to replace the draft with it (delete + `create` draft MedicationRequests, when every drug of the alternative has a
 verified RxNorm code) or to remove it (`delete` action). A missing prerequisite offers one draft
-order set for its coded tests. Resource ids never appear in the text. The clinician decides;
+order set for its coded tests, not the removal of the draft. Resource ids never appear in the text. The clinician decides;
 nothing is signed.
 """
 from __future__ import annotations
@@ -138,12 +138,13 @@ def _medication_request(patient_id: str, drug: str, regimen: str) -> dict | None
 
 
 def _order_suggestions(finding, assessment: dict, patient_id: str, order_ref: str | None) -> list[dict]:
-    if finding.indicator != "warning" or not order_ref:
+    # missing baseline tests: the tests are offered instead (the drug may be right once done)
+    if finding.indicator != "warning" or finding.kind == "prerequisite" or not order_ref:
         return []
     name = drug_name(finding.drug)
     delete = {"type": "delete", "description": f"Remove the draft {name} order", "resourceId": order_ref}
     out = [{"label": f"Remove the draft {name} order", "uuid": str(uuid.uuid4()), "actions": [delete]}]
-    alt = _alternative(finding, assessment) if finding.kind != "prerequisite" else None
+    alt = _alternative(finding, assessment)
     if alt and alt.get("drugs"):
         creates = [_medication_request(patient_id, d, alt["code"]) for d in alt.get("drugs") or []]
         if creates and all(creates):

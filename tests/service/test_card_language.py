@@ -149,7 +149,8 @@ def test_order_hook_cards_for_every_drug_on_every_patient_are_clinical(client, p
         body["context"]["draftOrders"] = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": order}]}
         cards = check_cards(post(client, "myeloma-order-sign", body), patient_view=False)
         for card in cards:
-            if card["indicator"] == "warning":
+            # a treatment warning offers to remove the draft; missing tests offer the tests instead
+            if card["indicator"] == "warning" and card["source"]["topic"]["code"] != "investigations":
                 deletes = [a for s in card.get("suggestions") or [] for a in s["actions"] if a["type"] == "delete"]
                 assert deletes and deletes[0]["resourceId"] == "MedicationRequest/draft-1", name
 
