@@ -9,6 +9,7 @@ from flask import Flask
 from cds_service.config import Config, get_config
 from cds_service.assessment_api import bp as assessment_bp
 from cds_service.body_drain import install_body_drain
+from cds_service.codesystems import bp as codesystems_bp  # the cards' code systems (issue 11)
 from cds_service.cors import init_cors
 from cds_service.errors import register_error_handlers
 from cds_service.feedback import bp as feedback_bp
@@ -45,5 +46,6 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(hooks_bp)
     app.register_blueprint(assessment_bp)
     app.register_blueprint(feedback_bp)
+    app.register_blueprint(codesystems_bp)
     app.register_blueprint(smart_app_bp)
     return app

@@ -2,9 +2,10 @@
 
 - `serve [--host --port]`: the Flask development server on loopback with the embedded default
   configuration (environment variables still apply). Production uses gunicorn (Dockerfile).
-- `assess FILE [--as-of DATE] [--fetch]`: print the assessment JSON (docs/assessment-contract.md)
-  for a FHIR Bundle or a CDS Hooks request; `--fetch` lets it read missing prefetch keys from
-  the request's fhirServer. `-` reads stdin.
+- `assess FILE [--as-of DATE] [--fetch] [--cards]`: print the assessment JSON
+  (docs/assessment-contract.md) for a FHIR Bundle or a CDS Hooks request; `--fetch` lets it
+  read missing prefetch keys from the request's fhirServer; `--cards` prints instead the
+  patient-view response body (`{"cards": [...]}`) for that record on that date. `-` reads stdin.
 - `load-demo --fhir-server URL`: post the demo patients as transaction Bundles.
 - `surveil SOURCE --out DIR [--as-of DATE] [--scheduler tcp://...]`: the clinic's worklist
   from a Bulk FHIR export (cds_service/surveillance/command.py).
@@ -20,6 +21,7 @@ from datetime import date
 from pathlib import Path
 
 from cds_service import create_app
+from cds_service.cards import render_patient_view
 from cds_service.config import Config
 from cds_service.demo import DemoLoadError, load_demo
 from cds_service.errors import CdsError, operation_outcome
@@ -70,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     assess.add_argument("file", help="FHIR Bundle or CDS Hooks request JSON file, or - for stdin")
     assess.add_argument("--as-of", type=_date, help="today's date for the assessment (default: today)")
     assess.add_argument("--fetch", action="store_true", help="fetch missing prefetch keys from fhirServer")
+    assess.add_argument("--cards", action="store_true",
+                        help="print the patient-view response body {\"cards\": [...]} instead of the assessment")
 
     demo = sub.add_parser("load-demo", help="load the demo patients into a FHIR server")
     demo.add_argument("--fhir-server", required=True, help="FHIR base URL, e.g. http://127.0.0.1:8081/fhir")
@@ -102,15 +106,18 @@ def cmd_assess(args) -> int:
     except OSError as exc:
         print(f"myeloma-cds assess: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    config = Config.from_env()
     try:
         body = parse_json_object(raw, what=f"file {args.file}")
-        assessment = assessment_from_input(
-            body, config=Config.from_env(), as_of=args.as_of or today(), fetch=args.fetch
-        )
+        assessment = assessment_from_input(body, config=config, as_of=args.as_of or today(), fetch=args.fetch)
     except CdsError as err:
         json.dump(operation_outcome(err.issues), sys.stderr, indent=2)
         print(file=sys.stderr)
         return EXIT_NO_DATA if err.status == 412 else EXIT_BAD_INPUT
+    if args.cards:
+        json.dump({"cards": render_patient_view(assessment, config=config)}, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+        return 0
     json.dump(assessment, sys.stdout, indent=2)
     print()
     return 0

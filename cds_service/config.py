@@ -42,6 +42,18 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "true", "on", "yes"):
+        return True
+    if value in ("0", "false", "off", "no"):
+        return False
+    raise ValueError(f"{name} must be on or off, got {raw!r}")
+
+
 def _str(env: Mapping[str, str], name: str, default: str | None) -> str | None:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
@@ -75,6 +87,8 @@ class Config:
     fhir_max_entries: int = 50_000  # CDS_FHIR_MAX_ENTRIES: entries accepted per search
     fhir_max_bytes: int = 32 * 1024 * 1024  # CDS_FHIR_MAX_BYTES: bytes read per response
     fhir_max_call_bytes: int = 40 * 1024 * 1024  # CDS_FHIR_MAX_CALL_BYTES: per hook call, all reads
+    # -- cards (issue 11; README "Cards") --
+    stable_disease_card: bool = False  # CDS_STABLE_DISEASE_CARD: an info card for stable disease
 
     def __post_init__(self) -> None:
         if self.auth not in AUTH_MODES:
@@ -105,6 +119,7 @@ class Config:
             fhir_max_entries=_int(env, "CDS_FHIR_MAX_ENTRIES", d.fhir_max_entries),
             fhir_max_bytes=_int(env, "CDS_FHIR_MAX_BYTES", d.fhir_max_bytes),
             fhir_max_call_bytes=_int(env, "CDS_FHIR_MAX_CALL_BYTES", d.fhir_max_call_bytes),
+            stable_disease_card=_bool(env, "CDS_STABLE_DISEASE_CARD", d.stable_disease_card),
         )
 
     def with_overrides(self, **changes) -> "Config":

@@ -7,6 +7,7 @@ import time
 
 from flask import Blueprint, current_app, g, jsonify, request
 
+from cds_service.assessment_api import parse_as_of
 from cds_service.config import get_config
 from cds_service.db import engine_for_app
 from cds_service.errors import CdsError, Issue, not_found
@@ -33,6 +34,19 @@ def call_service(service_id: str):
         return _call_service(service_id)
 
 
+def _dev_as_of(config):
+    """`?asOf=YYYY-MM-DD`: answer as of that date (demos, README examples, tests of dated
+    patients). Development only: refused (400) when client authentication is on, so a
+    production caller can never move the service's clock."""
+    raw = request.args.get("asOf")
+    if raw is None:
+        return None
+    if config.auth != "off":
+        raise CdsError(400, [Issue("asOf is a development option; it is refused when client authentication is on "
+                                   "(CDS_AUTH=jwt).", code="not-supported", expression="asOf")])
+    return parse_as_of(raw)
+
+
 def _call_service(service_id: str):
     service = find_service(service_id)
     if service is None:
@@ -55,8 +69,9 @@ def _call_service(service_id: str):
                 ],
             )
     validate_hook_request(body)
+    config = get_config()
     started = time.monotonic()
-    response = service.handler(ServiceCall(service=service, body=body, config=get_config()))
+    response = service.handler(ServiceCall(service=service, body=body, config=config, as_of=_dev_as_of(config)))
     # card uuid -> topic, so feedback (uuid only) can be reported per topic (feedback.py)
     record_issued_cards(engine_for_app(current_app), service.id, response.get("cards", []))
     log.info(

@@ -12,6 +12,8 @@ clinician may accept); the service itself never modifies the order.
 """
 from __future__ import annotations
 
+import re
+
 from cds_service import pipeline
 from cds_service.cards.orders import render_order_findings
 from cds_service.errors import bad_request
@@ -22,6 +24,7 @@ from myeloma_model.drug_classes import is_steroid
 from myeloma_model.guidance.orders import order_findings
 
 ORDER_TYPES = ("MedicationRequest", "MedicationOrder")
+FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 
 def draft_resources(context: dict) -> list[dict]:
@@ -73,7 +76,8 @@ def ordered_drugs(orders: list[dict], resources: list[dict]) -> list[tuple[str, 
     reader = MedicationReader(GapLog(), meds)
     out: list[tuple[str, str | None]] = []
     for order in orders:
-        ref = f"{order['resourceType']}/{order['id']}" if isinstance(order.get("id"), str) and order["id"] else None
+        # a valid FHIR id only: a `delete` suggestion names the draft by it (no id: no suggestion)
+        ref = f"{order['resourceType']}/{order['id']}" if FHIR_ID.fullmatch(str(order.get("id") or "")) else None
         if not _well_formed_medication(order):
             # The order is the hook's subject: a malformed one is the client's error (400),
             # not something to skip silently as a data gap.
@@ -100,4 +104,5 @@ def handle_order_hook(call: ServiceCall) -> dict:
     if not assessment.get("inScope"):
         return {"cards": []}
     findings = [(f, ref) for drug, ref in drugs for f in order_findings(assessment, drug)]
-    return {"cards": render_order_findings(findings, assessment=assessment, patient_id=context["patientId"])}
+    return {"cards": render_order_findings(findings, patient_id=context["patientId"], assessment=assessment,
+                                           config=call.config)}

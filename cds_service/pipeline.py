@@ -51,7 +51,7 @@ def assess_hook_request(body: dict, templates: dict, *, required, config, as_of:
 def assess_call(call: ServiceCall) -> dict:
     """The assessment for a service call, with the service's own prefetch templates."""
     return assess_hook_request(call.body, call.service.prefetch, required=call.service.required_prefetch,
-                               config=call.config, as_of=today())
+                               config=call.config, as_of=call.as_of or today())
 
 
 def handle_patient_view(call: ServiceCall) -> dict:

@@ -6,6 +6,7 @@ order_hooks.py) can name them while services.py imports the handlers: no import 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Callable
 
 from cds_service.config import Config
@@ -18,6 +19,7 @@ class ServiceCall:
     service: Service
     body: dict
     config: Config
+    as_of: date | None = None  # development-only `?asOf=` (hooks.py); None: today
 
 
 Handler = Callable[[ServiceCall], dict]

@@ -128,7 +128,7 @@ class Transplant:
 InvestigationCode = Literal[
     "ecog", "fbc", "spep", "sflc", "renal-profile", "b2m-albumin", "coagulation", "blood-group",
     "urine-24h-protein", "marrow-biopsy-fish", "pet-ct", "hbv-hcv-hiv", "cmv-ebv",
-    "echocardiogram", "neuropathy-assessment",
+    "echocardiogram", "neuropathy-assessment", "igg",
 ]
 
 

@@ -96,6 +96,10 @@ T_CELL_MAX_ECOG = 2
 # --- Section 8: staleness of Table 1 investigations --------------------------------------------
 STALE_LAB_DAYS = 30
 STALE_IMAGING_DAYS = 90  # imaging, echo and marrow
+RELAPSE_MARKERS_CURRENT_DAYS = 60  # the SPEP and FLC that established the relapse stay current
+# Section 4 "repeat the marker to confirm" names no interval; the suspected-rise card proposes
+# the repeat within this many days (IMWG: two consecutive assessments; stated on the card).
+SUSPECTED_REPEAT_WITHIN_DAYS = 28
 
 # --- Section 9: on-treatment safety ----------------------------------------------------------
 IVIG_IGG_G_L = 4.0  # IgG < this on a bispecific or after CAR-T

@@ -1,20 +1,57 @@
 """Card rendering: assessment -> CDS Hooks cards (templates apart from clinical logic).
 
-Each card module exposes `render(assessment, *, config) -> list[card]`; RENDERERS lists them
-in display order. The guidance layer appends its modules here.
+The card set follows the situation (docs/cards.md), one card per topic, at most three:
+- out of scope, or stable / unknown with nothing to act on: no card (the setting
+  `CDS_STABLE_DISEASE_CARD` turns on an info card for stable disease);
+- a suspected rise, or markers too old to judge (timing `confirm`): one info card with one draft
+  order set to repeat SPEP and free light chains;
+- a relapse (timing `treat-now`): the relapse card (verdict, timing, strategy, top three
+  regimens), the investigations card (one order set) when tests are missing, the safety card
+  when a safety finding exists;
+- a safety finding is shown whatever the relapse status.
+At most one card is `warning` or `critical`; the SMART app link is on the first card only.
 """
 from __future__ import annotations
 
 from cds_service.cards import investigations, relapse_status, safety, treatment
-from cds_service.cards.common import with_timeline_link
+from cds_service.cards.common import cap_indicators, timeline_app_link
 
-RENDERERS = [relapse_status.render, treatment.render, investigations.render, safety.render]
+
+def stable_card_enabled(config) -> bool:
+    return bool(getattr(config, "stable_disease_card", False))
 
 
 def render_patient_view(assessment: dict, *, config=None) -> list[dict]:
     if not assessment.get("inScope"):
         return []
+    link = timeline_app_link(config)
+    timing = assessment.get("timing")
+    safety_card = safety.safety_card(assessment, config=config)
     cards: list[dict] = []
-    for render in RENDERERS:
-        cards.extend(render(assessment, config=config))
-    return with_timeline_link(cards, config)
+    if timing == "treat-now":
+        main = treatment.relapse_card(assessment, config=config, link=link)
+        cards.append(main)
+        inv = investigations.investigations_card(assessment, config=config)
+        if inv:
+            cards.append(inv)
+        if safety_card:
+            cards.append(safety_card)
+        # clinical relapse (critical) outranks a safety warning, which outranks a biochemical relapse
+        priority = [main, safety_card] if main["indicator"] == "critical" else [safety_card, main]
+        return cap_indicators(cards, [c for c in priority if c])
+    if timing == "confirm":
+        status = (assessment.get("relapse") or {}).get("status")
+        stale = assessment.get("dataFreshness") == "stale" or status != "suspected"
+        provisional = treatment.provisional_text(assessment)
+        main = relapse_status.suspected_card(assessment, config=config, stale=stale, provisional=provisional)
+    elif stable_card_enabled(config):
+        main = relapse_status.stable_card(assessment, config=config)
+    else:
+        main = None
+    if main:
+        cards.append(main)
+    if safety_card:
+        cards.append(safety_card)
+    if cards:
+        cards[0].setdefault("links", []).append(link)
+    return cards

@@ -1,134 +1,194 @@
 """Cards for the order-select / order-sign services: one card per finding of
 myeloma_model.guidance.orders (refractoriness, eligibility, comorbidity caution, missing Table 1
-test), worded with the options card's words (treatment_words).
+test), worded here from the finding's kind, drug and values, with the relapse card's words for
+cautions and not-offered reasons (treatment_words.py, treatment.py).
 
-A warning card names the alternative (the strategy's first eligible regimen without the ordered
-drug) and offers a suggestion that removes the draft order (CDS Hooks `delete` action on it).
-Topics: refractoriness and eligibility -> treatment-options, comorbidity -> safety,
-prerequisites -> investigations (with draft ServiceRequest suggestions). The service advises:
-nothing is changed unless the clinician accepts a suggestion.
+A treatment warning on a draft order (refractory, not eligible, warning-level caution) names
+the alternative the model chose (the first ranked regimen without the ordered drug) and offers,
+as CDS Hooks 2.0 suggestions, to replace the draft with it (delete + `create` draft MedicationRequests, when every drug of the alternative has a
+verified RxNorm code) or to remove it (`delete` action). A missing prerequisite offers one draft
+order set for its coded tests, not the removal of the draft. Resource ids never appear in the text. The clinician decides;
+nothing is signed.
 """
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 
-from cds_service.cards.common import REVIEW_2025, make_card, md_list
-from cds_service.cards.investigations import suggestion_for
-from cds_service.cards.treatment import REVIEW_SOURCE, not_offered_text, override_reasons
+from cds_service.cards.common import ADVISORY, REVIEW, REVIEW_SHORT, make_card, md_list
+from cds_service.cards.investigations import (
+    LABELS,
+    SHORT,
+    order_set_suggestion,
+    orderable,
+    prerequisite_lines,
+)
+from cds_service.cards.treatment import not_offered_reason
 from cds_service.cards.treatment_words import NOT_OFFERED_TEXT, caution_text
+from cds_service.cards.words import drug_name, join_and, months
+from fhir_mappings.terminology import (
+    drug_ingredient_coding,
+    investigation_is_assessment,
+)
 from myeloma_model.guidance.regimens import GOEL_2024, WARNING_CAUTIONS
-from myeloma_model.thresholds import REFRACTORY_WINDOW_DAYS, RETREAT_MONTHS_ON_DRUG, RETREAT_MONTHS_SINCE_LAST_DOSE
+from myeloma_model.thresholds import (
+    REFRACTORY_WINDOW_DAYS,
+    RETREAT_MONTHS_ON_DRUG,
+    RETREAT_MONTHS_SINCE_LAST_DOSE,
+)
 
 TOPIC = {"refractory": "treatment-options", "eligibility": "treatment-options", "comorbidity": "safety",
          "prerequisite": "investigations"}
-SOURCE_PART = {
-    "refractory": "refractoriness and retreatment (Goel et al. 2024 time on / off the drug)",
-    "eligibility": "the regimens and the patients they were studied in",
-    "comorbidity": "patient-specific factors (cardiac disease, neuropathy, renal impairment, thromboembolism)",
-    "prerequisite": "Table 1, investigations before treatment",
-}
+OVERRIDES = ("benefit-outweighs-risk", "already-addressed", "clinical-judgement", "data-incomplete")
 
 
-def _months(m) -> str:
-    return "unknown" if m is None else f"{m:.1f}"
+def _alternative(finding, assessment: dict) -> dict | None:
+    """The ranked regimen the model named as the alternative (warnings only)."""
+    code = getattr(finding, "alternative", None)
+    if finding.indicator != "warning" or not code:
+        return None
+    return next((r for r in assessment.get("regimens") or [] if r.get("code") == code), {"code": code, "drugs": []})
 
 
-def refractory_words(f) -> tuple[str, list[str]]:
-    v = f.values
-    times = (f"{_months(v.get('monthsOnDrug'))} months on {f.drug}, {_months(v.get('monthsSinceLastDose'))} months "
-             "since the last dose.")
-    if f.indicator == "info":
-        return (f"Disease was refractory to {f.drug}, but the retreatment signal holds: retreatment may be considered",
-                [times, (f"Signal: > {RETREAT_MONTHS_ON_DRUG:g} months on the drug or > "
-                         f"{RETREAT_MONTHS_SINCE_LAST_DOSE:g} months since it, for a drug stopped before the relapse."),
-                 f"{GOEL_2024.trial}: {GOEL_2024.figures}. Retrospective evidence only."])
-    if v.get("activeAtRelapse"):
-        return (f"Disease progressed while on {f.drug}: continuing it is not retreatment",
-                [f"{f.drug} was being given when the disease progressed.", times,
-                 "Giving it again would continue a failing drug; the retreatment signal does not apply."])
-    return (f"Disease is refractory to {f.drug}: retreatment is unlikely to work",
-            [f"Progression on {f.drug} or within {REFRACTORY_WINDOW_DAYS} days of its last dose.", times,
-             (f"The retreatment signal (> {RETREAT_MONTHS_ON_DRUG:g} months on it or > "
-              f"{RETREAT_MONTHS_SINCE_LAST_DOSE:g} months since it) does not hold.")])
-
-
-def eligibility_words(f, assessment: dict) -> tuple[str, list[str]]:
-    v = f.values
-    reasons = v.get("reasons") or []
-    if "frailty" in reasons:
-        summary = (f"{f.drug} is not suitable for this patient: frail (age {v.get('age')}, ECOG {v.get('ecog')})")
-    elif "not-triple-class-exposed" in reasons:
-        summary = f"{f.drug} is for triple-class exposed disease; this patient is not triple-class exposed"
+def _time_line(drug: str, info: dict) -> str:
+    signal = "met" if info.get("retreatmentSignal") else "not met"
+    if info.get("activeAtRelapse"):
+        return (f"{months(info.get('monthsOnDrug')).capitalize()} on {drug_name(drug)}, still taken when the disease "
+                "progressed: giving it again would continue a failing drug; the retreatment signal does not apply.")
+    if info.get("active"):
+        taken = f"{months(info.get('monthsOnDrug')).capitalize()} on {drug_name(drug)}, still taking it"
     else:
-        summary = f"{f.drug}: none of its regimens fits this patient as the review states them"
-    lines = [not_offered_text(n, assessment) for n in v.get("regimens") or []]
+        taken = (f"{months(info.get('monthsOnDrug')).capitalize()} on {drug_name(drug)}, "
+                 f"{months(info.get('monthsSinceLastDose'))} since the last dose")
+    return (f"{taken}; the retreatment signal "
+            f"(> {RETREAT_MONTHS_ON_DRUG:g} months on it or > {RETREAT_MONTHS_SINCE_LAST_DOSE:g} months since it, "
+            f"for a drug stopped before the relapse; Goel 2024, retrospective) is {signal}.")
+
+
+def _refractory_text(finding, assessment: dict) -> tuple[str, list[str]]:
+    drug = finding.drug
+    info = {**((assessment.get("drugs") or {}).get(drug) or {}), **{k: v for k, v in finding.values.items()
+                                                                      if v is not None}}
+    name = drug_name(drug)
+    lines = [f"The disease progressed on {name} or within {REFRACTORY_WINDOW_DAYS} days of its last dose.",
+             _time_line(drug, info)]
+    if finding.indicator == "info":
+        lines.append(f"{GOEL_2024.trial}: {GOEL_2024.figures}.")
+        return f"Refractory to {name}, but the retreatment signal is met: retreatment may be considered", lines
+    if info.get("activeAtRelapse"):
+        return f"Disease progressed while on {name}: continuing it is not retreatment", lines
+    return f"Refractory to {name}: retreatment is unlikely to work", lines
+
+
+def _eligibility_text(finding, assessment: dict) -> tuple[str, list[str]]:
+    v = finding.values
+    reasons = v.get("reasons") or []
+    name = drug_name(finding.drug)
+    if "frailty" in reasons:
+        fit = []
+        if v.get("age") is not None:
+            fit.append(f"age {v['age']}")
+        if v.get("ecog") is not None:
+            fit.append(f"ECOG {v['ecog']}")
+        summary = f"{name.capitalize()} is not suitable for a frail patient" + (f" ({', '.join(fit)})" if fit else "")
+    elif "not-triple-class-exposed" in reasons:
+        summary = f"{name.capitalize()} is for triple-class exposed disease; this patient is not triple-class exposed"
+    else:
+        summary = f"{name.capitalize()}: none of its regimens fits this patient as the review states them"
+    lines = [f"{n['code']}: {not_offered_reason(n, assessment)}." for n in v.get("regimens") or []]
     if not lines:  # a drug in no listed regimen (e.g. cevostamab): only the frailty rule applies
-        lines = [NOT_OFFERED_TEXT[r] for r in reasons]
+        lines = [NOT_OFFERED_TEXT[r][0].upper() + NOT_OFFERED_TEXT[r][1:] + "." for r in reasons if r in NOT_OFFERED_TEXT]
     return summary, lines
 
 
-def comorbidity_words(f) -> tuple[str, list[str]]:
-    cautions = f.values["cautions"]
-    lead = next((c for c in cautions if c in WARNING_CAUTIONS), cautions[0])
-    return f"{f.drug}: {caution_text(lead)}", [caution_text(c) for c in cautions]
+def _comorbidity_text(finding, assessment: dict) -> tuple[str, list[str]]:
+    cautions = list(finding.values.get("cautions") or [])
+    lines = [caution_text(c)[0].upper() + caution_text(c)[1:] + "." for c in cautions]
+    lead = next((c for c in cautions if c in WARNING_CAUTIONS), cautions[0] if cautions else None)
+    return f"{drug_name(finding.drug).capitalize()}: {caution_text(lead) if lead else 'comorbidity caution'}", lines
 
 
-def prerequisite_words(f) -> tuple[str, list[str]]:
-    names = ", ".join(i["label"] for i in f.tests)
-    return (f"Before {f.drug}: {names} missing or out of date",
-            [f"{i['label']}: {i['status']}" + (f" (last {i['lastDone']})" if i["lastDone"] else "")
-             + f"; {i['reason']}" for i in f.tests])
+def _prerequisite_text(finding, assessment: dict) -> tuple[str, list[str]]:
+    codes = [t["code"] for t in finding.tests]
+    lines = prerequisite_lines(finding.tests)
+    drafted = [SHORT.get(c, c) for c in codes if orderable(c)]
+    visit = [SHORT.get(c, c) for c in codes if investigation_is_assessment(c)]
+    local = [SHORT.get(c, c) for c in codes if not orderable(c) and not investigation_is_assessment(c)]
+    if drafted:
+        lines.append(f"In the draft order set: {join_and(drafted)}.")
+    if visit:
+        lines.append(f"At the visit (not an order): {join_and(visit)}.")
+    if local:
+        lines.append(f"Not drafted (no verified code; order from the local catalogue): {join_and(local)}.")
+    return (f"Before {drug_name(finding.drug)}: " + join_and([SHORT.get(c, LABELS.get(c, c)) for c in codes])
+            + " missing or out of date", lines)
 
 
-def delete_suggestion(order_ref: str, drug: str) -> dict:
-    """CDS Hooks 2.0 `delete` action on the draft order (docs/cds-hooks.md section 5: resourceId)."""
-    return {
-        "label": f"Remove the draft {drug} order",
-        "uuid": str(uuid.uuid4()),
-        "actions": [{"type": "delete", "description": f"Remove the draft order for {drug} ({order_ref}).",
-                     "resourceId": order_ref}],
-    }
+TEXT = {"refractory": _refractory_text, "eligibility": _eligibility_text, "comorbidity": _comorbidity_text,
+        "prerequisite": _prerequisite_text}
 
 
-def finding_card(finding, *, assessment: dict, patient_id: str, order_ref: str | None) -> dict:
-    finding = replace(finding, drug=finding.drug.replace("-", " "))  # contract key -> drug name
-    if finding.kind == "refractory":
-        summary, lines = refractory_words(finding)
-    elif finding.kind == "eligibility":
-        summary, lines = eligibility_words(finding, assessment)
-    elif finding.kind == "comorbidity":
-        summary, lines = comorbidity_words(finding)
-    else:
-        summary, lines = prerequisite_words(finding)
-    parts = [md_list(lines)]
-    suggestions = [suggestion_for(patient_id, t) for t in finding.tests]
-    if finding.indicator == "warning" and finding.kind != "prerequisite":
-        if finding.alternative:
-            summary = f"{summary}; consider {finding.alternative}"
-            parts.append(f"**Alternative:** {finding.alternative}, the first regimen of the treatment options "
-                         "that suits this patient.")
-        if order_ref:
-            suggestions.append(delete_suggestion(order_ref, finding.drug))
-    if order_ref:
-        parts.append(f"Draft order: `{order_ref}`.")
-    parts.append(f"Source: {REVIEW_2025}, {SOURCE_PART[finding.kind]}.")
-    parts.append("_Advisory only: the service changes nothing unless you accept a suggestion._")
+def _medication_request(patient_id: str, drug: str, regimen: str) -> dict | None:
+    coding = drug_ingredient_coding(drug)
+    if coding is None:
+        return None
+    return {"resourceType": "MedicationRequest", "status": "draft", "intent": "proposal",
+            "medicationCodeableConcept": {"coding": [coding], "text": drug_name(drug)},
+            "subject": {"reference": f"Patient/{patient_id}"},
+            "note": [{"text": f"Part of {regimen}; dose and schedule to be set by the prescriber."}]}
+
+
+def _order_suggestions(finding, assessment: dict, patient_id: str, order_ref: str | None) -> list[dict]:
+    # missing baseline tests: the tests are offered instead (the drug may be right once done)
+    if finding.indicator != "warning" or finding.kind == "prerequisite" or not order_ref:
+        return []
+    name = drug_name(finding.drug)
+    delete = {"type": "delete", "description": f"Remove the draft {name} order", "resourceId": order_ref}
+    out = [{"label": f"Remove the draft {name} order", "uuid": str(uuid.uuid4()), "actions": [delete]}]
+    alt = _alternative(finding, assessment)
+    if alt and alt.get("drugs"):
+        creates = [_medication_request(patient_id, d, alt["code"]) for d in alt.get("drugs") or []]
+        if creates and all(creates):
+            out.insert(0, {
+                "label": f"Replace with {alt['code']} ({', '.join(drug_name(d) for d in alt['drugs'])}) as draft orders",
+                "uuid": str(uuid.uuid4()),
+                "actions": [delete] + [{"type": "create", "description": f"Draft order: {drug_name(r_drug)} ({alt['code']})",
+                                        "resource": res} for r_drug, res in zip(alt["drugs"], creates, strict=True)],
+            })
+    return out
+
+
+def finding_card(finding, *, patient_id: str, order_ref: str | None, assessment: dict | None = None,
+                 config=None) -> dict:
+    assessment = assessment or {}
+    summary, lines = TEXT[finding.kind](finding, assessment)
+    alt = _alternative(finding, assessment) if finding.kind != "prerequisite" else None
+    if alt:
+        names = ", ".join(drug_name(d) for d in alt.get("drugs") or [])
+        lines.append(f"Alternative from the same rules: {alt['code']}" + (f" ({names})" if names else "")
+                     + ", the first ranked option without this drug.")
+        with_alt = f"{summary}; consider {alt['code']}"
+        summary = with_alt if len(with_alt) < 140 else summary
+    suggestions = _order_suggestions(finding, assessment, patient_id, order_ref)
+    if finding.kind == "prerequisite":
+        order_set = order_set_suggestion({"patientId": patient_id}, [t["code"] for t in finding.tests],
+                                         label=f"Order the tests needed before {drug_name(finding.drug)} (draft orders)",
+                                         config=config)
+        if order_set:
+            suggestions.insert(0, order_set)
+    source_part = {"refractory": "refractoriness and retreatment",
+                   "eligibility": "the regimens and the patients they were studied in",
+                   "comorbidity": "patient-specific factors",
+                   "prerequisite": "Table 1, investigations before treatment"}[finding.kind]
+    detail = "\n\n".join([md_list(lines), f"Source: {REVIEW_SHORT}, {source_part}.", ADVISORY])
     return make_card(
-        summary=summary,
-        indicator=finding.indicator,
-        topic=TOPIC[finding.kind],
-        source_label=REVIEW_SOURCE["label"] + (", Table 1" if finding.kind == "prerequisite" else ""),
-        source_url=REVIEW_SOURCE["url"],
-        detail="\n\n".join(parts),
-        suggestions=suggestions or None,
-        selection_behavior="any" if finding.kind == "prerequisite" else "at-most-one",
-        override_reasons=override_reasons("benefit-outweighs-risk", "already-addressed", "clinical-judgement",
-                                          "data-incomplete"),
+        summary=summary, indicator=finding.indicator, topic=TOPIC[finding.kind], source=REVIEW, detail=detail,
+        suggestions=suggestions or None, selection_behavior="at-most-one",
+        override_reason_codes=OVERRIDES, config=config,
     )
 
 
-def render_order_findings(findings: list[tuple[object, str | None]], *, assessment: dict,
-                          patient_id: str) -> list[dict]:
+def render_order_findings(findings: list[tuple[object, str | None]], *, patient_id: str,
+                          assessment: dict | None = None, config=None) -> list[dict]:
     """findings: (Finding, "MedicationRequest/id" or None) pairs."""
-    return [finding_card(f, assessment=assessment, patient_id=patient_id, order_ref=ref) for f, ref in findings]
+    return [finding_card(f, patient_id=patient_id, order_ref=ref, assessment=assessment, config=config)
+            for f, ref in findings]

@@ -1,97 +1,170 @@
-"""The relapse-status card: the assessment's IMWG relapse status, the values behind it, the
-course (response to each line, the relapse a running line treats) and how old the results are.
+"""The relapse verdict in words: status, the values and dates behind it (CRAB values with units
+and both dates), the course (the relapse a running line treats, the response so far), how old
+the results are, and the cards for the situations with no treatment decision yet (a suspected
+rise or results too old to decide on; stable disease when the `CDS_STABLE_DISEASE_CARD`
+setting asks for a card).
 
-Indicator: critical for clinical relapse, warning for biochemical relapse, info otherwise
-(suspected, none, unknown). Cites IMWG 2016 and the review.
+The relapse card proper (verdict + timing + strategy + options) is assembled in treatment.py
+from `verdict_summary` and `verdict_lines`.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import timedelta
 
-from cds_service.cards.common import IMWG_2016, REVIEW_2025, make_card, md_list
+from cds_service.cards.common import ADVISORY, IMWG_2016, make_card, md_list
+from cds_service.cards.investigations import order_set_suggestion
+from cds_service.cards.words import clinical_text, day, drug_names, num, parse, plural
 from myeloma_model.guidance.regimens import REGIMENS
 from myeloma_model.thresholds import (
     CRAB_CALCIUM_MMOL_L,
+    CRAB_HAEMOGLOBIN_FALL_G_L,
     DAYS_PER_MONTH,
     PD_MARROW_PLASMA_CELL_RISE_POINTS,
     PD_RELATIVE_RISE,
     PD_URINE_ABSOLUTE_RISE_MG_24H,
+    SUSPECTED_REPEAT_WITHIN_DAYS,
 )
 
-INDICATOR = {"clinical": "critical", "biochemical": "warning"}
-
+STATUS_NAME = {"clinical": "Clinical relapse", "biochemical": "Biochemical relapse",
+               "suspected": "Possible progression", "none": "No progression", "unknown": "Relapse status unknown"}
 CRITERION_LABELS = {
-    "serum-m-protein": f"serum M-protein rise (>= {PD_RELATIVE_RISE:.0%} above nadir and by the absolute amount)",
-    "urine-m-protein": f"urine M-protein rise (>= {PD_RELATIVE_RISE:.0%} above nadir and by >= {PD_URINE_ABSOLUTE_RISE_MG_24H:g} mg/24h)",
-    "dflc": "involved-uninvolved free light chain difference (dFLC) rise",
+    "serum-m-protein": f"serum M-protein rise (>= {PD_RELATIVE_RISE:.0%} above the nadir and by the absolute amount)",
+    "urine-m-protein": f"urine M-protein rise (>= {PD_RELATIVE_RISE:.0%} above the nadir and by "
+                       f">= {PD_URINE_ABSOLUTE_RISE_MG_24H:g} mg/24h)",
+    "dflc": "rise of the difference between involved and uninvolved free light chains (dFLC)",
     "marrow-plasma-cells": f"bone-marrow plasma cells up by >= {PD_MARROW_PLASMA_CELL_RISE_POINTS:g} percentage points",
 }
 CRAB_LABELS = {
     "hypercalcaemia": "hypercalcaemia",
-    "anaemia": "anaemia (haemoglobin fall)",
+    "anaemia": f"anaemia (haemoglobin fall of {CRAB_HAEMOGLOBIN_FALL_G_L:g} g/L or more)",
     "renal": "renal impairment (creatinine rise)",
     "bone-lesion": "new bone lesion, plasmacytoma or extramedullary disease",
 }
 MARKER_LABELS = {
     "serumMProtein": "Serum M-protein",
     "urineMProtein": "Urine M-protein",
-    "kappaFlc": "Free kappa",
-    "lambdaFlc": "Free lambda",
     "involvedFlc": "Involved free light chain",
     "dFlc": "dFLC (involved minus uninvolved)",
-    "flcRatio": "Kappa/lambda ratio",
     "marrowPlasmaCells": "Marrow plasma cells",
 }
+# The marker each criterion is read on: the verdict shows it first.
+CRITERION_MARKER = {"serum-m-protein": "serumMProtein", "urine-m-protein": "urineMProtein",
+                    "dflc": "dFlc", "marrow-plasma-cells": "marrowPlasmaCells"}
 
 
-RESPONSE_LABELS = {
-    "CR": "complete response (CR)",
-    "VGPR": "very good partial response (VGPR)",
-    "PR": "partial response (PR)",
-    "MR": "minimal response (MR)",
-    "SD": "stable disease (SD)",
-    "not-evaluable": "not evaluable (no measurable disease at the start of the line)",
-}
+def _relapse(assessment: dict) -> dict:
+    return assessment.get("relapse") or {}
 
 
-def _parse(s) -> date | None:
-    try:
-        return date.fromisoformat(str(s)[:10]) if s else None
-    except ValueError:
-        return None
+def marker_line(key: str, m: dict) -> str:
+    """"Serum M-protein 2 g/L at the nadir (13 Jun 2022) -> 7.3 g/L (9 Jun 2025)"."""
+    label = MARKER_LABELS.get(key, key)
+    if m.get("chain"):
+        label += f" ({m['chain']})"
+    unit = m.get("unit", "")
+    latest = f"{num(m.get('latest'), unit)} ({day(m.get('latestDate'))})"
+    if m.get("nadir") is None:
+        return f"{label} {latest}"
+    return f"{label} {num(m.get('nadir'), unit)} at the nadir ({day(m.get('nadirDate'))}) -> {latest}"
 
 
-def months_ago(assessment: dict) -> int | None:
+def marker_lines(relapse: dict, limit: int = 2) -> list[str]:
+    """The marker the criterion fired on first, then the involved light chain."""
+    markers = {k: v for k, v in (relapse.get("markers") or {}).items() if isinstance(v, dict) and k in MARKER_LABELS}
+    order = [CRITERION_MARKER[c] for c in relapse.get("criteria") or [] if c in CRITERION_MARKER]
+    order += [k for k in ("serumMProtein", "involvedFlc", "urineMProtein", "dFlc") if k not in order]
+    return [marker_line(k, markers[k]) for k in order if k in markers][:limit]
+
+
+def verdict_summary(assessment: dict) -> str:
+    """"Biochemical relapse since 28 Apr 2025"."""
+    relapse = _relapse(assessment)
+    name = STATUS_NAME.get(relapse.get("status"), "Relapse status unknown")
+    return f"{name} since {day(relapse['date'])}" if relapse.get("date") else name
+
+
+def verdict_lines(assessment: dict) -> list[str]:
+    """Criteria with values and dates; CRAB features with their date; SPR."""
+    relapse = _relapse(assessment)
+    status = relapse.get("status")
+    lines = []
+    criteria = [CRITERION_LABELS.get(c, "progression criterion met") for c in relapse.get("criteria") or []]
+    if relapse.get("date"):
+        lines.append(f"IMWG progression first met on {day(relapse['date'])}: {'; '.join(criteria) or 'criterion met'}"
+                     + (", confirmed on the next result." if status in ("clinical", "biochemical") else "."))
+    lines += marker_lines(relapse)
+    crab = relapse.get("crabFeatures") or []
+    if crab:
+        since = f" since {day(relapse['crabDate'])}" if relapse.get("crabDate") else ""
+        lines.append("Clinical features" + since + ": " + "; ".join(CRAB_LABELS.get(c, "clinical feature") for c in crab) + ".")
+        lines += crab_values(relapse)
+    elif status == "biochemical":
+        lines.append("No new CRAB feature (calcium, renal function, haemoglobin, bone lesions).")
+    if relapse.get("significantParaproteinRelapse"):
+        lines.append("Significant paraprotein relapse criteria are met.")
+    return lines
+
+
+def crab_values(relapse: dict) -> list[str]:
+    """The values behind a clinical relapse, each with its unit and date."""
+    out = []
+    for code, v in (relapse.get("crabValues") or {}).items():
+        if not isinstance(v, dict):
+            continue
+        unit = v.get("unit") or ""
+        if code == "hypercalcaemia":
+            out.append(f"Calcium {num(v.get('value'), unit)} on {day(v.get('date'))} "
+                       f"(above {CRAB_CALCIUM_MMOL_L:g} mmol/L)")
+        elif code == "anaemia":
+            out.append(f"Haemoglobin fell by {num(v.get('fall'), unit)}, from {num(v.get('best'))} to "
+                       f"{num(v.get('value'), unit)} on {day(v.get('date'))}")
+        elif code == "renal":
+            out.append(f"Creatinine rose by {num(v.get('rise'), unit)}, from {num(v.get('baseline'))} to "
+                       f"{num(v.get('value'), unit)} on {day(v.get('date'))}")
+        elif code == "bone-lesion":
+            kind = {"plasmacytoma": "Plasmacytoma", "extramedullary-disease": "Extramedullary disease"}.get(
+                v.get("kind"), "New bone lesion")
+            out.append(f"{kind} recorded on {day(v.get('date'))}")
+    return out
+
+
+RESPONSE_NAME = {"CR": "complete response (CR)", "VGPR": "very good partial response (VGPR)",
+                 "PR": "partial response (PR)", "MR": "minimal response (MR)", "SD": "stable disease (SD)",
+                 "not-evaluable": "not yet evaluable"}
+
+
+def months_old(assessment: dict) -> int | None:
     """Whole months between the latest marker result and the as-of date."""
-    latest = _parse((assessment.get("relapse") or {}).get("latestMarkerDate"))
-    as_of = _parse(assessment.get("asOf"))
+    latest = parse((assessment.get("relapse") or {}).get("latestMarkerDate"))
+    as_of = parse(assessment.get("asOf"))
     if latest is None or as_of is None:
         return None
     return int((as_of - latest).days / DAYS_PER_MONTH)
 
 
-def freshness_text(assessment: dict) -> str | None:
-    """"based on results up to 2025-06-09, 17 months ago" when the data are aging or stale."""
+def freshness_line(assessment: dict) -> str | None:
+    """Section 10: aging or stale results are named with the date of the latest marker result."""
     if assessment.get("dataFreshness") not in ("aging", "stale"):
         return None
-    n = months_ago(assessment)
+    n = months_old(assessment)
     latest = (assessment.get("relapse") or {}).get("latestMarkerDate")
-    unit = "month" if n == 1 else "months"
-    return f"based on results up to {latest}, {n} {unit} ago"
+    if n is None or not latest:
+        return None
+    return f"Based on results up to {day(latest)}, {plural(n, 'month')} ago."
 
 
 def regimen_name(drugs: list[str]) -> str:
-    """The regimen code whose drugs are exactly the line's (e.g. DRd), else the drug names."""
+    """The regimen whose drugs are exactly the line's ("DRd"), else the drug names."""
     wanted = set(drugs)
     for code, r in REGIMENS.items():
         if set(r.drugs) == wanted:
             return code
-    return ", ".join(drugs)
+    return drug_names(drugs)
 
 
 def treated_relapse(assessment: dict) -> dict | None:
-    """The running line when it treats a relapse and has not progressed (s3a)."""
-    lines = assessment.get("lines") or []
+    """The running line when it treats a relapse and has not progressed."""
+    lines = [ln for ln in assessment.get("lines") or [] if isinstance(ln, dict)]
     if not lines:
         return None
     line = lines[-1]
@@ -100,173 +173,142 @@ def treated_relapse(assessment: dict) -> dict | None:
     return None
 
 
-def course_text(line: dict) -> str:
-    """"on treatment for the relapse of <date>: <regimen> since <date>, response so far <category>"."""
+def on_treatment_summary(line: dict) -> str:
+    """"On treatment for the relapse of 28 Apr 2025: DRd since 12 May 2025, response so far PR"."""
     best = line.get("bestResponse")
-    so_far = "not evaluable" if best == "not-evaluable" else best
-    return (f"on treatment for the relapse of {line['treats']}: {regimen_name(line.get('drugs') or [])} "
-            f"since {line['start']}, response so far {so_far}")
+    so_far = "not yet evaluable" if best in (None, "not-evaluable") else best
+    return (f"On treatment for the relapse of {day(line['treats'])}: {regimen_name(line.get('drugs') or [])} "
+            f"since {day(line.get('start'))}, response so far {so_far}")
 
 
-def _summary(relapse: dict, assessment: dict | None = None) -> str:
-    assessment = assessment or {}
-    status = relapse.get("status", "unknown")
-    since = f" since {relapse['date']}" if relapse.get("date") else ""
-    treated = treated_relapse(assessment)
-    if treated is not None and status in ("none", "unknown"):
-        text = course_text(treated)
-        return text[0].upper() + text[1:]
-    if status == "clinical":
-        crab = ", ".join(CRAB_LABELS.get(c, c).split(" (")[0] for c in relapse.get("crabFeatures", []))
-        crab_since = f" (CRAB from {relapse['crabDate']})" if relapse.get("crabDate") else ""
-        return f"Clinical relapse of myeloma (IMWG){since}: progression with {crab or 'clinical features'}{crab_since}"
-    if status == "biochemical":
-        spr = "; significant paraprotein relapse" if relapse.get("significantParaproteinRelapse") else ""
-        return f"Biochemical relapse of myeloma (IMWG progression confirmed){since}{spr}"
-    if status == "suspected":
-        return "Possible myeloma progression on the latest result: repeat the marker to confirm"
-    if status == "none":
-        return "No myeloma progression by IMWG criteria on the available markers"
-    return "Relapse status unknown: too few paraprotein or light-chain results to judge"
+def on_treatment_line(assessment: dict) -> str | None:
+    """The running line that treats an earlier relapse: what it is and how it is going."""
+    line = treated_relapse(assessment)
+    if line is None:
+        return None
+    drugs = line.get("drugs") or []
+    name = regimen_name(drugs)
+    given = f"{name} ({drug_names(drugs)})" if name in REGIMENS else name
+    response = RESPONSE_NAME.get(line.get("bestResponse"), "not yet evaluable")
+    return (f"On treatment for the relapse of {day(line['treats'])}: {given} since {day(line.get('start'))}, "
+            f"response so far {response}. No progression on this line so far; the status is judged on its own "
+            "results, from its baseline.")
 
 
-def _fmt(value) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
-def crab_values(relapse: dict) -> list[str]:
-    """The CRAB values behind a clinical relapse, each with its unit and date."""
+def course_lines(assessment: dict, limit: int = 3) -> list[str]:
+    """The most recent lines, one each: treatment, dates, best response and how long it lasted."""
     out = []
-    for code, v in (relapse.get("crabValues") or {}).items():
-        if code == "hypercalcaemia":
-            out.append(f"Calcium {_fmt(v.get('value'))} {v.get('unit')} on {v.get('date')} (> {CRAB_CALCIUM_MMOL_L:g} mmol/L)")
-        elif code == "anaemia":
-            out.append(f"Haemoglobin fell by {_fmt(v.get('fall'))} {v.get('unit')}, from {_fmt(v.get('best'))} to "
-                       f"{_fmt(v.get('value'))} {v.get('unit')} on {v.get('date')}")
-        elif code == "renal":
-            out.append(f"Creatinine rose by {_fmt(v.get('rise'))} {v.get('unit')}, from {_fmt(v.get('baseline'))} to "
-                       f"{_fmt(v.get('value'))} {v.get('unit')} on {v.get('date')}")
-        elif code == "bone-lesion":
-            kind = {"bone-lesion": "New bone lesion", "plasmacytoma": "Plasmacytoma",
-                    "extramedullary-disease": "Extramedullary disease"}.get(v.get("kind"), "New lesion")
-            out.append(f"{kind} recorded on {v.get('date')}")
+    for ln in [x for x in assessment.get("lines") or [] if isinstance(x, dict)][-limit:]:
+        drugs = ln.get("drugs") or []
+        name = regimen_name(drugs) + (" with autologous transplant" if ln.get("transplant") else "")
+        if ln.get("end"):
+            period = f"{day(ln.get('start'))} to {day(ln['end'])}"
+        else:
+            period = f"from {day(ln.get('start'))}" if ln.get("progressed") else f"{day(ln.get('start'))} to now"
+        best = ln.get("bestResponse")
+        text = f"Line {ln.get('number')}: {name}, {period}"
+        if best and best != "not-evaluable":
+            text += f"; best response {best}"
+            if ln.get("durationMonths") is not None:
+                text += f" lasting {plural(round(float(ln['durationMonths']), 1), 'month')}"
+        elif best == "not-evaluable":
+            text += "; response not evaluable"
+        if ln.get("progressionDate"):
+            text += f"; progressed {day(ln['progressionDate'])}"
+        out.append(text + ".")
     return out
 
 
-def lines_table(lines: list[dict]) -> str:
-    """One row per line: drugs, dates, best response, its date and duration, progression."""
-    if not lines:
-        return ""
-    rows = ["| Line | Treatment | From – to | Best response | Duration | Progression |", "|---|---|---|---|---|---|"]
-    for ln in lines:
-        best = ln.get("bestResponse") or "–"
-        if ln.get("bestResponseDate"):
-            best += f" ({ln['bestResponseDate']})"
-        months = f"{ln['durationMonths']:g} months" if ln.get("durationMonths") is not None else "–"
-        prog = ln.get("progressionDate") or ("running" if ln.get("end") is None else "none")
-        treats = f"; treats the relapse of {ln['treats']}" if ln.get("treats") else ""
-        rows.append(f"| {ln.get('number')} | {regimen_name(ln.get('drugs') or [])}{' + ASCT' if ln.get('transplant') else ''}"
-                    f"{treats} | {ln.get('start')} – {ln.get('end') or 'now'} | {best} | {months} | {prog} |")
-    return "\n".join(rows)
-
-
-def _marker_table(markers: dict) -> str:
-    rows = ["| Marker | Nadir | Latest | Unit |", "|---|---|---|---|"]
-    for key, m in markers.items():
-        if not isinstance(m, dict):
-            continue
-        nadir = f"{_fmt(m.get('nadir'))} ({m['nadirDate']})" if m.get("nadirDate") else _fmt(m.get("nadir"))
-        latest = f"{_fmt(m.get('latest'))} ({m['latestDate']})" if m.get("latestDate") else _fmt(m.get("latest"))
-        label = MARKER_LABELS.get(key, key)
-        if m.get("chain"):
-            label += f" ({m['chain']})"
-        rows.append(f"| {label} | {nadir} | {latest} | {m.get('unit', '')} |")
-    return "\n".join(rows) if len(rows) > 2 else ""
-
-
-def _detail(assessment: dict) -> str:
-    relapse = assessment.get("relapse") or {}
-    status = relapse.get("status", "unknown")
-    parts = []
-    fresh = freshness_text(assessment)
-    if fresh:
-        parts.append(f"**Data age: {fresh[0].upper() + fresh[1:]}.**")
-    if assessment.get("dataFreshness") == "stale":
-        parts.append(f"**Repeat SPEP and FLC before deciding: the latest result is {months_ago(assessment)} months old.**"
-                     + _provisional(assessment))
-    treated = treated_relapse(assessment)
-    if treated is not None:
-        text = course_text(treated)
-        parts.append(f"**{text[0].upper() + text[1:]}.** No progression on this line so far; the status below "
-                     "is judged on its own results, from its baseline.")
-    parts.append(f"**Relapse status: {status}**" + (f" (first criterion met {relapse['date']})" if relapse.get("date") else ""))
-    if status == "clinical":
-        dates = f"Progression criterion first met {relapse.get('date') or 'unknown'}; CRAB feature first present {relapse.get('crabDate') or 'unknown'}."
-        parts.append(dates)
-        values = crab_values(relapse)
-        if values:
-            parts.append("**CRAB values:**\n" + md_list(values))
-    criteria = relapse.get("criteria") or []
-    if criteria:
-        parts.append("**Progression criteria met:**\n" + md_list([CRITERION_LABELS.get(c, c) for c in criteria]))
-    crab = relapse.get("crabFeatures") or []
-    if crab:
-        parts.append("**CRAB / clinical features:**\n" + md_list([CRAB_LABELS.get(c, c) for c in crab]))
-    if relapse.get("significantParaproteinRelapse"):
-        parts.append("Significant paraprotein relapse criteria are met.")
-    table = _marker_table(relapse.get("markers") or {})
-    if table:
-        parts.append(table)
-    course = lines_table(assessment.get("lines") or [])
-    if course:
-        parts.append("**Response to each line** (IMWG 2016; confirmed on two consecutive results):\n\n" + course)
-    if status == "suspected":
-        parts.append("A progression criterion holds on the latest result only; IMWG requires two consecutive results.")
+def data_note(assessment: dict, limit: int = 3) -> str | None:
+    """The data the verdict could not use (free text from the mapping), shortened."""
     gaps = assessment.get("dataGaps") or []
-    if gaps:
-        parts.append("**Data not used:**\n" + md_list(gaps, limit=8))
-    parts.append(f"Sources: IMWG consensus response criteria (Kumar et al., Lancet Oncol 2016); {REVIEW_2025}.")
-    parts.append("_Advisory only: confirm against the patient's full record._")
-    return "\n\n".join(parts)
+    if not gaps:
+        return None
+    return "**Not used from the record:**\n" + md_list(list(dict.fromkeys(clinical_text(g) for g in gaps)), limit=limit)
 
 
-def _provisional(assessment: dict) -> str:
-    """The strategy and first regimens worked out on stale data, named as provisional."""
-    strategy = assessment.get("strategy")
-    regimens = [r["code"] for r in (assessment.get("regimens") or [])[:3]]
-    if not strategy or strategy == "none":
-        return ""
-    label = {"retreat-same-class": "retreat within the same class", "switch-class": "switch drug class",
-             "novel-mechanism": "a new mechanism"}.get(strategy, strategy)
-    listed = f" ({', '.join(regimens)})" if regimens else ""
-    return f" Provisional, until new results confirm the relapse: {label}{listed}."
+def repeat_markers_suggestion(assessment: dict, config=None) -> dict:
+    """One draft order set: SPEP and serum free light chains (kappa and lambda), to be done
+    within the repeat interval."""
+    as_of = parse(assessment.get("asOf"))
+    period = None
+    if as_of:
+        period = {"start": as_of.isoformat(),
+                  "end": (as_of + timedelta(days=SUSPECTED_REPEAT_WITHIN_DAYS)).isoformat()}
+    reason = "Confirm or exclude myeloma progression (IMWG: two consecutive results)"
+    return order_set_suggestion(assessment, ["spep", "sflc"], label="Repeat SPEP and free light chains (draft orders)",
+                                reasons={"spep": reason, "sflc": reason}, occurrence=period, config=config)
 
 
-def full_summary(assessment: dict) -> str:
-    """The status summary, with the data age in it when the results are aging or stale."""
-    relapse = assessment.get("relapse") or {}
-    summary = _summary(relapse, assessment)
-    fresh = freshness_text(assessment)
-    if fresh:
-        if assessment.get("dataFreshness") == "stale":
-            return f"Results are {months_ago(assessment)} months old ({relapse.get('latestMarkerDate')}): {summary[0].lower() + summary[1:]}"
-        return f"{fresh[0].upper() + fresh[1:]}: {summary}"
-    return summary
+def suspected_card(assessment: dict, *, config=None, stale: bool = False, provisional: str | None = None) -> dict:
+    """The one card for a rise seen on the latest result only, or for results too old to decide on
+    (then the verdict they gave and the options worked out from it are named as provisional)."""
+    relapse = _relapse(assessment)
+    weeks = SUSPECTED_REPEAT_WITHIN_DAYS // 7
+    latest = relapse.get("latestMarkerDate")
+    parts: list[str | None] = []
+    if stale:
+        n = months_old(assessment)
+        age = f"Results are {plural(n, 'month')} old ({day(latest)})" if n is not None else \
+            f"Latest SPEP/FLC is from {day(latest)}"
+        summary = f"{age}: repeat SPEP and FLC within {weeks} weeks before deciding"
+        parts.append(f"**Repeat SPEP and FLC before deciding: the latest myeloma marker result is from {day(latest)}"
+                     + (f", {plural(n, 'month')} ago" if n is not None else "")
+                     + f".** Too old to decide on treatment: repeat SPEP and serum free light chains within {weeks} "
+                     "weeks, then reassess.")
+        if relapse.get("status") in ("clinical", "biochemical", "suspected"):
+            parts.append(f"On those results: {verdict_summary(assessment)} (IMWG).\n"
+                         + md_list(verdict_lines(assessment)))
+        else:
+            parts.append(md_list(marker_lines(relapse)))
+        parts.append(on_treatment_line(assessment))
+    else:
+        when = f" ({day(relapse['date'])})" if relapse.get("date") else ""
+        summary = f"Possible progression on the latest result{when}: repeat SPEP and FLC within {weeks} weeks to confirm"
+        parts.append(f"An IMWG progression criterion holds on the latest result only. IMWG needs two consecutive "
+                     f"results: repeat SPEP and serum free light chains within {weeks} weeks (suggested interval; the "
+                     "criteria set none), then reassess. No treatment advice until then.")
+        parts.append(md_list(marker_lines(relapse) + [freshness_line(assessment)]))
+    if provisional:
+        parts.append(f"**Provisional**, until new results confirm the relapse: {provisional}.")
+    parts += [data_note(assessment), "Source: IMWG consensus criteria (Kumar et al., Lancet Oncol 2016).", ADVISORY]
+    return make_card(
+        summary=summary, indicator="info", topic="relapse-status", source=IMWG_2016,
+        detail="\n\n".join(p for p in parts if p),
+        suggestions=[repeat_markers_suggestion(assessment, config)],
+        override_reason_codes=("already-addressed", "clinical-judgement", "data-incomplete"), config=config,
+    )
 
 
-def render(assessment: dict, *, config=None) -> list[dict]:
-    relapse = assessment.get("relapse") or {}
-    return [
-        make_card(
-            summary=full_summary(assessment),
-            indicator=INDICATOR.get(relapse.get("status"), "info"),
-            topic="relapse-status",
-            source_label=IMWG_2016["label"],
-            source_url=IMWG_2016["url"],
-            detail=_detail(assessment),
-        )
-    ]
+def with_age(summary: str, assessment: dict) -> str:
+    """The summary led by the data age when the results are aging, if it still fits."""
+    fresh = freshness_line(assessment)
+    if not fresh:
+        return summary
+    aged = f"{fresh.rstrip('.')}: {summary}"
+    return aged if len(aged) < 140 else summary
+
+
+def stable_card(assessment: dict, *, config=None) -> dict:
+    """Stable disease (only when the setting asks for it): the latest values, no advice."""
+    relapse = _relapse(assessment)
+    lines = marker_lines(relapse)
+    status = relapse.get("status")
+    treating = treated_relapse(assessment)
+    if treating:
+        summary = on_treatment_summary(treating)
+    elif status == "unknown":
+        summary = "Relapse status cannot be judged: too few paraprotein or light-chain results"
+    else:
+        latest = relapse.get("latestMarkerDate") or next(
+            (m.get("latestDate") for m in (relapse.get("markers") or {}).values() if isinstance(m, dict)), None)
+        summary = "No myeloma progression by IMWG criteria" + (f" (latest result {day(latest)})" if latest else "")
+    parts = [on_treatment_line(assessment), md_list(lines + [freshness_line(assessment)]),
+             ("**Course:**\n" + md_list(course_lines(assessment))) if assessment.get("lines") else None,
+             data_note(assessment), "Source: IMWG consensus criteria (Kumar et al., Lancet Oncol 2016).", ADVISORY]
+    return make_card(summary=with_age(summary, assessment), indicator="info", topic="relapse-status",
+                     source=IMWG_2016, detail="\n\n".join(p for p in parts if p), config=config)
+
+
+def prior_lines_text(n) -> str:
+    return plural(int(n or 0), "prior line") + " of therapy"

@@ -1,38 +1,61 @@
-"""On-treatment safety cards (docs/clinical-model.md#safety): one warning card per finding."""
+"""On-treatment safety (docs/clinical-model.md#safety; the review's CAR-T / bispecific and
+Table 1 notes): ONE card, only
+when a safety finding exists, worded from the finding's codes and values."""
 from __future__ import annotations
 
-from cds_service.cards.common import REVIEW_2025, make_card
-from cds_service.cards.treatment import REVIEW_SOURCE, override_reasons
-from myeloma_model.thresholds import IVIG_IGG_G_L
+from cds_service.cards.common import ADVISORY, REVIEW, REVIEW_SHORT, make_card, md_list
+from cds_service.cards.words import day, drug_names, num, plural
+from myeloma_model.thresholds import (
+    IVIG_IGG_G_L,
+    RECURRENT_INFECTION_MIN_EPISODES,
+    RECURRENT_INFECTION_WINDOW_DAYS,
+)
 
-SUMMARY = {
-    "ivig-indicated": "IVIG recommended: low IgG or recurrent infections on a bispecific antibody / after CAR-T",
-    "blood-group-before-transfusion": "On an anti-CD38 antibody with no blood group on record: warn the "
-                                      "transfusion lab before any transfusion",
-}
-SECTION = {
-    "ivig-indicated": f"the CAR-T and bispecific sections (IVIG when IgG < {IVIG_IGG_G_L:g} g/L or infections recur)",
-    "blood-group-before-transfusion": "Table 1 (daratumumab interferes with blood compatibility testing)",
-}
+SHORT = {"ivig-indicated": "IVIG recommended", "blood-group-before-transfusion": "no blood group on anti-CD38"}
 
 
-def render(assessment: dict, *, config=None) -> list[dict]:
-    details = {s["code"]: s for s in (assessment.get("guidance") or {}).get("safety") or []}
-    cards = []
-    for code in assessment.get("safety") or []:
-        found = details.get(code, {})
-        detail = "\n\n".join(x for x in (
-            found.get("reason"),
-            f"Source: {REVIEW_2025}, {SECTION.get(code, 'on-treatment safety')}.",
-            "_Advisory only._",
-        ) if x)
-        cards.append(make_card(
-            summary=SUMMARY.get(code, code),
-            indicator="warning",
-            topic="safety",
-            source_label=REVIEW_SOURCE["label"],
-            source_url=REVIEW_SOURCE["url"],
-            detail=detail,
-            override_reasons=override_reasons("already-addressed", "clinical-judgement", "data-incomplete"),
-        ))
-    return cards
+def _ivig(finding: dict) -> str:
+    why = []
+    if finding.get("igg"):
+        igg = finding["igg"]
+        why.append(f"IgG {num(igg.get('value'), igg.get('unit', 'g/L'))} on {day(igg.get('date'))} "
+                   f"(below {IVIG_IGG_G_L:g} g/L)")
+    if finding.get("infections"):
+        why.append(f"{plural(finding['infections'], 'infection')} since {day(finding.get('infectionsSince'))} "
+                   f"(recurrent: {RECURRENT_INFECTION_MIN_EPISODES} or more within {RECURRENT_INFECTION_WINDOW_DAYS} days, "
+                   "the service's reading)")
+    on = drug_names(finding.get("drugs") or []) or "a bispecific antibody or after CAR-T"
+    reason = " and ".join(why) or f"IgG below {IVIG_IGG_G_L:g} g/L or recurrent infections"
+    return f"**IVIG recommended.** On {on} with {reason}."
+
+
+def _blood_group(finding: dict) -> str:
+    on = drug_names(finding.get("drugs") or []) or "an anti-CD38 antibody"
+    return (f"**No blood group on record while on {on}.** The antibody interferes with cross-matching: "
+            "send a blood group and antibody screen and tell the transfusion laboratory before any transfusion.")
+
+
+WORDING = {"ivig-indicated": _ivig, "blood-group-before-transfusion": _blood_group}
+
+
+def safety_card(assessment: dict, *, config=None) -> dict | None:
+    codes = [c for c in assessment.get("safety") or [] if c in WORDING]
+    if not codes:
+        return None
+    details = {s["code"]: s for s in (assessment.get("guidance") or {}).get("safety") or [] if isinstance(s, dict)}
+    lines = [WORDING[c](details.get(c, {})) for c in codes]
+    if len(codes) == 1:
+        first = details.get(codes[0], {})
+        on = drug_names(first.get("drugs") or [])
+        summary = {
+            "ivig-indicated": f"IVIG recommended: low IgG or recurrent infections on {on or 'T-cell redirecting therapy'}",
+            "blood-group-before-transfusion": f"On {on or 'an anti-CD38 antibody'} with no blood group on record: "
+                                              "warn the transfusion laboratory",
+        }[codes[0]]
+    else:
+        summary = "Safety: " + "; ".join(SHORT[c] for c in codes)
+    detail = "\n\n".join([md_list(lines),
+                          f"Source: {REVIEW_SHORT} (CAR-T and bispecific safety; Table 1).", ADVISORY])
+    return make_card(summary=summary, indicator="warning", topic="safety", source=REVIEW, detail=detail,
+                     override_reason_codes=("already-addressed", "clinical-judgement", "data-incomplete"),
+                     config=config)

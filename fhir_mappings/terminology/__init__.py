@@ -19,6 +19,7 @@ SNOMED = "http://snomed.info/sct"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 ATC = "http://www.whocc.no/atc"
 UCUM = "http://unitsofmeasure.org"
+ORDERABLE_STATUSES = ("verified", "sourced")  # terminology statuses a drafted order may carry
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 
 _DIR = Path(__file__).parent
@@ -88,7 +89,8 @@ class Tables:
     fish_positive: frozenset[tuple[str, str]]
     fish_negative: frozenset[tuple[str, str]]
     investigation_by_code: dict[tuple[str, str], str]
-    investigation_emit: dict[str, dict[str, str]]
+    investigation_order: dict[str, tuple[dict[str, str], ...]]
+    investigation_assessments: frozenset[str]
     investigation_text: dict[str, str]
     drug_by_code: dict[tuple[str, str], DrugInfo]
     drugs: dict[str, DrugInfo]
@@ -121,21 +123,24 @@ def _build() -> Tables:
 
     inv = _load("investigations.json")["investigations"]
     investigation_by_code: dict[tuple[str, str], str] = {}
-    investigation_emit: dict[str, dict[str, str]] = {}
+    investigation_order: dict[str, tuple[dict[str, str], ...]] = {}
     investigation_text: dict[str, str] = {}
+    # A draft order carries only codes checked against a public source (verified / sourced).
+    status_of = {(e["system"], e["code"]): e.get("status") for e in obs["analytes"]}
+    for entry in inv.values():
+        status_of.update({(c["system"], c["code"]): c.get("status") for c in entry["codes"]})
     for key, entry in inv.items():
         investigation_text[key] = entry["text"]
-        displays = {}
         for c in entry["codes"]:
             investigation_by_code.setdefault((c["system"], c["code"]), key)
-            displays[(c["system"], c["code"])] = c.get("display")
-        emit = entry.get("emit")
-        if emit:
-            coding = {"system": emit["system"], "code": emit["code"]}
-            display = displays.get((emit["system"], emit["code"]))
-            if display:
-                coding["display"] = display
-            investigation_emit[key] = coding
+        order = []
+        for c in entry.get("order") or ():
+            if status_of.get((c["system"], c["code"])) not in ORDERABLE_STATUSES:
+                raise ValueError(f"investigations.json: {key} orders {c['system']}|{c['code']}, "
+                                 f"which is not {' or '.join(ORDERABLE_STATUSES)}")
+            order.append({"system": c["system"], "code": c["code"], "display": c["display"]})
+        investigation_order[key] = tuple(order)
+    investigation_assessments = frozenset(k for k, e in inv.items() if e.get("kind") == "assessment")
 
     drug_data = _load("drugs.json")["drugs"]
     drugs: dict[str, DrugInfo] = {}
@@ -180,7 +185,8 @@ def _build() -> Tables:
         fish_positive=fish_positive,
         fish_negative=fish_negative,
         investigation_by_code=investigation_by_code,
-        investigation_emit=investigation_emit,
+        investigation_order=investigation_order,
+        investigation_assessments=investigation_assessments,
         investigation_text=investigation_text,
         drug_by_code=drug_by_code,
         drugs=drugs,
@@ -233,12 +239,22 @@ def investigation_observation_codes() -> list[str]:
     return [f"{s}|{c}" for (s, c) in t.investigation_by_code]
 
 
+def investigation_order_codings(code: str) -> list[dict]:
+    """The FHIR Codings of the draft ServiceRequests for a Table 1 investigation: one per
+    coded test (a panel as the tests it contains); [] when the service drafts no order for it
+    (a clinical assessment, or no verified code)."""
+    return [dict(c) for c in tables().investigation_order.get(code, ())]
+
+
+def investigation_is_assessment(code: str) -> bool:
+    """ECOG and the neuropathy examination: clinical assessments for the visit, never orders."""
+    return code in tables().investigation_assessments
+
+
 def investigation_coding(code: str) -> dict | None:
-    """A FHIR Coding for a draft ServiceRequest for a Table 1 investigation code, or None
-    when the data holds no code to emit (the requester then sends `code.text` only:
-    see `investigation_text`)."""
-    coding = tables().investigation_emit.get(code)
-    return dict(coding) if coding else None
+    """The first Coding of `investigation_order_codings` (None when there is none)."""
+    codings = investigation_order_codings(code)
+    return codings[0] if codings else None
 
 
 def investigation_text(code: str) -> str | None:
@@ -255,3 +271,14 @@ def drug_class(drug: str) -> str | None:
 def drug_keys() -> list[str]:
     """Every drug key the terminology knows (docs/assessment-contract.md#drugs names)."""
     return list(tables().drugs)
+
+
+@lru_cache(maxsize=None)
+def drug_ingredient_coding(key: str) -> dict | None:
+    """The verified RxNorm ingredient (IN) Coding of a contract drug key, for a draft
+    MedicationRequest a card suggests; None when no verified ingredient code is known."""
+    entry = _load("drugs.json")["drugs"].get(key) or {}
+    for c in entry.get("rxnorm", []):
+        if c.get("tty") == "IN" and c.get("status") == "verified":
+            return {"system": RXNORM, "code": c["code"], "display": key.replace("-", " ")}
+    return None

@@ -5,7 +5,8 @@
 Modules: timing.py (section 4), strategy.py (section 7 precedence), options.py (every filter
 and ranking rule), regimens.py (regimen knowledge as data), investigations.py (section 8,
 Table 1), safety.py (section 9). `advise` also returns a non-contract `guidance` object (the
-contract allows added fields) with the reasons, assumptions and details the cards show.
+contract allows added fields) with the reasons, assumptions and details the cards show, as codes
+and values (the card layer words them).
 """
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ from datetime import date
 from myeloma_model.guidance.investigations import check_all, investigation_status, missing_investigations
 from myeloma_model.guidance.options import rank_regimens
 from myeloma_model.guidance.safety import safety_findings
-from myeloma_model.guidance.strategy import advise_strategy
+from myeloma_model.guidance.strategy import advise_strategy, parse_date
 from myeloma_model.guidance.timing import advise_timing
 from myeloma_model.records import PatientRecord
-from myeloma_model.thresholds import STALE_LAB_DAYS
+
 
 def empty_guidance() -> dict:
     """The contract's guidance fields when there is nothing to advise (a fresh dict each time)."""
@@ -40,22 +41,22 @@ def advise(assessment: dict, record: PatientRecord, as_of: date) -> dict:
         for d in r["drugs"]:
             regimens_by_drug.setdefault(d, []).append(r["code"])
     offered_drugs = list(regimens_by_drug)
-    checked = check_all(record, as_of)
-    investigations = missing_investigations(offered_drugs, record, as_of, regimens_by_drug, checked)
+    relapse_date = parse_date((assessment.get("relapse") or {}).get("date"))
+    checked = check_all(record, as_of, relapse_date)
+    investigations = missing_investigations(offered_drugs, record, as_of, regimens_by_drug, checked, relapse_date)
     safety = safety_findings(assessment, record, as_of)
 
     assumptions = list(strategy["assumptions"])
     for s in safety:
         assumptions.extend(a for a in s["assumptions"] if a not in assumptions)
     if any(i["code"] in ("ecog", "neuropathy-assessment") for i in investigations):
-        assumptions.append(f"ECOG and the neuropathy examination were counted as current for {STALE_LAB_DAYS} days, like labs "
-                           "(the rules date only labs, imaging, echo, marrow and serologies).")
+        assumptions.append("clinical-assessments-dated-like-labs")  # current for STALE_LAB_DAYS, like labs
     fit = assessment.get("fitness") or {}
     if timing["value"] == "treat-now" and fit.get("frailty") == "unknown":
-        assumptions.append("Neither age nor ECOG is known: the patient was treated as not frail.")
+        assumptions.append("fitness-unknown-not-frail")
     risk = assessment.get("risk") or {}
     if timing["value"] == "treat-now" and risk.get("riss") == "unknown" and not risk.get("highRiskCytogenetics"):
-        assumptions.append("R-ISS unknown and no high-risk cytogenetics on record: not treated as high risk.")
+        assumptions.append("riss-unknown-not-high-risk")
 
     return {
         "timing": timing["value"],
@@ -72,7 +73,7 @@ def advise(assessment: dict, record: PatientRecord, as_of: date) -> dict:
             "durability": strategy["durability"],
             "investigations": investigations,
             "investigationStatus": investigation_status(checked),
-            "safety": [{"code": s["code"], "reason": s["reason"], "drugs": s["drugs"]} for s in safety],
+            "safety": [{k: v for k, v in s.items() if k != "assumptions"} for s in safety],
             "assumptions": assumptions,
         },
     }

@@ -1,9 +1,15 @@
 """Before starting treatment (docs/clinical-model.md#investigations; the review's Table 1).
 
 For the regimens offered, the baseline investigations that are missing or stale: labs older
-than 30 days, imaging, echo and marrow older than 90 days, serologies and blood group ever.
-ECOG and the neuropathy examination are clinical assessments the rules do not date; they are
-treated like labs (30 days), and the card says so.
+than 30 days, imaging, echo and marrow older than 90 days, serologies and blood group ever;
+the SPEP and FLC results that established the relapse stay current for 60 days; serum IgG
+before a CAR-T or bispecific (section 9). ECOG and the neuropathy examination are clinical
+assessments (`assessment` True: listed for the visit, never drafted as orders); the rules do
+not date them, so they are treated like labs (30 days).
+
+Output is codes and values only (code, status, lastDone, maxAgeDays, ...): the card layer
+words them (the order hooks' prerequisite findings too). `label` and `reason` on a Test record the
+Table 1 row the test comes from; no output carries them.
 
 Evidence that a test was done: `record.investigations` (InvestigationRecord by code) and the
 lab series the mapping already reads (e.g. a haemoglobin result is a full blood count).
@@ -14,13 +20,22 @@ import bisect
 from dataclasses import dataclass
 from datetime import date
 
-from myeloma_model.drug_classes import IMMUNOTHERAPY_CLASSES, T_CELL_REDIRECTING_CLASSES, drug_class
+from myeloma_model.drug_classes import (
+    IMMUNOTHERAPY_CLASSES,
+    T_CELL_REDIRECTING_CLASSES,
+    drug_class,
+)
 from myeloma_model.records import PatientRecord
-from myeloma_model.thresholds import STALE_IMAGING_DAYS, STALE_LAB_DAYS
+from myeloma_model.thresholds import (
+    RELAPSE_MARKERS_CURRENT_DAYS,
+    STALE_IMAGING_DAYS,
+    STALE_LAB_DAYS,
+)
 
 LAB, CLINICAL, IMAGING, EVER = "lab", "clinical", "imaging", "ever"
 MAX_AGE_DAYS: dict[str, int | None] = {LAB: STALE_LAB_DAYS, CLINICAL: STALE_LAB_DAYS, IMAGING: STALE_IMAGING_DAYS, EVER: None}
-
+# The markers whose results established the relapse count as current for longer (section 8).
+RELAPSE_MARKER_TESTS = frozenset({"spep", "sflc"})
 
 
 @dataclass(frozen=True)
@@ -32,6 +47,11 @@ class Test:
     analytes: tuple[tuple[str, ...], ...] = ()  # any-of groups; all groups needed (b2m AND albumin)
     drugs: frozenset[str] = frozenset()  # needed before these drugs ...
     classes: frozenset[str] = frozenset()  # ... or drugs of these classes; both empty = always
+
+    @property
+    def assessment(self) -> bool:
+        """A clinical assessment for the visit (ECOG, neuropathy examination), never an order."""
+        return self.category == CLINICAL
 
 
 TESTS: tuple[Test, ...] = (
@@ -75,6 +95,9 @@ TESTS: tuple[Test, ...] = (
     Test("neuropathy-assessment", "Baseline neuropathy examination", CLINICAL,
          "Bortezomib, thalidomide and ixazomib cause peripheral neuropathy.",
          drugs=frozenset({"bortezomib", "thalidomide", "ixazomib"})),
+    Test("igg", "Serum IgG", LAB,
+         "Baseline immunoglobulin before T-cell redirecting therapy: IVIG when IgG < 4 g/L or infections recur.",
+         (("igg",),), classes=T_CELL_REDIRECTING_CLASSES),
 )
 
 
@@ -110,33 +133,40 @@ def last_done(test: Test, record: PatientRecord, as_of: date) -> date | None:
     return max(dates) if dates else None
 
 
-def check(test: Test, record: PatientRecord, as_of: date) -> tuple[str | None, date | None]:
+def max_age_days(test: Test, when: date | None = None, relapse_date: date | None = None) -> int | None:
+    """How old the test may be (None: ever). An SPEP or FLC result on or after the relapse
+    date is one of the results that established the relapse: current for 60 days."""
+    if test.code in RELAPSE_MARKER_TESTS and relapse_date and when and when >= relapse_date:
+        return RELAPSE_MARKERS_CURRENT_DAYS
+    return MAX_AGE_DAYS[test.category]
+
+
+def check(test: Test, record: PatientRecord, as_of: date,
+          relapse_date: date | None = None) -> tuple[str | None, date | None]:
     """(status, last date): status None when up to date, else "missing" or "stale"."""
     when = last_done(test, record, as_of)
     if when is None:
         return "missing", None
-    limit = MAX_AGE_DAYS[test.category]
+    limit = max_age_days(test, when, relapse_date)
     if limit is not None and (as_of - when).days > limit:
         return "stale", when
     return None, (None if when == date.min else when)
 
 
-def check_all(record: PatientRecord, as_of: date) -> dict[str, tuple[str | None, date | None]]:
+def check_all(record: PatientRecord, as_of: date,
+              relapse_date: date | None = None) -> dict[str, tuple[str | None, date | None]]:
     """`check` of every Table 1 test, once per assessment (options and order hooks read it)."""
-    return {t.code: check(t, record, as_of) for t in TESTS}
-
-
-def freshness_text(test: Test) -> str:
-    limit = MAX_AGE_DAYS[test.category]
-    return "ever" if limit is None else f"within {limit} days"
+    return {t.code: check(t, record, as_of, relapse_date) for t in TESTS}
 
 
 def missing_investigations(drugs: list[str], record: PatientRecord, as_of: date,
                            regimens_by_drug: dict[str, list[str]] | None = None,
-                           checked: dict[str, tuple[str | None, date | None]] | None = None) -> list[dict]:
+                           checked: dict[str, tuple[str | None, date | None]] | None = None,
+                           relapse_date: date | None = None) -> list[dict]:
     """Table 1 tests needed before these drugs that are missing or stale, in Table 1 order.
 
-    Each item: {code, label, status, lastDone, reason, needed (freshness), forDrugs, forRegimens}.
+    Each item: {code, status, lastDone, maxAgeDays (None: ever), assessment, forDrugs,
+    forRegimens}.
     """
     if not drugs:
         return []
@@ -145,7 +175,7 @@ def missing_investigations(drugs: list[str], record: PatientRecord, as_of: date,
         for_drugs = needed_for(test, drugs)
         if not for_drugs:
             continue
-        status, when = checked[test.code] if checked is not None else check(test, record, as_of)
+        status, when = checked[test.code] if checked is not None else check(test, record, as_of, relapse_date)
         if status is None:
             continue
         regs: list[str] = []
@@ -156,11 +186,10 @@ def missing_investigations(drugs: list[str], record: PatientRecord, as_of: date,
                         regs.append(code)
         out.append({
             "code": test.code,
-            "label": test.label,
             "status": status,
             "lastDone": when.isoformat() if when and when != date.min else None,
-            "reason": test.reason,
-            "needed": freshness_text(test),
+            "maxAgeDays": max_age_days(test, when, relapse_date),
+            "assessment": test.assessment,
             "forDrugs": [] if not (test.drugs or test.classes) else for_drugs,
             "forRegimens": regs,
         })

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from myeloma_model.drug_classes import T_CELL_REDIRECTING_CLASSES, drug_class, is_steroid
-from myeloma_model.guidance.investigations import drug_prerequisites, freshness_text
+from myeloma_model.guidance.investigations import MAX_AGE_DAYS, drug_prerequisites
 from myeloma_model.guidance.options import FRAILTY, NOT_TCE, REASON_ORDER, appraise_drug
 from myeloma_model.guidance.regimens import WARNING_CAUTIONS
 
@@ -28,7 +28,7 @@ class Finding:
     indicator: str  # "warning" | "info"
     drug: str
     values: dict = field(default_factory=dict)  # what the card words (codes, numbers, regimen codes)
-    tests: list[dict] = field(default_factory=list)  # prerequisite items (code, label, status, lastDone, reason)
+    tests: list[dict] = field(default_factory=list)  # prerequisite items (code, status, lastDone, maxAgeDays)
     alternative: str | None = None  # regimen code offered instead (warnings only)
 
 
@@ -78,8 +78,8 @@ def prerequisite_finding(assessment: dict, drug: str) -> Finding | None:
         if s["status"] == "current":
             continue
         items.append({
-            "code": test.code, "label": test.label, "status": s["status"], "lastDone": s.get("lastDone"),
-            "reason": test.reason, "needed": freshness_text(test),
+            "code": test.code, "status": s["status"], "lastDone": s.get("lastDone"),
+            "maxAgeDays": MAX_AGE_DAYS[test.category], "assessment": test.assessment,
             "forDrugs": [drug], "forRegimens": [],
         })
     if not items:

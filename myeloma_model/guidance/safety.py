@@ -1,4 +1,5 @@
-"""On-treatment safety (docs/clinical-model.md#safety).
+"""On-treatment safety (docs/clinical-model.md#safety): findings as codes and values (drugs, the
+IgG result, the infections); the card layer words them.
 
 - ivig-indicated: on a bispecific antibody, or after CAR-T, with IgG < 4 g/L (latest result since
   that therapy began) or recurrent infections (>= 2 infection Conditions within a year, since that
@@ -19,10 +20,9 @@ from myeloma_model.thresholds import (
     RECURRENT_INFECTION_WINDOW_DAYS,
 )
 
-RECURRENT_ASSUMPTION = (
-    f"'Recurrent infections' was taken as >= {RECURRENT_INFECTION_MIN_EPISODES} infection episodes within "
-    f"{RECURRENT_INFECTION_WINDOW_DAYS} days (the review gives no number)."
-)
+# The rules give no number for "recurrent": RECURRENT_INFECTION_MIN_EPISODES within
+# RECURRENT_INFECTION_WINDOW_DAYS (docs/clinical-model.md#assumptions); stated as this code.
+RECURRENT_ASSUMPTION = "recurrent-infections-definition"
 
 
 def _t_cell_therapy(assessment: dict) -> tuple[list[str], date | None]:
@@ -54,17 +54,14 @@ def ivig_indicated(assessment: dict, record: PatientRecord, as_of: date) -> dict
     recurrent = len(infections) >= RECURRENT_INFECTION_MIN_EPISODES
     if not (low_igg or recurrent):
         return None
-    why = []
-    if low_igg:
-        why.append(f"IgG {latest.value:g} g/L on {latest.when.isoformat()} (< {IVIG_IGG_G_L:g} g/L)")
-    if recurrent:
-        why.append(f"{len(infections)} infections since {infections[0].isoformat()}")
     return {
         "code": "ivig-indicated",
-        "reason": f"On {', '.join(names)} (bispecific antibody or after CAR-T) with " + " and ".join(why)
-                  + ": IVIG prophylaxis is recommended.",
         "assumptions": [RECURRENT_ASSUMPTION] if recurrent else [],
         "drugs": names,
+        # values: the card layer words them
+        "igg": {"value": latest.value, "unit": "g/L", "date": latest.when.isoformat()} if low_igg else None,
+        "infections": len(infections) if recurrent else 0,
+        "infectionsSince": infections[0].isoformat() if recurrent else None,
     }
 
 
@@ -77,8 +74,6 @@ def blood_group_before_transfusion(assessment: dict, record: PatientRecord, as_o
         return None
     return {
         "code": "blood-group-before-transfusion",
-        "reason": f"On {', '.join(on)} with no blood group on record: the antibody interferes with cross-matching; "
-                  "tell the transfusion laboratory before any transfusion.",
         "assumptions": [],
         "drugs": on,
     }

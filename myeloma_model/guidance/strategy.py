@@ -5,10 +5,11 @@ with >= 3 prior lines) > switch-class (refractory to lenalidomide) > retreat-sam
 Lenalidomide exposed and not refractory: retreat when the response to it was durable (section
 3a: PR or better lasting >= 12 months on the most recent line that contained it) or of unknown
 durability, or when the retreatment signal holds for it; switch class when the response was not
-durable and the signal does not hold. The reasons the card shows are listed with the value, and
-each is stated only when its condition holds.
+durable and the signal does not hold. The reasons are codes with values, listed with the value
+(the card layer words them), each stated only when its condition holds.
 
-Where the rules are silent (docs/clinical-model.md#assumptions) the choice made is stated in `assumptions`:
+Where the rules are silent (docs/clinical-model.md#assumptions) the choice made is stated in
+`assumptions` (codes):
 - lenalidomide never given, no refractoriness: lenalidomide-based triplets (retreat-same-class);
 - lenalidomide never given, refractory to another class: switch-class (away from that class).
 """
@@ -19,11 +20,8 @@ from datetime import date
 from myeloma_model.response import durability as response_durability
 from myeloma_model.thresholds import (
     DAYS_PER_MONTH,
-    DURABLE_RESPONSE_MONTHS,
     LONG_REMISSION_MONTHS,
     NOVEL_MECHANISM_MIN_PRIOR_LINES,
-    RETREAT_MONTHS_ON_DRUG,
-    RETREAT_MONTHS_SINCE_LAST_DOSE,
     SOON_AFTER_IMID_MONTHS,
 )
 
@@ -53,22 +51,6 @@ def refractory_classes(assessment: dict) -> list[str]:
         if cls and cls not in out:
             out.append(cls)
     return out
-
-
-def fmt_months(m) -> str:
-    return "unknown" if m is None else f"{m:.1f}"
-
-
-def drug_time_reason(name: str, info: dict) -> str:
-    """Time on and off a drug against the Goel 2024 retreatment signal (section 5)."""
-    times = (f"{name}: {fmt_months(info.get('monthsOnDrug'))} months on the drug, "
-             f"{fmt_months(info.get('monthsSinceLastDose'))} months since the last dose")
-    if info.get("activeAtRelapse") or (info.get("active") and not info.get("retreatmentSignal")):
-        return (times + f"; {name} was being taken when the disease progressed, so the retreatment signal does not "
-                "apply (giving it again would continue a failing drug, not retreat).")
-    signal = "holds" if info.get("retreatmentSignal") else "does not hold"
-    return (times + f"; the retreatment signal (> {RETREAT_MONTHS_ON_DRUG:g} months on the drug or > "
-            f"{RETREAT_MONTHS_SINCE_LAST_DOSE:g} months since the last dose) {signal}.")
 
 
 def lines_before_relapse(assessment: dict) -> list[dict]:
@@ -124,111 +106,107 @@ def _novel_mechanism_applies(assessment: dict) -> bool:
     )
 
 
-def _context_reasons(assessment: dict) -> list[str]:
-    """b2m trend, frailty, comorbidities, risk: listed whatever the strategy."""
-    out: list[str] = []
+def _context_reasons(assessment: dict) -> list[dict]:
+    """b2m trend, high risk, fitness: listed whatever the strategy, each only when it holds."""
+    out: list[dict] = []
     risk = assessment.get("risk") or {}
     trend = risk.get("b2mTrend", "unknown")
     remission = remission_months(assessment)
     if trend == "rising" and imid_stopped_recently(assessment):
-        out.append("Beta-2 microglobulin rising, with a relapse on or soon after IMiD therapy: the review favours "
-                   "switching class in this situation.")
+        out.append({"code": "b2m-rising-after-imid"})
     elif trend == "rising":
-        out.append("Beta-2 microglobulin rising since the start of the line (a sign of active disease).")
+        out.append({"code": "b2m-rising"})
     elif trend == "stable" and remission is not None and remission >= LONG_REMISSION_MONTHS:
-        out.append(f"Beta-2 microglobulin stable after a remission of {remission:.1f} months (>= "
-                   f"{LONG_REMISSION_MONTHS:g}): the review finds retreatment within the class may still be "
-                   "effective.")
+        out.append({"code": "b2m-stable-long-remission", "remissionMonths": round(remission, 1)})
     elif trend == "stable":
-        out.append("Beta-2 microglobulin stable.")
+        out.append({"code": "b2m-stable"})
     else:
-        out.append("Beta-2 microglobulin trend unknown (no value at the start of the line and a later one).")
-    cyto = risk.get("highRiskCytogenetics") or []
+        out.append({"code": "b2m-unknown"})
+    cyto = list(risk.get("highRiskCytogenetics") or [])
     if cyto or risk.get("riss") == "III":
-        what = ", ".join(cyto) if cyto else ""
-        stage = "R-ISS III" if risk.get("riss") == "III" else ""
-        out.append(f"High risk ({', '.join(x for x in (what, stage) if x)}): anti-CD38-containing regimens first "
-                   "within each group.")
+        out.append({"code": "high-risk", "cytogenetics": cyto, "rissIII": risk.get("riss") == "III"})
     fit = assessment.get("fitness") or {}
-    frailty = fit.get("frailty", "unknown")
-    out.append(f"Fitness: {frailty} (age {fit.get('age') if fit.get('age') is not None else 'unknown'}, "
-               f"ECOG {fit.get('ecog') if fit.get('ecog') is not None else 'unknown'}).")
+    out.append({"code": "fitness", "frailty": fit.get("frailty", "unknown"), "age": fit.get("age"),
+                "ecog": fit.get("ecog")})
     return out
 
 
-def _response_text(dur: dict) -> str:
-    months = dur["durationMonths"]
-    lasting = f" lasting {months:.1f} months" if isinstance(months, (int, float)) else ""
-    return (f"Earlier response to lenalidomide (line {dur['line']}): {dur['bestResponse']}{lasting} (durable needs PR "
-            f"or better for >= {DURABLE_RESPONSE_MONTHS:g} months).")
+def _index_drug_reason(info: dict) -> dict:
+    """Time on and off lenalidomide against the Goel 2024 retreatment signal (section 5)."""
+    return {"code": "index-drug-times", "drug": INDEX_DRUG,
+            "monthsOnDrug": info.get("monthsOnDrug"), "monthsSinceLastDose": info.get("monthsSinceLastDose"),
+            "activeAtRelapse": bool(info.get("activeAtRelapse") or (info.get("active")
+                                                                    and not info.get("retreatmentSignal"))),
+            "retreatmentSignal": bool(info.get("retreatmentSignal"))}
+
+
+def _response_reason(dur: dict) -> dict:
+    return {"code": "earlier-response", "drug": INDEX_DRUG, "line": dur["line"], "bestResponse": dur["bestResponse"],
+            "durationMonths": dur["durationMonths"], "durability": dur["value"]}
 
 
 def advise_strategy(assessment: dict, timing: str) -> dict:
-    """{value, reasons, assumptions} for the contract's `strategy` and its card."""
+    """{value, reasons, assumptions, durability} for the contract's `strategy` and its card.
+
+    `reasons` are codes with values (the card layer words them), the deciding one first:
+    `novel-mechanism-criteria`, `lenalidomide-refractory`, `lenalidomide-durable`,
+    `lenalidomide-durability-unknown`, `lenalidomide-signal-short-response`,
+    `lenalidomide-not-durable`, `other-class-refractory` {classes}, `lenalidomide-naive`; then
+    `refractory` {drugs, category} or `no-refractoriness`, `exposure` {priorLines,
+    tripleClassExposed}, `index-drug-times` {monthsOnDrug, monthsSinceLastDose,
+    activeAtRelapse, retreatmentSignal}, `earlier-response` {line, bestResponse,
+    durationMonths, durability}, the b2m code, `high-risk` {cytogenetics, rissIII}, `fitness`
+    {frailty, age, ecog}. `assumptions` are codes too (`lenalidomide-naive-triplets`,
+    `lenalidomide-naive-switch`)."""
     if timing != "treat-now":
         return {"value": NONE, "reasons": [], "assumptions": [], "durability": None}
     drugs = assessment.get("drugs") or {}
-    reasons: list[str] = []
+    reasons: list[dict] = []
     assumptions: list[str] = []
     refr = refractory_drugs(assessment)
     if refr:
-        reasons.append("Refractory to: " + ", ".join(f"{d} ({drugs[d].get('class')})" for d in refr)
-                       + f"; category {assessment.get('refractoryCategory', 'none')}.")
+        reasons.append({"code": "refractory", "drugs": refr, "category": assessment.get("refractoryCategory", "none")})
     else:
-        reasons.append("No refractoriness on record.")
-    lines = assessment.get("priorLines") or 0
-    tce = bool(assessment.get("tripleClassExposed"))
-    reasons.append(f"{lines} prior line(s) of therapy; triple-class exposed: {'yes' if tce else 'no'}.")
+        reasons.append({"code": "no-refractoriness"})
+    reasons.append({"code": "exposure", "priorLines": assessment.get("priorLines") or 0,
+                    "tripleClassExposed": bool(assessment.get("tripleClassExposed"))})
 
     len_info = drugs.get(INDEX_DRUG)
     if len_info:
-        reasons.append(drug_time_reason(INDEX_DRUG, len_info))
+        reasons.append(_index_drug_reason(len_info))
 
     if _novel_mechanism_applies(assessment):
         value = NOVEL
-        reasons.insert(0, "Triple-class refractory, or triple-class exposed with >= "
-                          f"{NOVEL_MECHANISM_MIN_PRIOR_LINES} prior lines: new mechanisms of action.")
+        reasons.insert(0, {"code": "novel-mechanism-criteria", "minPriorLines": NOVEL_MECHANISM_MIN_PRIOR_LINES})
     elif len_info and len_info.get("refractory"):
         value = SWITCH
-        reasons.insert(0, "Refractory to lenalidomide: switch to a PI-based, anti-CD38-containing triplet; "
-                          "pomalidomide-based options are next-generation IMiD retreatment.")
+        reasons.insert(0, {"code": "lenalidomide-refractory"})
     elif len_info:
         dur = durability(assessment)
         signal = bool(len_info.get("retreatmentSignal"))
         if dur["value"] == DURABLE:
             value = RETREAT
-            reasons.insert(0, "Lenalidomide exposed, not refractory, durable earlier response: retreatment within "
-                              "the IMiD class is reasonable (DRd, KRd, IRd; also ERd).")
-            reasons.append(f"Earlier response to lenalidomide (line {dur['line']}): {dur['bestResponse']} lasting "
-                           f"{dur['durationMonths']:.1f} months (durable: PR or better for >= "
-                           f"{DURABLE_RESPONSE_MONTHS:g} months).")
+            reasons.insert(0, {"code": "lenalidomide-durable"})
+            reasons.append(_response_reason(dur))
         elif dur["value"] == UNKNOWN:
             value = RETREAT
-            reasons.insert(0, "Lenalidomide exposed, not refractory: retreatment within the IMiD class is reasonable "
-                              "(DRd, KRd, IRd; also ERd); the durability of the earlier response could not be "
-                              "judged.")
+            reasons.insert(0, {"code": "lenalidomide-durability-unknown"})
         elif signal:
             value = RETREAT
-            reasons.insert(0, "Lenalidomide exposed, not refractory, and the retreatment signal holds: retreatment "
-                              "within the IMiD class (DRd, KRd, IRd; also ERd), although the earlier response was "
-                              "short.")
-            reasons.append(_response_text(dur))
+            reasons.insert(0, {"code": "lenalidomide-signal-short-response"})
+            reasons.append(_response_reason(dur))
         else:
             value = SWITCH
-            reasons.insert(0, "Lenalidomide exposed, not refractory, but the earlier response was not durable and "
-                              "the retreatment signal does not hold: concern about lenalidomide resistance, switch "
-                              "to a PI-based regimen (DVd, DKd or IsaKd).")
-            reasons.append(_response_text(dur))
+            reasons.insert(0, {"code": "lenalidomide-not-durable"})
+            reasons.append(_response_reason(dur))
     elif refr:
         value = SWITCH
-        assumptions.append("Lenalidomide never given but refractory to another class: switching away from the "
-                           "refractory class was assumed (the review is silent on this case).")
-        reasons.insert(0, "Refractory to " + ", ".join(refractory_classes(assessment)) + ": switch drug class.")
+        assumptions.append("lenalidomide-naive-switch")
+        reasons.insert(0, {"code": "other-class-refractory", "classes": refractory_classes(assessment)})
     else:
         value = RETREAT
-        assumptions.append("Lenalidomide never given and no refractoriness on record: lenalidomide-based "
-                           "triplets were assumed to apply (the review is silent on this case).")
-        reasons.insert(0, "No refractoriness: lenalidomide-based triplets (DRd, KRd, IRd; also ERd).")
+        assumptions.append("lenalidomide-naive-triplets")
+        reasons.insert(0, {"code": "lenalidomide-naive"})
     reasons.extend(_context_reasons(assessment))
     return {"value": value, "reasons": reasons, "assumptions": assumptions,
             "durability": durability(assessment) if len_info else None}

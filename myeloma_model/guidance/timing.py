@@ -2,32 +2,15 @@
 
 clinical -> treat now; biochemical -> treat now by default (EMN view), close surveillance the
 alternative the patient may prefer, unless a high-risk relapse feature makes surveillance
-unsafe (each feature named); suspected -> repeat the marker to confirm; otherwise none.
-Stale data (section 10: the latest marker result more than 180 days old) -> confirm whatever
-the status; the status's own value is kept as `statusValue`, so strategy and regimens are
-still computed and shown as provisional.
+unsafe (each feature named by the card layer); suspected -> repeat the marker to confirm;
+otherwise none. Stale data (docs/clinical-model.md#freshness: the latest marker result more
+than 180 days old) -> confirm whatever the status; the status's own value is kept as
+`statusValue`, so strategy and regimens are still computed and shown as provisional. Codes
+only: the wording is in cds_service/cards/.
 """
 from __future__ import annotations
 
-from myeloma_model.thresholds import (
-    AGING_MAX_DAYS,
-    EARLY_FIRST_RELAPSE_MONTHS,
-    HEAVY_MARROW_INFILTRATION_PCT,
-    RISING_B2M_RELATIVE,
-)
-
 TREAT_NOW, CONFIRM, NONE = "treat-now", "confirm", "none"
-
-# Section 4's high-risk relapse features, as the card names them.
-HIGH_RISK_FEATURE_TEXT: dict[str, str] = {
-    "circulating-plasma-cells": "circulating plasma cells",
-    "extramedullary": "extramedullary disease",
-    "heavy-marrow-infiltration": f"heavy marrow infiltration (>= {HEAVY_MARROW_INFILTRATION_PCT:g}% plasma cells)",
-    "high-risk-cytogenetics": "high-risk cytogenetics",
-    "relapse-on-therapy": "relapse while on therapy",
-    "early-first-relapse": f"first relapse < {EARLY_FIRST_RELAPSE_MONTHS:g} months from diagnosis",
-    "rising-b2m": f"rapidly rising beta-2 microglobulin (>= {RISING_B2M_RELATIVE:.0%} above the start of the line)",
-}
 
 
 def timing_value(status: str, freshness: str | None = None) -> str:
@@ -42,10 +25,13 @@ def timing_value(status: str, freshness: str | None = None) -> str:
 
 
 def advise_timing(assessment: dict) -> dict:
-    """{value, reasons, highRiskRelapseFeatures, surveillance} for the timing card.
+    """{value, reasons, highRiskRelapseFeatures, surveillance} for the relapse card.
 
-    `surveillance`: "alternative" (biochemical, no high-risk feature), "unsafe" (biochemical with
-    a high-risk feature, or clinical relapse), None when no treatment decision is due.
+    `reasons` are codes (the card layer words them): `clinical-relapse`, `biochemical-default`,
+    `surveillance-unsafe`, `surveillance-alternative`, `significant-paraprotein-relapse`,
+    `repeat-to-confirm`, `stale-results` (first when the data are stale). `surveillance`: "alternative" (biochemical, no high-risk feature),
+    "unsafe" (biochemical with a high-risk feature, or clinical relapse), None when no
+    treatment decision is due.
     """
     relapse = assessment.get("relapse") or {}
     status = relapse.get("status", "unknown")
@@ -53,34 +39,20 @@ def advise_timing(assessment: dict) -> dict:
     stale = assessment.get("dataFreshness") == "stale"
     value = timing_value(status, assessment.get("dataFreshness"))
     features = list((assessment.get("risk") or {}).get("highRiskRelapseFeatures") or [])
-    named = [HIGH_RISK_FEATURE_TEXT.get(f, f) for f in features]
     reasons: list[str] = []
     surveillance = None
     if status == "clinical":
-        crab = ", ".join(relapse.get("crabFeatures") or []) or "clinical features"
-        reasons.append(f"Clinical relapse (progression with {crab}): start treatment now.")
+        reasons.append("clinical-relapse")
         surveillance = "unsafe"
     elif status == "biochemical":
-        reasons.append(
-            "Biochemical relapse: starting treatment now is the default advice (EMN: a biochemical "
-            "relapse is a non-aggressive clinical relapse; earlier treatment improved PFS and OS in "
-            "non-randomised studies)."
-        )
-        if features:
-            surveillance = "unsafe"
-            reasons.append("Surveillance is not safe because of high-risk relapse features: " + "; ".join(named) + ".")
-        else:
-            surveillance = "alternative"
-            reasons.append(
-                "No high-risk relapse feature on record: close surveillance (M-protein, free light chains, "
-                "imaging) is an alternative if the patient prefers it."
-            )
+        reasons.append("biochemical-default")
+        surveillance = "unsafe" if features else "alternative"
+        reasons.append(f"surveillance-{surveillance}")
         if relapse.get("significantParaproteinRelapse"):
-            reasons.append("Significant paraprotein relapse criteria are met.")
+            reasons.append("significant-paraprotein-relapse")
     elif status == "suspected":
-        reasons.append("Progression criterion met on the latest result only: repeat the marker to confirm before treating.")
+        reasons.append("repeat-to-confirm")
     if stale:
-        reasons.insert(0, f"Repeat SPEP and FLC before deciding: the latest result ({relapse.get('latestMarkerDate')}) is "
-                          f"more than {AGING_MAX_DAYS} days old; any advice below is provisional.")
+        reasons.insert(0, "stale-results")  # repeat SPEP and FLC before deciding; any advice is provisional
     return {"value": value, "statusValue": status_value, "stale": stale, "reasons": reasons,
             "highRiskRelapseFeatures": features, "surveillance": surveillance}

@@ -297,8 +297,9 @@ def test_feedback_on_issued_cards_is_reported_per_topic_by_the_cli(app, sqlite_u
     example = Path(__file__).resolve().parents[2] / "examples" / "hooks" / "patient-view-len-refractory.json"
     body = json.loads(example.read_text())
     client = app.test_client()
-    cards = client.post(f"/cds-services/{SERVICE}", json=body).get_json()["cards"]
-    assert cards, "the example patient should get cards"
+    # as of the examples' date: "today" the record's results are stale (one repeat card only)
+    cards = client.post(f"/cds-services/{SERVICE}?asOf=2025-06-30", json=body).get_json()["cards"]
+    assert len(cards) >= 2, "the example patient should get two cards or more"
     first, second = cards[0], cards[-1]
     assert client.post(URL, json={"feedback": [
         overridden(first["uuid"]), overridden(second["uuid"], ts="2026-11-23T10:07:00Z")]}

@@ -26,7 +26,8 @@ def on_teclistamab(active=True):
 
 def test_ivig_on_a_bispecific_with_igg_below_the_threshold():
     found = ivig_indicated(on_teclistamab(), rec(igg=IVIG_IGG_G_L - 0.1), AS_OF)
-    assert found and found["code"] == "ivig-indicated" and "teclistamab" in found["reason"]
+    assert found and found["code"] == "ivig-indicated" and found["drugs"] == ["teclistamab"]
+    assert found["igg"] == {"value": IVIG_IGG_G_L - 0.1, "unit": "g/L", "date": found["igg"]["date"]}
 
 
 def test_no_ivig_at_the_threshold():
@@ -53,7 +54,8 @@ def test_no_ivig_without_a_t_cell_redirecting_therapy():
 def test_recurrent_infections_on_a_bispecific():
     days = [AS_OF - timedelta(days=10 * (i + 1)) for i in range(RECURRENT_INFECTION_MIN_EPISODES)]
     found = ivig_indicated(on_teclistamab(), rec(igg=8.0, infections=days), AS_OF)
-    assert found and "infections" in found["reason"] and found["assumptions"]
+    assert found and found["infections"] == RECURRENT_INFECTION_MIN_EPISODES and found["assumptions"]
+    assert found["igg"] is None
 
 
 def test_fewer_infections_than_recurrent_do_not_fire():

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from myeloma_model.guidance import advise
-from myeloma_model.guidance.timing import HIGH_RISK_FEATURE_TEXT, advise_timing
+from cds_service.cards.treatment import HIGH_RISK_FEATURES
+from myeloma_model.guidance.timing import advise_timing
 from myeloma_model.records import PatientRecord
 from tests.guidance.helpers import assessment, len_durable
 
@@ -15,14 +16,14 @@ FEATURES = ["circulating-plasma-cells", "extramedullary", "heavy-marrow-infiltra
 def test_clinical_relapse_is_treat_now_and_surveillance_unsafe():
     t = advise_timing(assessment(status="clinical", crab=["anaemia"]))
     assert t["value"] == "treat-now" and t["surveillance"] == "unsafe"
-    assert "anaemia" in t["reasons"][0]
+    assert t["reasons"] == ["clinical-relapse"]
 
 
 def test_biochemical_without_high_risk_features_offers_surveillance_as_the_alternative():
     t = advise_timing(assessment(status="biochemical"))
     assert t["value"] == "treat-now"
     assert t["surveillance"] == "alternative"
-    assert any("surveillance" in r for r in t["reasons"])
+    assert t["reasons"] == ["biochemical-default", "surveillance-alternative"]
 
 
 @pytest.mark.parametrize("feature", FEATURES)
@@ -31,11 +32,12 @@ def test_each_high_risk_feature_makes_surveillance_unsafe_and_is_named(feature):
     assert t["value"] == "treat-now"
     assert t["surveillance"] == "unsafe"
     assert t["highRiskRelapseFeatures"] == [feature]
-    assert any(HIGH_RISK_FEATURE_TEXT[feature] in r for r in t["reasons"])
+    assert t["reasons"] == ["biochemical-default", "surveillance-unsafe"]
 
 
-def test_every_contract_feature_has_a_name():
-    assert set(HIGH_RISK_FEATURE_TEXT) == set(FEATURES)
+def test_every_contract_feature_has_a_clinical_name_on_the_card():
+    assert set(HIGH_RISK_FEATURES) == set(FEATURES)
+    assert all(HIGH_RISK_FEATURES[f] != f and ("-" not in f or f not in HIGH_RISK_FEATURES[f]) for f in FEATURES)
 
 
 def test_suspected_relapse_asks_to_confirm():

@@ -94,8 +94,8 @@ def test_sandbox_style_call_fetches_from_the_server_and_returns_a_relapse_card(c
     body = resp.get_json()
     assert_valid_response(body)
     topics = [c["source"].get("topic", {}).get("code") for c in body["cards"]]
-    assert "relapse-status" in topics
-    card = body["cards"][topics.index("relapse-status")]
+    assert topics[0] == "relapse-treatment"  # the relapse card leads (issue 11)
+    card = body["cards"][0]
     assert card["indicator"] == "warning" and "biochemical" in card["summary"].lower()
     assert fetched_urls and all(u.startswith(fhir_server + "/") for u in fetched_urls)
 
@@ -150,7 +150,7 @@ def test_fhir_authorization_token_is_sent_to_a_secured_server(cds_client, secure
                                  "expires_in": 300, "scope": "patient/*.read", "subject": "myeloma-cds"}
     resp = call(cds_client, body)
     assert resp.status_code == 200, resp.get_data(as_text=True)[:2000]
-    assert "relapse-status" in [c["source"]["topic"]["code"] for c in resp.get_json()["cards"]]
+    assert "relapse-treatment" in [c["source"]["topic"]["code"] for c in resp.get_json()["cards"]]
 
 
 def test_secured_server_without_a_token_gives_412_not_500(cds_client, secured_fhir_server):

@@ -103,21 +103,21 @@ def test_name_pattern_is_whole_word_and_longest_first():
     assert [m.lower() for m in pat.findall("belantamab-mafodotin-blmf")] == ["belantamab-mafodotin"]
 
 
-def test_fbc_request_uses_the_cbc_panel_code():
-    assert t.investigation_coding("fbc")["code"] == "58410-2"
+def test_fbc_request_is_the_coded_tests_of_the_count():
+    # the CBC panel code 58410-2 is not in the checked terminology list: the count is ordered
+    # as the verified tests it contains (section 8 "panels as the coded tests they contain")
+    assert [c["code"] for c in t.investigation_order_codings("fbc")][:2] == ["718-7", "777-3"]
 
 
 def test_draft_requests_only_emit_verified_or_sourced_codes():
     data = json.loads((DATA / "investigations.json").read_text())["investigations"]
     emitted = 0
     for key, entry in data.items():
-        coding = t.investigation_coding(key)
-        if coding is None:
-            continue
-        emitted += 1
-        (source,) = [c for c in entry["codes"] if (c["system"], c["code"]) == (coding["system"], coding["code"])]
-        assert source["status"] in {"verified", "sourced"}, key
-    assert emitted >= 8
+        for coding in t.investigation_order_codings(key):
+            emitted += 1
+            assert entry["order"] and coding["code"] in {c["code"] for c in entry["order"]}
+            assert {c["status"] for c in entry["order"]} <= {"verified", "sourced"}, key
+    assert emitted >= 15
     assert t.investigation_coding("blood-group")["code"] == "882-1"
     assert t.investigation_coding("coagulation")["code"] == "5902-2"
 

@@ -1,10 +1,12 @@
-"""Every patient-view card links to the SMART timeline app with type "smart" (issue 7)."""
+"""The patient-view response links to the SMART timeline app once, on its first card, with type
+"smart" (issue 7; one link per response since issue 11)."""
 from __future__ import annotations
 
 from datetime import date
 
 from cds_service.cards import render_patient_view
-from cds_service.cards.common import TIMELINE_LAUNCH_PATH, timeline_app_link, with_timeline_link
+from cds_service.cards.codes import DEFAULT_BASE
+from cds_service.cards.common import TIMELINE_LAUNCH_PATH, timeline_app_link
 from cds_service.config import Config
 from myeloma_model import assess
 from myeloma_model.records import LabResult, PatientRecord
@@ -32,26 +34,17 @@ def test_public_base_url_gets_the_launch_path():
 def test_without_configuration_the_request_base_is_used(app):
     with app.test_request_context("/cds-services/x", base_url="http://cds.local:9000/"):
         assert timeline_app_link(Config())["url"] == "http://cds.local:9000" + TIMELINE_LAUNCH_PATH
-    assert timeline_app_link(Config()) is None  # no request, nothing configured: no guessed URL
+    # no request, nothing configured (the CLI): the development server's address
+    assert timeline_app_link(Config())["url"] == DEFAULT_BASE + TIMELINE_LAUNCH_PATH
 
 
-def test_link_is_added_once_and_other_links_are_kept():
-    other = {"label": "Guideline", "url": "https://example.org/g", "type": "absolute"}
-    cards = [{"summary": "a", "links": [other]}, {"summary": "b"}]
-    config = Config(app_url="https://apps.example.org/launch")
-    with_timeline_link(with_timeline_link(cards, config), config)
-    assert cards[0]["links"][0] == other
-    for card in cards:
-        smart = [link for link in card["links"] if link["type"] == "smart"]
-        assert [link["url"] for link in smart] == ["https://apps.example.org/launch"]
-
-
-def test_every_patient_view_card_links_to_the_app():
+def test_the_response_links_to_the_app_once_on_its_first_card():
     assessment = assess(relapsing_record(), AS_OF)
     cards = render_patient_view(assessment, config=Config(app_url="https://apps.example.org/launch"))
-    assert cards, "an in-scope relapsing patient gets at least the relapse-status card"
-    for card in cards:
-        assert {"label": card["links"][-1]["label"], "url": "https://apps.example.org/launch", "type": "smart"} in card["links"]
+    assert cards, "an in-scope relapsing patient gets at least the relapse card"
+    assert cards[0]["links"] == [{"label": cards[0]["links"][0]["label"], "url": "https://apps.example.org/launch",
+                                  "type": "smart"}]
+    assert all("links" not in card for card in cards[1:])
 
 
 def test_hook_response_cards_all_carry_the_smart_link(client):
@@ -66,6 +59,6 @@ def test_hook_response_cards_all_carry_the_smart_link(client):
     assert resp.status_code == 200
     cards = resp.get_json()["cards"]
     assert cards
-    for card in cards:
-        assert {"label": card["links"][-1]["label"], "url": "https://cds.hospital.example" + TIMELINE_LAUNCH_PATH,
-                "type": "smart"} in card["links"]
+    links = [link for card in cards for link in card.get("links") or []]
+    assert links == [{"label": links[0]["label"], "url": "https://cds.hospital.example" + TIMELINE_LAUNCH_PATH,
+                      "type": "smart"}]
