@@ -17,11 +17,11 @@ SUMMARY_MAX = 139  # "<140-character summary"
 # Citations. The review is cited by its University of Oxford publication page (a stable page
 # for the article: authors, title, abstract and the journal link).
 REVIEW = {
-    "label": "Vijjhalwar R, Kannan A, Fuentes-Lacouture C, Ramasamy K. Approaches to managing relapsed myeloma: "
+    "label": "Vijjalwar R, Kannan A, Fuentes-Lacouture C, Ramasamy K. Approaches to managing relapsed myeloma: "
              "switching drug class or retreatment with same drug class? 2025",
     "url": "https://www.rdm.ox.ac.uk/publications/2102870",
 }
-REVIEW_SHORT = "Vijjhalwar et al. 2025 (review of relapsed myeloma management)"
+REVIEW_SHORT = "Vijjalwar et al. 2025 (review of relapsed myeloma management)"
 IMWG_2016 = {
     "label": "IMWG response criteria (Kumar et al., Lancet Oncol 2016)",
     "url": "https://doi.org/10.1016/S1470-2045(16)30206-6",
