@@ -76,16 +76,22 @@ def _ife_near(ife: list[ImmunofixationResult], when: date) -> ImmunofixationResu
     return best
 
 
+def _undetectable_category(ife: list[ImmunofixationResult], p: Point) -> tuple[str, bool]:
+    """M-protein below the reporting limit: CR with a negative immunofixation near it, else VGPR
+    (with the flag saying CR was missed only for want of an immunofixation result)."""
+    fix = _ife_near(ife, p.when)
+    if fix is not None and fix.negative:
+        return "CR", False
+    return "VGPR", fix is None
+
+
 def serum_category(base: float, p: Point, ife: list[ImmunofixationResult]) -> tuple[str, bool]:
     """(category, CR missed only for want of an immunofixation) of one serum M-protein result."""
     v = p.high
     if v is None:  # ">x": no upper bound, no response can be claimed
         return "SD", False
     if v <= EPS:
-        fix = _ife_near(ife, p.when)
-        if fix is not None and fix.negative:
-            return "CR", False
-        return "VGPR", fix is None
+        return _undetectable_category(ife, p)
     r = _reduction(base, v)
     if r >= RESPONSE_VGPR_REDUCTION - EPS:
         return "VGPR", False
@@ -102,10 +108,7 @@ def urine_category(base: float, p: Point, ife: list[ImmunofixationResult]) -> tu
     if v is None:
         return "SD", False
     if v <= EPS:
-        fix = _ife_near(ife, p.when)
-        if fix is not None and fix.negative:
-            return "CR", False
-        return "VGPR", fix is None
+        return _undetectable_category(ife, p)
     r = _reduction(base, v)
     if v < URINE_VGPR_MG_24H - EPS:
         return "VGPR", False
