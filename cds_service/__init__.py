@@ -35,6 +35,10 @@ def create_app(config: Config | None = None) -> Flask:
     from cds_service.security import install_auth
 
     install_request_log(app)
+    from cds_service.metrics import install_metrics
+    from cds_service.services import SERVICES
+
+    install_metrics(app, SERVICES)  # GET /metrics, request timing (README "Metrics")
     init_cors(app, config.cors_origin_list())
     # CDS_AUTH=jwt: verify the client JWT before discovery/service/feedback calls.
     # Raises security.AuthConfigError (service must not start) without trusted clients.

@@ -262,6 +262,7 @@ def _blueprint():
 
     from .db import engine_for_app
     from .errors import bad_request, not_found
+    from .metrics import count_feedback
     from .services import find_service
     from .validation import parse_json_object
 
@@ -281,6 +282,7 @@ def _blueprint():
         new = store_feedback(engine_for_app(current_app), service_id, items,
                              client_iss=getattr(client, "iss", None))
         log.info("feedback for %s: %d item(s), %d new", service_id, len(items), new)
+        count_feedback(service_id, [item.outcome for item in items], new)
         return Response(status=200)
 
     return bp

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 from urllib.parse import quote
 
+from cds_service import metrics
 from cds_service.errors import Issue, bad_request, precondition_failed
 from cds_service.fhir_client import Deadline, FetchPolicy, FhirClient, FhirFetchError, bundle_next_url
 
@@ -155,6 +156,7 @@ def resolve(
             else:
                 _unavailable(result, tpl, required, missing_required, str(err))
 
+    metrics.count_prefetch_sources(result.sources)
     if missing_required:
         raise precondition_failed(missing_required)
     return result
