@@ -18,6 +18,7 @@ import uuid
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, func, select, text
 
 from cds_service.db import feedback as feedback_table
@@ -143,9 +144,28 @@ def test_feedback_posted_to_both_replicas_is_stored_once(stack, ehr, database_ur
     assert stored == 1
 
 
-def test_metrics_are_not_published_through_the_proxy(stack):
+def replica_requests(stack, index: int, route: str, status: str) -> float:
+    """cds_http_requests_total of one replica, summed over its gunicorn workers
+    (Prometheus multiprocess mode)."""
+    resp = get(stack.replica_urls[index] + "/metrics")
+    assert resp.status_code == 200
+    total = 0.0
+    for family in text_string_to_metric_families(resp.text):
+        for sample in family.samples:
+            if (sample.name == "cds_http_requests_total" and sample.labels["route"] == route
+                    and sample.labels["status"] == status):
+                total += sample.value
+    return total
+
+
+def test_metrics_are_per_replica_and_not_published_through_the_proxy(stack, ehr):
     assert get(stack.front_url + "/metrics").status_code == 404
-    assert get(stack.replica_urls[0] + "/metrics").status_code == 200
+    before = replica_requests(stack, 1, "/cds-services", "200")
+    for _ in range(6):  # several calls, so both workers of the replica are likely to serve one
+        assert get(stack.replica_urls[1] + "/cds-services",
+                   headers=auth(ehr, "/cds-services")).status_code == 200
+    assert replica_requests(stack, 1, "/cds-services", "200") - before == 6
+    assert replica_requests(stack, 1, "/cds-services", "401") >= 1  # the replay above
 
 
 def upstreams_used(stack, since: int) -> set[str]:
