@@ -17,19 +17,12 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from werkzeug.serving import WSGIRequestHandler
+
 from cds_service.config import Config
 
 EXIT_BAD_INPUT = 2
 EXIT_NO_DATA = 3
-
-AUTH_OFF_WARNING = """
-************************************************************************
-*  WARNING: CDS_AUTH=off - this server accepts requests from ANYONE   *
-*  without a JWT. Development only; never expose it beyond loopback.  *
-*  Production: CDS_AUTH=jwt (the Docker image sets it).               *
-************************************************************************
-"""
-
 
 def _date(text: str) -> date:
     try:
@@ -68,18 +61,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_server(config: Config) -> None:
-    from cds_service import create_app
+class _QuietRequestHandler(WSGIRequestHandler):
+    """The dev server's own access line would repeat the service's JSON request line (and
+    print query strings, where SMART authorization codes travel): one line per request."""
 
-    if config.auth == "off":
-        print(AUTH_OFF_WARNING, file=sys.stderr, flush=True)
+    def log_request(self, code="-", size="-") -> None:
+        pass
+
+
+def run_server(config: Config) -> None:
+    """The development server. With CDS_AUTH=off the app logs the warning (once, at start)."""
+    from cds_service import create_app
     from cds_service.security import AuthConfigError
 
     try:
         app = create_app(config)
     except AuthConfigError as exc:
         raise SystemExit(f"myeloma-cds refuses to start: {exc}") from None
-    app.run(host=config.host, port=config.port, threaded=True, use_reloader=False)
+    app.run(host=config.host, port=config.port, threaded=True, use_reloader=False,
+            request_handler=_QuietRequestHandler)
 
 
 def cmd_serve(args) -> int:
