@@ -6,7 +6,7 @@ topic code, prefetch key and source, feedback outcome), never a patient id, a UR
 free text, so a scrape cannot leak patient data and the series count stays fixed.
 
 Under gunicorn every worker is a process: with `PROMETHEUS_MULTIPROC_DIR` set (the image and
-scripts/prod-stack set it, `gunicorn_config` empties it at start and retires dead workers)
+scripts/prod-stack set it, cds_service/gunicorn_config.py empties it at start and retires dead workers)
 prometheus-client writes its values to files there and `/metrics` sums them over the
 workers. Without it (dev server, tests) the in-process registry is used.
 
