@@ -105,7 +105,7 @@ def _oauth_error(status: int, description: str) -> tuple[Response, int]:
 def jwks():
     key = client_key(os.environ.get("CDS_SMART_CLIENT_KEY"))
     if key is None:
-        return _oauth_error(400, "the app is a public client: no JWKS")[0], 404
+        return jsonify({"error": "not_found", "error_description": "the app is a public client: no JWKS"}), 404
     return jsonify(key.jwks())
 
 

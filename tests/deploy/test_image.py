@@ -6,7 +6,8 @@ runtime and explicit nofile/nproc limits, and the test calls /healthz and a hook
 
 Marker `image`: `pytest -m image` runs it alone. It needs root, podman, runc and debootstrap
 (scripts/setup installs them as root) and takes minutes (debootstrap, pip and npm inside the
-build). Podman's storage lives in a temporary folder removed at the end. Set
+build), so a plain local `pytest` skips it; it runs when selected with `-m image`, on CI
+(`CI` set) or with CDS_IMAGE_TEST=1. Podman's storage lives in a temporary folder removed at the end. Set
 CDS_IMAGE_BASE_ROOTFS to a bootstrapped folder to skip debootstrap.
 """
 from __future__ import annotations
@@ -40,7 +41,11 @@ RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq 
 STEP_TIMEOUT_S = 1800
 
 
-def tools_or_skip() -> None:
+def tools_or_skip(config) -> None:
+    wanted = ("image" in (config.getoption("markexpr") or "") or os.environ.get("CI")
+              or os.environ.get("CDS_IMAGE_TEST") == "1")
+    if not wanted:
+        pytest.skip("the image build takes minutes: run it with -m image (or CDS_IMAGE_TEST=1)")
     missing = [t for t in ("podman", "runc", "debootstrap") if shutil.which(t) is None]
     problem = (f"{', '.join(missing)} not installed" if missing
                else "building needs root" if os.geteuid() != 0 else None)
@@ -49,9 +54,9 @@ def tools_or_skip() -> None:
 
 
 @pytest.fixture(scope="module")
-def podman(tmp_path_factory):
+def podman(request):
     """`podman` with storage in a temporary folder (nothing left in /var/lib/containers)."""
-    tools_or_skip()
+    tools_or_skip(request.config)
     root = Path(tempfile.mkdtemp(prefix="myeloma-cds-podman-"))
     base = ["podman", "--root", str(root / "storage"), "--runroot", str(root / "run"),
             "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "none"]
@@ -67,6 +72,22 @@ def podman(tmp_path_factory):
     shutil.rmtree(root, ignore_errors=True)
 
 
+SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+
+
+def trust_build_hosts_certificates(rootfs: Path) -> None:
+    """The base trusts what the build host trusts: networks that inspect TLS (a hospital's
+    proxy, this machine's egress) re-sign PyPI and npm with their own CA, installed on the
+    host under /usr/local/share/ca-certificates and merged into the system bundle."""
+    local = Path("/usr/local/share/ca-certificates")
+    target = rootfs / local.relative_to("/")
+    target.mkdir(parents=True, exist_ok=True)
+    for cert in local.glob("*.crt") if local.is_dir() else []:
+        shutil.copyfile(cert, target / cert.name)
+    if Path(SYSTEM_CA_BUNDLE).is_file():
+        shutil.copyfile(SYSTEM_CA_BUNDLE, rootfs / SYSTEM_CA_BUNDLE.lstrip("/"))
+
+
 @pytest.fixture(scope="module")
 def base_image(podman, tmp_path_factory):
     rootfs = os.environ.get("CDS_IMAGE_BASE_ROOTFS")
@@ -76,9 +97,12 @@ def base_image(podman, tmp_path_factory):
                                "bookworm", rootfs, "http://deb.debian.org/debian"],
                               capture_output=True, text=True, timeout=STEP_TIMEOUT_S)
         assert proc.returncode == 0, proc.stderr[-3000:]
+    trust_build_hosts_certificates(Path(rootfs))
     tar = subprocess.Popen(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE)
-    # Debian marks its Python "externally managed" (PEP 668); in an image pip owns it.
+    # Debian marks its Python "externally managed" (PEP 668); in an image pip owns it. Node's
+    # own CA list would ignore the system bundle, so it is pointed there.
     podman("import", "--change", "ENV PIP_BREAK_SYSTEM_PACKAGES=1",
+           "--change", f"ENV NODE_EXTRA_CA_CERTS={SYSTEM_CA_BUNDLE}", "--change", f"ENV PIP_CERT={SYSTEM_CA_BUNDLE}",
            "--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
            "-", BASE_TAG, stdin=tar.stdout)
     tar.wait()

@@ -102,3 +102,20 @@ def test_a_server_without_private_key_jwt_is_refused(key):
     with pytest.raises(ConfidentialClientError, match="private_key_jwt"):
         exchange_code(key, client_id="a", iss=ISS, allowed_issuers=[ISS], code="c",
                       redirect_uri="r", code_verifier="v" * 43)
+
+
+def test_routes_of_a_public_client(client, monkeypatch):
+    monkeypatch.delenv("CDS_SMART_CLIENT_KEY", raising=False)
+    assert client.get("/app/.well-known/jwks.json").status_code == 404
+    resp = client.post("/app/api/token", json={"iss": ISS, "code": "c", "redirect_uri": "r", "code_verifier": "v"})
+    assert resp.status_code == 400 and "public client" in resp.get_json()["error_description"]
+
+
+def test_routes_of_a_confidential_client(client, monkeypatch, tmp_path, key):
+    path = tmp_path / "key.pem"
+    path.write_bytes(pem(key.private_key))
+    monkeypatch.setenv("CDS_SMART_CLIENT_KEY", str(path))
+    assert client.get("/app/.well-known/jwks.json").get_json() == key.jwks()
+    for body in (None, {"iss": ISS}, {"iss": ISS, "code": "", "redirect_uri": "r", "code_verifier": "v"},
+                 {"iss": ISS, "code": "c" * 5000, "redirect_uri": "r", "code_verifier": "v"}):
+        assert client.post("/app/api/token", json=body).status_code == 400
