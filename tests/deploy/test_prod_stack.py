@@ -61,12 +61,11 @@ def stack(tmp_path_factory, database_url, ehr):
     clients.write_text(json.dumps({"clients": [{
         "iss": ehr.iss, "jwks": {"keys": [ehr.public_jwk]},
         "fhir_servers": ["https://fhir.prod-stack.test/r4"]}]}))
-    # The public base URL is the proxy's: every replica checks `aud` against it.
+    # Every replica checks `aud` against the one public base URL, as behind a real load
+    # balancer; tokens minted for it are good on the proxy and on each replica alike.
     env = {"CDS_AUTH": "jwt", "CDS_TRUSTED_CLIENTS": str(clients),
-           "CDS_DATABASE_URL": database_url, "CDS_LOG_LEVEL": "WARNING"}
-    # CDS_PUBLIC_BASE_URL needs the front port, chosen inside start_prod_stack: use a fixed
-    # name instead, as behind a real load balancer.
-    env["CDS_PUBLIC_BASE_URL"] = "https://cds.prod-stack.test"
+           "CDS_DATABASE_URL": database_url, "CDS_LOG_LEVEL": "WARNING",
+           "CDS_PUBLIC_BASE_URL": "https://cds.prod-stack.test"}
     stack = start_prod_stack(run_dir, replicas=2, env=env)
     yield stack
     assert stop_prod_stack(stack) == 0, stack.log_tail()
