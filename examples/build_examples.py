@@ -7,8 +7,8 @@ random: dates are fixed, ids are stable (`Patient/mm-vignette`, `Observation/mm-
 fullUrls are uuid5 of the reference, so re-running gives byte-identical files and re-loading a
 Bundle into a FHIR server is idempotent (every entry is a PUT to a client-assigned id).
 
-Synthetic data only. Codes come from ../shared/terminology.md (VERIFIED unless marked
-UNVERIFIED in a comment). Every patient is judged as of AS_OF; see examples/README.md.
+Synthetic data only. Codes are those the service reads (fhir_mappings/terminology/; a code
+the service does not trust for a verdict is marked UNVERIFIED in a comment). Every patient is judged as of AS_OF; see examples/README.md.
 """
 from __future__ import annotations
 
@@ -536,8 +536,8 @@ PATIENTS = {
     "cardiac": cardiac,
 }
 
-# Key verdicts of the assessment (../shared/assessment-contract.md) as of AS_OF, by the rules of
-# ../shared/clinical-rules.md. Keys are dotted paths into the assessment (tests/model compares
+# Key verdicts of the assessment (the object POST /assessment returns) as of AS_OF, by the
+# service's clinical rules. Keys are dotted paths into the assessment (tests/model compares
 # them literally), except `regimensInclude` (codes that must appear) and `regimensFirst` (the
 # set one of which must be ranked first).
 EXPECTED = {
