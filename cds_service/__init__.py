@@ -16,8 +16,10 @@ from cds_service.feedback import bp as feedback_bp
 from cds_service.health import bp as health_bp
 from cds_service.hooks import bp as hooks_bp
 from cds_service.memory_release import install_memory_release
+from cds_service.metrics import install_metrics
 from cds_service.request_log import install_request_log
 from cds_service.security import install_auth
+from cds_service.services import SERVICES
 from cds_service.smart_app import bp as smart_app_bp  # SMART timeline app under /app/ (issue 7)
 
 __all__ = ["MAX_REQUEST_BYTES", "create_app", "get_config"]
@@ -37,6 +39,7 @@ def create_app(config: Config | None = None) -> Flask:
     install_request_log(app)
     install_memory_release(app)  # big calls give their memory back (issue 13)
     install_body_drain(app)  # refusals before the body was read keep the connection usable
+    install_metrics(app, SERVICES)  # GET /metrics, request timing (README "Metrics")
     init_cors(app, config.cors_origin_list())
     # CDS_AUTH=jwt: verify the client JWT before discovery/service/feedback calls.
     # Raises security.AuthConfigError (service must not start) without trusted clients.

@@ -20,6 +20,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from werkzeug.serving import WSGIRequestHandler
+
 from cds_service import create_app
 from cds_service.cards import render_patient_view
 from cds_service.config import Config
@@ -33,15 +35,6 @@ from cds_service.surveillance import command as surveil
 
 EXIT_BAD_INPUT = 2
 EXIT_NO_DATA = 3
-
-AUTH_OFF_WARNING = """
-************************************************************************
-*  WARNING: CDS_AUTH=off - this server accepts requests from ANYONE   *
-*  without a JWT. Development only; never expose it beyond loopback.  *
-*  Production: CDS_AUTH=jwt (the Docker image sets it).               *
-************************************************************************
-"""
-
 
 def _date(text: str) -> date:
     try:
@@ -83,14 +76,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _QuietRequestHandler(WSGIRequestHandler):
+    """The dev server's own access line would repeat the service's JSON request line (and
+    print query strings, where SMART authorization codes travel): one line per request."""
+
+    def log_request(self, code="-", size="-") -> None:
+        pass
+
+
 def run_server(config: Config) -> None:
-    if config.auth == "off":
-        print(AUTH_OFF_WARNING, file=sys.stderr, flush=True)
+    """The development server. With CDS_AUTH=off the app logs the warning (once, at start)."""
     try:
         app = create_app(config)
     except AuthConfigError as exc:
         raise SystemExit(f"myeloma-cds refuses to start: {exc}") from None
-    app.run(host=config.host, port=config.port, threaded=True, use_reloader=False)
+    app.run(host=config.host, port=config.port, threaded=True, use_reloader=False,
+            request_handler=_QuietRequestHandler)
 
 
 def cmd_serve(args) -> int:

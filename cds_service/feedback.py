@@ -31,6 +31,7 @@ from .db import default_database_url, engine_for_app, insert_ignoring_duplicates
 from .db import feedback as feedback_table
 from .db import issued_card, make_engine
 from .errors import bad_request, not_found
+from .metrics import count_feedback
 from .services import find_service
 from .validation import parse_json_object
 
@@ -297,6 +298,7 @@ def _blueprint():
         new = store_feedback(engine_for_app(current_app), service_id, items,
                              client_iss=getattr(client, "iss", None))
         log.info("feedback for %s: %d item(s), %d new", service_id, len(items), new)
+        count_feedback(service_id, [item.outcome for item in items], new)
         return Response(status=200)
 
     return bp

@@ -18,6 +18,7 @@ import requests
 import urllib3
 
 from cds_service.safe_json import loads_bounded
+from cds_service import metrics
 
 log = logging.getLogger(__name__)
 
@@ -220,6 +221,7 @@ class FhirClient:
         except requests.RequestException as exc:
             raise FhirFetchError("connection", f"could not reach the FHIR server ({type(exc).__name__})") from exc
         log.debug("FHIR GET -> %s in %.0f ms", status, (time.monotonic() - started) * 1000)
+        metrics.observe_fhir_fetch(time.monotonic() - started, len(content), status)
         if status != 200:
             raise FhirFetchError("http-status", f"the FHIR server answered HTTP {status}", status=status)
         try:

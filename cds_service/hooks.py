@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from cds_service.assessment_api import parse_as_of
 from cds_service.config import get_config
+from cds_service import metrics
 from cds_service.db import engine_for_app
 from cds_service.errors import CdsError, Issue, not_found
 from cds_service.feedback import record_issued_cards
@@ -74,6 +75,7 @@ def _call_service(service_id: str):
     response = service.handler(ServiceCall(service=service, body=body, config=config, as_of=_dev_as_of(config)))
     # card uuid -> topic, so feedback (uuid only) can be reported per topic (feedback.py)
     record_issued_cards(engine_for_app(current_app), service.id, response.get("cards", []))
+    metrics.count_cards(service.id, response.get("cards", []))
     log.info(
         "service %s answered %d card(s) in %.0f ms",
         service.id,

@@ -20,6 +20,7 @@ from urllib.parse import quote, urljoin
 
 from flask import has_request_context
 
+from cds_service import metrics
 from cds_service.errors import Issue, bad_request, precondition_failed
 from cds_service.memory_release import note_bytes
 from cds_service.fhir_client import CallBudget, Deadline, FetchPolicy, FhirClient, FhirFetchError, bundle_next_url
@@ -179,6 +180,7 @@ def resolve(
             else:
                 _unavailable(result, parsed[key], required, missing_required, str(err))
 
+    metrics.count_prefetch_sources(result.sources)
     if missing_required:
         raise precondition_failed(missing_required)
     return result

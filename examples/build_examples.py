@@ -20,7 +20,9 @@ from pathlib import Path
 
 AS_OF = "2025-06-30"  # "today" for every expected verdict (myeloma-cds assess --as-of 2025-06-30)
 HERE = Path(__file__).resolve().parent
-PLACEHOLDER_FHIR_SERVER = "https://fhir.example.org/r4"
+# The loopback FHIR test server of examples/sekmet/settings.yaml (README): requests with full
+# prefetch never need it; the no-prefetch request is read from it by `assess --fetch`.
+LOCAL_FHIR_SERVER = "http://127.0.0.1:8081/fhir"
 UUID_NAMESPACE = uuid.UUID("6f1c1c2e-3b9a-5d0e-9a57-6d79656c6f6d")  # fixed: ids stay stable
 
 LOINC = "http://loinc.org"
@@ -632,7 +634,7 @@ PREFETCH_KEYS = {  # prefetch key -> resource type (the service's discovery decl
 }
 
 
-def prefetch_for(resources: list[dict], base: str = PLACEHOLDER_FHIR_SERVER) -> dict:
+def prefetch_for(resources: list[dict], base: str = LOCAL_FHIR_SERVER) -> dict:
     patient = next(r for r in resources if r["resourceType"] == "Patient")
     out: dict = {"patient": copy.deepcopy(patient)}
     for key, rtype in PREFETCH_KEYS.items():
@@ -646,7 +648,7 @@ def hook_instance(name: str) -> str:
 
 def patient_view(name: str, pid: str, resources: list[dict] | None) -> dict:
     body = {"hookInstance": hook_instance(f"patient-view-{name}" + ("" if resources else "-no-prefetch")),
-            "hook": "patient-view", "fhirServer": PLACEHOLDER_FHIR_SERVER,
+            "hook": "patient-view", "fhirServer": LOCAL_FHIR_SERVER,
             "context": {"userId": "Practitioner/COREPRACTITIONER1", "patientId": pid}}
     if resources is not None:
         body["prefetch"] = prefetch_for(resources)
@@ -670,7 +672,7 @@ def carfilzomib_draft(pid: str) -> dict:
 
 def order_sign(name: str, pid: str, resources: list[dict]) -> dict:
     return {"hookInstance": hook_instance(f"order-sign-carfilzomib-{name}"), "hook": "order-sign",
-            "fhirServer": PLACEHOLDER_FHIR_SERVER,
+            "fhirServer": LOCAL_FHIR_SERVER,
             "context": {"userId": "Practitioner/COREPRACTITIONER1", "patientId": pid,
                         "draftOrders": carfilzomib_draft(pid)},
             "prefetch": prefetch_for(resources)}

@@ -3,8 +3,23 @@ from __future__ import annotations
 
 import pytest
 
+import cds_service.db
 from cds_service import create_app
 from cds_service.config import Config
+from tests.feedback.postgres_url import stop_run_server
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _temporary_default_database(tmp_path_factory):
+    """Every app a test builds without a database URL, and every service or CLI a test starts
+    as a subprocess, uses this run's own SQLite file: the suite never writes the developer's
+    `instance/myeloma-cds.sqlite`."""
+    url = "sqlite:///" + str(tmp_path_factory.mktemp("instance") / "myeloma-cds.sqlite")
+    patch = pytest.MonkeyPatch()
+    patch.setattr(cds_service.db, "default_database_url", lambda instance_path: url)
+    patch.setenv("CDS_DATABASE_URL", url)
+    yield url
+    patch.undo()
 
 
 @pytest.fixture
@@ -31,3 +46,8 @@ def pytest_configure(config):
 
     if not config.pluginmanager.has_plugin("myeloma-log-secrets"):
         config.pluginmanager.register(LogSecretsPlugin(), "myeloma-log-secrets")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Stop this run's PostgreSQL test server, if a test started one."""
+    stop_run_server()

@@ -10,11 +10,15 @@
   the caller shows that SMART token (checked with the launch's FHIR server,
   security/smart_token.py) or a trusted client's JWT; otherwise a bare 401.
 - `/app/static/*`: the JavaScript and CSS bundle built from frontend/ by `npm ci && npm run
-  build` (scripts/setup); not committed.
+  build` (scripts/setup); not committed. `/app/favicon.svg`: the app's icon.
+- Confidential asymmetric client (`CDS_SMART_CLIENT_KEY` set; smart_app/confidential.py):
+  `GET /app/.well-known/jwks.json` (the public key) and `POST /app/api/token` (the code
+  exchange with a `private_key_jwt` client assertion).
 
 Settings (environment): CDS_SMART_CLIENT_ID (client_id registered at the EHR, default
 "myeloma-cds-timeline"), CDS_SMART_ALLOWED_ISS (comma-separated FHIR base URLs the app may be
-launched from; empty: any).
+launched from; empty: any; required with a client key), CDS_SMART_CLIENT_KEY (PEM private key:
+the app is then a confidential asymmetric client).
 """
 from __future__ import annotations
 
@@ -31,6 +35,7 @@ from cds_service.pipeline import bundle_patient
 from cds_service.security.flask_auth import unauthorized
 from cds_service.security.jwt_verifier import AuthError
 from cds_service.security.smart_token import FHIR_SERVER_HEADER, allowed_smart_servers, verify_smart_access
+from cds_service.smart_app.confidential import ConfidentialClientError, client_key, exchange_code
 from cds_service.smart_app.timeline import build_timeline
 from cds_service.validation import parse_json_object
 from fhir_mappings import build_patient_record
@@ -52,15 +57,35 @@ SCOPES = " ".join(
 bp = Blueprint("smart_app", __name__, url_prefix="/app", static_folder="static", template_folder="templates")
 
 
-def smart_settings() -> dict:
+FAVICON = (  # a rising M-protein line with a marker: recognisable in a tab strip
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+    '<rect width="32" height="32" rx="6" fill="#1f3a5f"/>'
+    '<polyline points="4,12 11,22 18,24 28,9" fill="none" stroke="#fff" stroke-width="3" '
+    'stroke-linejoin="round" stroke-linecap="round"/><circle cx="28" cy="9" r="3.5" fill="#e57373"/></svg>'
+)
+MAX_TOKEN_FIELD = 4096
+
+
+def allowed_issuers() -> list[str]:
     allowed = os.environ.get("CDS_SMART_ALLOWED_ISS", "")
-    return {
-        "clientId": os.environ.get("CDS_SMART_CLIENT_ID", "").strip() or DEFAULT_CLIENT_ID,
+    return [i.strip().rstrip("/") for i in allowed.split(",") if i.strip()]
+
+
+def client_id() -> str:
+    return os.environ.get("CDS_SMART_CLIENT_ID", "").strip() or DEFAULT_CLIENT_ID
+
+
+def smart_settings() -> dict:
+    settings = {
+        "clientId": client_id(),
         "scope": SCOPES,
-        "allowedIssuers": [i.strip().rstrip("/") for i in allowed.split(",") if i.strip()],
+        "allowedIssuers": allowed_issuers(),
         "redirectPath": "./",
         "timelinePath": "./api/timeline",
     }
+    if os.environ.get("CDS_SMART_CLIENT_KEY"):
+        settings["tokenProxyPath"] = "./api/token"  # confidential: the service exchanges the code
+    return settings
 
 
 def _page(template: str) -> Response:
@@ -77,6 +102,49 @@ def _page(template: str) -> Response:
         "connect-src *; frame-ancestors *; base-uri 'none'; form-action 'none'"
     )
     resp.headers["Referrer-Policy"] = "no-referrer"
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.get("/favicon.svg")
+def favicon() -> Response:
+    resp = Response(FAVICON, mimetype="image/svg+xml")
+    resp.headers["Cache-Control"] = "public, max-age=86400"
+    return resp
+
+
+def _oauth_error(status: int, description: str) -> tuple[Response, int]:
+    error = "invalid_request" if status == 400 else "temporarily_unavailable"
+    return jsonify({"error": error, "error_description": description}), status
+
+
+@bp.get("/.well-known/jwks.json")
+def jwks():
+    key = client_key(os.environ.get("CDS_SMART_CLIENT_KEY"))
+    if key is None:
+        return jsonify({"error": "not_found", "error_description": "the app is a public client: no JWKS"}), 404
+    return jsonify(key.jwks())
+
+
+@bp.post("/api/token")
+def token():
+    """Code exchange for the confidential asymmetric client (smart_app/confidential.py)."""
+    key = client_key(os.environ.get("CDS_SMART_CLIENT_KEY"))
+    if key is None:
+        return _oauth_error(400, "the app is a public client: exchange the code at the token endpoint")
+    body = request.get_json(silent=True)
+    fields = ("iss", "code", "redirect_uri", "code_verifier")
+    if not isinstance(body, dict) or not all(
+            isinstance(body.get(f), str) and 0 < len(body[f]) <= MAX_TOKEN_FIELD for f in fields):
+        return _oauth_error(400, "expected a JSON object with iss, code, redirect_uri and code_verifier")
+    try:
+        status, answer = exchange_code(key, client_id=client_id(), iss=body["iss"],
+                                       allowed_issuers=allowed_issuers(), code=body["code"],
+                                       redirect_uri=body["redirect_uri"], code_verifier=body["code_verifier"])
+    except ConfidentialClientError as exc:
+        return _oauth_error(exc.status, str(exc))
+    resp = jsonify(answer)
+    resp.status_code = status
     resp.headers["Cache-Control"] = "no-store"
     return resp
 

@@ -1,7 +1,7 @@
 // Entry for /app/: finish the SMART launch, read the patient's records with the granted token,
 // ask the service's own model for the timeline (nadir, relapse and its criterion, lines of
 // therapy: never recomputed here) and draw it.
-import { completeLaunch, LaunchError } from "./smart.js";
+import { completeLaunch, LaunchError, resumeLaunch } from "./smart.js";
 import { readPatientBundle } from "./fhir.js";
 import { pageConfig, showError } from "./config.js";
 import { renderMarkerChart, renderSwimlane } from "./chart.js";
@@ -67,7 +67,8 @@ function wireScaleToggle() {
 
 async function main() {
   const conf = pageConfig();
-  const session = await completeLaunch(window.location.search);
+  // A redirect from the authorization server, else a reload of this tab's earlier launch.
+  const session = (await completeLaunch(window.location.search)) || resumeLaunch();
   if (!session) {
     showError("Not launched: open this app from the EHR (SMART launch), or start a standalone launch at /app/launch?iss=<FHIR base URL>.");
     return;

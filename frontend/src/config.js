@@ -8,6 +8,8 @@ export function pageConfig() {
     allowedIssuers: conf.allowedIssuers || [],
     redirectUri: new URL(conf.redirectPath || "./", window.location.href).toString(),
     timelineUrl: new URL(conf.timelinePath || "./api/timeline", window.location.href).toString(),
+    // Set when the service is a confidential client (it holds the key): it exchanges the code.
+    tokenProxyUrl: conf.tokenProxyPath ? new URL(conf.tokenProxyPath, window.location.href).toString() : null,
   };
 }
 

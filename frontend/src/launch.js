@@ -24,6 +24,7 @@ async function main() {
     redirectUri: conf.redirectUri,
     allowedIssuers: conf.allowedIssuers,
     appParams: asOf ? { asOf } : {},
+    tokenProxyUrl: conf.tokenProxyUrl,
   });
 }
 

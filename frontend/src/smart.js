@@ -1,4 +1,11 @@
-// SMART App Launch 2.x (authorization code + PKCE S256) for a public browser client.
+// SMART App Launch 2.x (authorization code + PKCE S256), as a public browser client or, when the
+// service holds a private key, as a confidential asymmetric client: the code is then exchanged by
+// the service (POST /app/api/token), which authenticates to the token endpoint with a
+// `private_key_jwt` client assertion. The browser never sees the key.
+//
+// The granted session (FHIR base, token, patient) is kept in this tab's sessionStorage, as
+// SMART's own JavaScript client does: a reload resumes it, a new tab or a closed one does not,
+// and an expired token asks for a new launch.
 //
 // Written on WebCrypto rather than the `fhirclient` npm package: the flow is ~150 lines, and
 // fhirclient would bring isomorphic-webcrypto (with React Native optional trees), core-js and
@@ -8,6 +15,8 @@
 
 const STATE_PREFIX = "smart-launch:";
 const STATE_MAX_AGE_MS = 10 * 60 * 1000;
+const SESSION_KEY = "smart-session";
+const DEFAULT_TOKEN_LIFETIME_S = 300;
 
 export class LaunchError extends Error {}
 
@@ -88,7 +97,7 @@ export async function discover(iss) {
  * Start an EHR launch (iss + launch) or a standalone launch (iss only): discover the endpoints,
  * remember the PKCE verifier under a fresh state, and send the browser to the authorize endpoint.
  */
-export async function authorize({ iss, launch, clientId, scope, redirectUri, allowedIssuers, appParams = {} }) {
+export async function authorize({ iss, launch, clientId, scope, redirectUri, allowedIssuers, appParams = {}, tokenProxyUrl = null }) {
   const fhirBase = checkIssuer(iss, allowedIssuers);
   const conf = await discover(fhirBase);
   const verifier = randomToken(32); // 43 characters, RFC 7636 minimum
@@ -96,7 +105,7 @@ export async function authorize({ iss, launch, clientId, scope, redirectUri, all
   const fullScope = [launch ? "launch" : "launch/patient", ...scope.split(/\s+/).filter(Boolean)].join(" ");
   sessionStorage.setItem(
     STATE_PREFIX + state,
-    JSON.stringify({ iss: fhirBase, tokenEndpoint: conf.token_endpoint, verifier, redirectUri, clientId, appParams, at: Date.now() }),
+    JSON.stringify({ iss: fhirBase, tokenEndpoint: conf.token_endpoint, tokenProxyUrl, verifier, redirectUri, clientId, appParams, at: Date.now() }),
   );
   const url = new URL(conf.authorization_endpoint);
   const params = {
@@ -133,6 +142,25 @@ export async function completeLaunch(search) {
   window.history.replaceState(null, "", window.location.pathname);
   if (!saved) throw new LaunchError("Unknown or already used launch state: please launch the app again.");
   if (Date.now() - saved.at > STATE_MAX_AGE_MS) throw new LaunchError("The launch took too long: please launch the app again.");
+  const token = saved.tokenProxyUrl ? await exchangeViaService(saved, code) : await exchangeDirectly(saved, code);
+  if (!token.access_token || String(token.token_type).toLowerCase() !== "bearer") {
+    throw new LaunchError("The token endpoint did not return a bearer access token.");
+  }
+  if (!token.patient) throw new LaunchError("The launch has no patient in context.");
+  const session = {
+    iss: saved.iss,
+    accessToken: token.access_token,
+    patient: token.patient,
+    scope: token.scope || "",
+    appParams: saved.appParams || {},
+    expiresAt: Date.now() + 1000 * (Number(token.expires_in) || DEFAULT_TOKEN_LIFETIME_S),
+  };
+  sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
+  return session;
+}
+
+/** Public client: the browser posts the code and PKCE verifier to the token endpoint. */
+function exchangeDirectly(saved, code) {
   const form = new URLSearchParams({
     grant_type: "authorization_code",
     code,
@@ -140,20 +168,32 @@ export async function completeLaunch(search) {
     client_id: saved.clientId,
     code_verifier: saved.verifier,
   });
-  const token = await getJson(saved.tokenEndpoint, {
+  return getJson(saved.tokenEndpoint, {
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
     body: form.toString(),
   });
-  if (!token.access_token || String(token.token_type).toLowerCase() !== "bearer") {
-    throw new LaunchError("The token endpoint did not return a bearer access token.");
+}
+
+/** Confidential asymmetric client: the service adds its signed client assertion. */
+function exchangeViaService(saved, code) {
+  return getJson(saved.tokenProxyUrl, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify({ iss: saved.iss, code, redirect_uri: saved.redirectUri, code_verifier: saved.verifier }),
+  });
+}
+
+/**
+ * The session of an earlier launch in this tab (a reload), or null if there is none. An
+ * expired one is removed and reported: the app cannot refresh it without a new launch.
+ */
+export function resumeLaunch() {
+  const saved = JSON.parse(sessionStorage.getItem(SESSION_KEY) || "null");
+  if (!saved) return null;
+  if (!saved.accessToken || !(saved.expiresAt > Date.now())) {
+    sessionStorage.removeItem(SESSION_KEY);
+    throw new LaunchError("The session from the last launch has expired: launch the app again from the EHR (or at /app/launch?iss=<FHIR base URL>).");
   }
-  if (!token.patient) throw new LaunchError("The launch has no patient in context.");
-  return {
-    iss: saved.iss,
-    accessToken: token.access_token,
-    patient: token.patient,
-    scope: token.scope || "",
-    appParams: saved.appParams || {},
-  };
+  return saved;
 }

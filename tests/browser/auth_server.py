@@ -1,6 +1,9 @@
 """A small SMART authorization server for the browser test, standing in for an EHR.
 
-It plays the EHR's side of SMART App Launch 2.x for a public client:
+It plays the EHR's side of SMART App Launch 2.x for a public client or, with
+`client_jwks_url` set, for a confidential asymmetric client (`private_key_jwt`: the token
+request must carry a client assertion signed by a key of that JWK Set, RFC 7523 / SMART
+"client-confidential-asymmetric"):
 - `GET  {base}/fhir/.well-known/smart-configuration`: discovery (authorization code, S256 only);
 - `GET  {base}/authorize`: checks client_id, redirect_uri, response_type, aud, the launch id
   (EHR launch) or `launch/patient` scope (standalone), records the S256 challenge, and
@@ -26,6 +29,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import jwt
 import requests
 
 FORWARDED_REQUEST_HEADERS = ("authorization", "accept", "content-type", "prefer")
@@ -59,6 +63,9 @@ class SmartAuthServer:
     tokens_issued: int = 0
     last_redirect: str | None = None  # the last redirect back to the app (code + state)
     fhir_requests: list[tuple[str, str, bool]] = field(default_factory=list)  # method, path, had bearer
+    client_jwks_url: str | None = None  # set: confidential asymmetric client, assertion required
+    assertions_verified: int = 0
+    seen_assertion_ids: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._httpd: ThreadingHTTPServer | None = None
@@ -103,11 +110,36 @@ class SmartAuthServer:
             "grant_types_supported": ["authorization_code"],
             "response_types_supported": ["code"],
             "code_challenge_methods_supported": list(self.challenge_methods),
-            "token_endpoint_auth_methods_supported": ["none"],
+            "token_endpoint_auth_methods_supported": ["private_key_jwt"] if self.client_jwks_url else ["none"],
+            "token_endpoint_auth_signing_alg_values_supported": ["ES384", "RS384"],
             "scopes_supported": ["launch", "launch/patient", "patient/*.rs"],
-            "capabilities": ["launch-ehr", "launch-standalone", "client-public", "context-ehr-patient",
-                             "context-standalone-patient", "permission-v2"],
+            "capabilities": ["launch-ehr", "launch-standalone",
+                             "client-confidential-asymmetric" if self.client_jwks_url else "client-public",
+                             "context-ehr-patient", "context-standalone-patient", "permission-v2"],
         }
+
+    def check_client_assertion(self, form: dict[str, str]) -> str | None:
+        """None if the form authenticates the confidential client, else the reason."""
+        if form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
+            return "client_assertion_type missing or wrong"
+        assertion = form.get("client_assertion", "")
+        try:
+            header = jwt.get_unverified_header(assertion)
+            keys = requests.get(self.client_jwks_url, timeout=10).json()["keys"]
+            jwk = next(k for k in keys if k.get("kid") == header.get("kid"))
+            key = jwt.PyJWK(jwk).key
+            claims = jwt.decode(assertion, key, algorithms=["ES384", "RS384"],
+                                audience=f"{self.base_url}/token", issuer=self.client_id,
+                                options={"require": ["iss", "sub", "aud", "exp", "jti"]})
+        except (StopIteration, jwt.PyJWTError, requests.RequestException, KeyError, ValueError) as exc:
+            return f"client assertion refused ({type(exc).__name__})"
+        if claims["sub"] != self.client_id or claims["exp"] - claims.get("iat", claims["exp"]) > 300:
+            return "client assertion sub or lifetime wrong"
+        if claims["jti"] in self.seen_assertion_ids:
+            return "client assertion replayed"
+        self.seen_assertion_ids.add(claims["jti"])
+        self.assertions_verified += 1
+        return None
 
     # --- OAuth steps (pure functions of the query/form, easy to unit test) ----------------------
     def authorize(self, q: dict[str, str]) -> tuple[int, dict[str, str], dict]:
@@ -161,6 +193,10 @@ class SmartAuthServer:
         verifier = form.get("code_verifier", "")
         if not 43 <= len(verifier) <= 128 or s256(verifier) != grant.challenge:
             return self._refuse(400, "invalid_grant", "PKCE verification failed")
+        if self.client_jwks_url:
+            problem = self.check_client_assertion(form)
+            if problem:
+                return self._refuse(401, "invalid_client", problem)
         self.tokens_issued += 1
         return 200, {
             "access_token": self.access_token,

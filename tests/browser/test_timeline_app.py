@@ -236,3 +236,107 @@ def test_token_endpoint_checks_the_pkce_verifier(auth_server):
     assert status == 400 and body["error"] == "invalid_grant"
     status, body = auth_server.token({**form, "code_verifier": verifier})  # the code was used up
     assert status == 400 and auth_server.tokens_issued == 0
+
+
+# -- layout, reload, icon (issue 17) ---------------------------------------------------------
+
+def overflow(page) -> dict:
+    """How far the page and the chart reach beyond the window (0 = they fit)."""
+    return page.evaluate("""() => ({
+        page: document.documentElement.scrollWidth - window.innerWidth,
+        chart: Math.ceil(timelineApp.markerChart.canvas.getBoundingClientRect().right) - window.innerWidth,
+        swimlane: Math.ceil(timelineApp.swimlane.canvas.getBoundingClientRect().right) - window.innerWidth,
+        chartWidth: timelineApp.markerChart.width,
+    })""")
+
+
+def test_the_layout_follows_the_window_from_1440_to_800_to_360_px(page, service_url, auth_server):
+    ehr_launch(page, service_url, auth_server)
+    page.click("#tables-panel summary")  # the wide data tables are part of the page too
+    widths = {}
+    for width in (1440, 800, 360):
+        page.set_viewport_size({"width": width, "height": 900})
+        # Chart.js redraws on its container's resize (ResizeObserver): wait for it.
+        page.wait_for_function(f"() => timelineApp.markerChart.width <= {width}", timeout=5_000)
+        page.wait_for_timeout(300)
+        sizes = overflow(page)
+        assert sizes["page"] <= 0 and sizes["chart"] <= 0 and sizes["swimlane"] <= 0, (width, sizes)
+        widths[width] = sizes["chartWidth"]
+    # the chart really shrank with the window (and was not merely clipped)
+    assert widths[1440] > widths[800] > widths[360] > 250
+    assert page.js_errors == []
+
+
+def test_a_reload_resumes_the_launch_without_a_new_token(page, service_url, auth_server):
+    ehr_launch(page, service_url, auth_server)
+    page.reload()
+    page.wait_for_selector("body[data-ready]", timeout=READY_TIMEOUT_MS)
+    assert page.get_attribute("body", "data-ready") == "true", page.inner_text("#error")
+    assert page.locator("#events li[data-marker=relapse]").count() == 1
+    assert auth_server.tokens_issued == 1  # the same session, no second authorization
+    # An expired session asks for a new launch instead of failing on the FHIR server.
+    page.evaluate("""() => { const s = JSON.parse(sessionStorage.getItem('smart-session'));
+        s.expiresAt = Date.now() - 1000; sessionStorage.setItem('smart-session', JSON.stringify(s)); }""")
+    page.reload()
+    page.wait_for_selector("#error:not([hidden])", timeout=READY_TIMEOUT_MS)
+    assert "launch the app again" in page.inner_text("#error")
+
+
+def test_a_new_tab_without_a_launch_says_how_to_launch(page, service_url):
+    page.goto(f"{service_url}/app/")
+    page.wait_for_selector("#error:not([hidden])", timeout=READY_TIMEOUT_MS)
+    assert "/app/launch?iss=" in page.inner_text("#error")
+
+
+def test_the_pages_have_a_favicon(page, service_url):
+    page.goto(f"{service_url}/app/launch")
+    href = page.get_attribute("link[rel=icon]", "href")
+    resp = requests.get(f"{service_url}{href}", timeout=10)
+    assert resp.status_code == 200 and resp.headers["Content-Type"].startswith("image/svg+xml")
+    assert resp.text.startswith("<svg")
+
+
+# -- confidential asymmetric client (private_key_jwt) ---------------------------------------
+
+@pytest.fixture
+def client_key_file(tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP384R1())
+    path = tmp_path / "smart-client-key.pem"
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    return path
+
+
+def test_confidential_asymmetric_client_authenticates_with_private_key_jwt(
+        page, service_url, auth_server, client_key_file, monkeypatch):
+    monkeypatch.setenv("CDS_SMART_CLIENT_KEY", str(client_key_file))
+    monkeypatch.setenv("CDS_SMART_ALLOWED_ISS", auth_server.iss)
+    auth_server.client_jwks_url = f"{service_url}/app/.well-known/jwks.json"
+    jwks = requests.get(auth_server.client_jwks_url, timeout=10).json()
+    assert [k["kty"] for k in jwks["keys"]] == ["EC"] and "d" not in jwks["keys"][0]  # public only
+    ehr_launch(page, service_url, auth_server)
+    assert auth_server.assertions_verified == 1 and auth_server.tokens_issued == 1
+    assert auth_server.refusals == []
+    assert page.locator("#events li[data-marker=relapse]").count() == 1
+
+
+def test_a_public_client_is_refused_where_a_confidential_one_is_registered(page, service_url, auth_server):
+    auth_server.client_jwks_url = f"{service_url}/app/.well-known/jwks.json"  # no key configured
+    launch = auth_server.register_launch(PATIENT_ID)
+    page.goto(f"{service_url}/app/launch?" + urlencode({"iss": auth_server.iss, "launch": launch}))
+    page.wait_for_selector("#error:not([hidden])", timeout=READY_TIMEOUT_MS)
+    assert "client_assertion_type" in page.inner_text("#error")
+    assert auth_server.tokens_issued == 0
+
+
+def test_the_token_endpoint_of_the_service_only_serves_allowed_issuers(service_url, client_key_file, monkeypatch):
+    monkeypatch.setenv("CDS_SMART_CLIENT_KEY", str(client_key_file))
+    monkeypatch.setenv("CDS_SMART_ALLOWED_ISS", "https://ehr.allowed.example/fhir")
+    resp = requests.post(f"{service_url}/app/api/token", timeout=10, json={
+        "iss": "http://127.0.0.1:9/fhir", "code": "c", "redirect_uri": "r", "code_verifier": "v" * 43})
+    assert resp.status_code == 400 and "not configured" in resp.json()["error_description"]
+    bad = requests.post(f"{service_url}/app/api/token", timeout=10, json={"iss": 1})
+    assert bad.status_code == 400

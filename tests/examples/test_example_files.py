@@ -127,7 +127,8 @@ def test_prefetch_equals_the_patient_bundle():
 def test_no_prefetch_request_is_sandbox_shaped():
     body = load(EXAMPLES / "hooks" / "patient-view-vignette-no-prefetch.json")
     assert "prefetch" not in body
-    assert body["fhirServer"].startswith("https://")
+    # the loopback sekmet server of examples/sekmet/settings.yaml, where load-demo puts the data
+    assert body["fhirServer"] == "http://127.0.0.1:8081/fhir"
     assert body["context"] == {"userId": "Practitioner/COREPRACTITIONER1", "patientId": "mm-vignette"}
 
 

@@ -31,12 +31,13 @@ def test_serve_defaults_to_loopback(monkeypatch):
     assert (seen["config"].host, seen["config"].port) == ("127.0.0.1", 8080)
 
 
-def test_run_server_prints_auth_warning(monkeypatch, capsys):
+def test_run_server_warns_once_about_auth_off(monkeypatch, caplog):
     import flask
 
     monkeypatch.setattr(flask.Flask, "run", lambda self, **kw: None)
     cli.run_server(Config(auth="off"))
-    assert "CDS_AUTH=off" in capsys.readouterr().err
+    warnings = [r for r in caplog.records if "CDS_AUTH=off" in r.getMessage()]
+    assert len(warnings) == 1 and warnings[0].levelname == "WARNING"
 
 
 @pytest.mark.parametrize("argv", [["serve", "--port", "0"], ["serve", "--port", "http"],
