@@ -76,7 +76,8 @@ def _call_service(service_id: str):
     # card uuid -> topic, so feedback (uuid only) can be reported per topic (feedback.py)
     record_issued_cards(engine_for_app(current_app), service.id, response.get("cards", []))
     metrics.count_cards(service.id, response.get("cards", []))
-    log.info(
+    # DEBUG: the request log (request_log.py) already writes the one INFO line per request.
+    log.debug(
         "service %s answered %d card(s) in %.0f ms",
         service.id,
         len(response.get("cards", [])),
