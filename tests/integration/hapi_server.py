@@ -110,8 +110,9 @@ def _wait_ready(server: HapiServer, proc: subprocess.Popen, timeout: float) -> N
 
 
 def start_hapi_server(*, timeout: float = STARTUP_TIMEOUT_S, max_page_size: int = MAX_PAGE_SIZE,
-                      attempts: int = 2) -> HapiServer:
-    """Start HAPI on a free loopback port and wait until it serves /metadata."""
+                      extra_args: tuple[str, ...] = (), attempts: int = 2) -> HapiServer:
+    """Start HAPI on a free loopback port and wait until it serves /metadata. `extra_args`
+    go to the launcher (e.g. `--reuse-cached-search-ms 0`)."""
     jar, java = hapi_jar(), java_bin()
     last_error: Exception | None = None
     for _ in range(attempts):
@@ -119,7 +120,7 @@ def start_hapi_server(*, timeout: float = STARTUP_TIMEOUT_S, max_page_size: int 
         port = free_port()
         cmd = [java, *JVM_OPTIONS, "-jar", str(jar), "--host", "127.0.0.1", "--port", str(port),
                "--default-page-size", str(DEFAULT_PAGE_SIZE), "--max-page-size", str(max_page_size),
-               "--access-log", str(workdir / "access.log")]
+               "--access-log", str(workdir / "access.log"), *extra_args]
         with open(workdir / "hapi.log", "wb") as log:
             proc = subprocess.Popen(cmd, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                     preexec_fn=_die_with_parent if _death_signal_is_safe() else None)

@@ -24,11 +24,14 @@ import org.springframework.context.annotation.AnnotationConfigApplicationContext
  * Runs a HAPI FHIR JPA server (R4, in-memory H2) at http://HOST:PORT/fhir.
  *
  * <pre>java -jar hapi-test-server.jar [--host 127.0.0.1] [--port 8080]
- *     [--default-page-size 20] [--max-page-size 500] [--access-log FILE]</pre>
+ *     [--default-page-size 20] [--max-page-size 500] [--access-log FILE]
+ *     [--reuse-cached-search-ms 60000]</pre>
  *
  * Paging is HAPI's database-backed paging (next links are {@code ?_getpages=...}); the page
  * sizes default to the public HAPI test server's. The access log has one line per HTTP
- * request (NCSA format), so a test can count the round trips a client made.
+ * request (NCSA format), so a test can count the round trips a client made. HAPI answers a
+ * search repeated within a minute from the stored result of the first; the benchmark sets
+ * {@code --reuse-cached-search-ms 0} so that every hook call pays for its searches.
  */
 public final class HapiTestServer {
 
@@ -70,6 +73,11 @@ public final class HapiTestServer {
 				server, systemDao, spring.getBean(JpaStorageSettings.class),
 				spring.getBean(ISearchParamRegistry.class), spring.getBean(IValidationSupport.class)));
 
+		if (opts.reuseCachedSearchMs != null) {
+			spring.getBean(JpaStorageSettings.class)
+					.setReuseCachedSearchResultsForMillis(opts.reuseCachedSearchMs > 0 ? opts.reuseCachedSearchMs : null);
+		}
+
 		DatabaseBackedPagingProvider paging = spring.getBean(DatabaseBackedPagingProvider.class);
 		paging.setDefaultPageSize(opts.defaultPageSize);
 		paging.setMaximumPageSize(opts.maxPageSize);
@@ -86,6 +94,7 @@ public final class HapiTestServer {
 		int defaultPageSize = 20;
 		int maxPageSize = 500;
 		String accessLog;
+		Long reuseCachedSearchMs; // null: HAPI's default (60 s); 0: never reuse
 
 		static Options parse(String[] args) {
 			Options o = new Options();
@@ -97,6 +106,7 @@ public final class HapiTestServer {
 					case "--default-page-size" -> o.defaultPageSize = Integer.parseInt(value);
 					case "--max-page-size" -> o.maxPageSize = Integer.parseInt(value);
 					case "--access-log" -> o.accessLog = value;
+					case "--reuse-cached-search-ms" -> o.reuseCachedSearchMs = Long.parseLong(value);
 					default -> throw new IllegalArgumentException("unknown option " + args[i]);
 				}
 				i++;
