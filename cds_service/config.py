@@ -67,6 +67,7 @@ class Config:
     fhir_max_pages: int = 100  # CDS_FHIR_MAX_PAGES: pages followed per search
     fhir_max_entries: int = 50_000  # CDS_FHIR_MAX_ENTRIES: entries accepted per search
     fhir_max_bytes: int = 32 * 1024 * 1024  # CDS_FHIR_MAX_BYTES: bytes read per response
+    fhir_page_workers: int = 3  # CDS_FHIR_PAGE_WORKERS: pages of one search fetched at once (1: one by one)
 
     def __post_init__(self) -> None:
         if self.auth not in AUTH_MODES:
@@ -96,6 +97,7 @@ class Config:
             fhir_max_pages=_int(env, "CDS_FHIR_MAX_PAGES", d.fhir_max_pages),
             fhir_max_entries=_int(env, "CDS_FHIR_MAX_ENTRIES", d.fhir_max_entries),
             fhir_max_bytes=_int(env, "CDS_FHIR_MAX_BYTES", d.fhir_max_bytes),
+            fhir_page_workers=max(1, _int(env, "CDS_FHIR_PAGE_WORKERS", d.fhir_page_workers)),
         )
 
     def with_overrides(self, **changes) -> "Config":

@@ -38,6 +38,7 @@ def policy_for(base: FhirBase, config) -> SameBasePolicy:
         max_entries=int(getattr(config, "fhir_max_entries", defaults.max_entries)),
         max_bytes=int(getattr(config, "fhir_max_bytes", defaults.max_bytes)),
         max_retries=int(getattr(config, "fhir_max_retries", defaults.max_retries)),
+        page_workers=int(getattr(config, "fhir_page_workers", defaults.page_workers)),
         base=base,
     )
 

@@ -21,8 +21,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from benchmarks.synthetic import heavy_patient, transaction_bundle
-from cds_service import create_app, pipeline, prefetch, services
-from cds_service.config import Config
+from cds_service import prefetch, services
+from cds_service.fhir_paging import remaining_page_urls
 from cds_service.prefetch import Template
 from tests.integration.fhir_server import demo_bundle_paths, post_transaction, search_all
 from tests.integration.hapi_server import HapiServer
@@ -230,3 +230,18 @@ def test_fallback_reads_a_heavy_patient_completely_one_round_trip_per_page(cds_c
                                               else matches(template, heavy_patient_on_hapi, HEAVY_ID)), key
     assert len(lines) == sum(needed.values()), (needed, lines)
     assert "relapse-status" in [c["source"]["topic"]["code"] for c in resp.get_json()["cards"]]
+
+
+def test_hapi_states_the_total_when_asked_so_that_its_pages_can_be_fetched_at_once(hapi_server_instance,
+                                                                                   heavy_patient_on_hapi):
+    """The service asks for `_total=accurate`; HAPI answers with Bundle.total and offset links,
+    from which every remaining page is derived (cds_service/fhir_paging.py)."""
+    first = hapi_server_instance.session().get(
+        f"{hapi_server_instance.base_url}/Observation",
+        params={"patient": HEAVY_ID, "_count": "1000", "_total": "accurate"}, timeout=120).json()
+    assert first["total"] == HEAVY_N
+    nxt = next(link["url"] for link in first["link"] if link["relation"] == "next")
+    urls = remaining_page_urls(first, nxt)
+    assert urls is not None and len(urls) == math.ceil(HEAVY_N / HAPI_MAX_PAGE) - 1
+    assert [parse_qs(urlsplit(u).query)["_getpagesoffset"] for u in urls] == [
+        [str(HAPI_MAX_PAGE * i)] for i in range(1, len(urls) + 1)]
