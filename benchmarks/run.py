@@ -13,9 +13,11 @@ For synthetic heavy patients with N = 100, 1,000, 5,000 and 20,000 Observations
     by a load generator in its own process: p50/p99 latency and throughput;
  3. the floor (benchmarks/floor_app.py: parse the JSON body, answer {"cards": []}) under the
     same gunicorn settings, and the hook/floor ratios;
- 4. the fallback path: no prefetch, the same patient loaded by transaction into the real FHIR
-    server sekmet-fhir on a loopback port; latency and HTTP round trips (counted from
-    sekmet's access log) against the pages needed;
+ 4. the fallback path: no prefetch, the same patient loaded by transaction into a real FHIR
+    server on a loopback port (`--fhir-server sekmet|hapi|both`: sekmet-fhir, and/or a HAPI
+    FHIR JPA server built by scripts/setup, at N = 1,000 and 5,000 by default); latency and
+    HTTP round trips (counted from the server's access log) against the pages needed at the
+    server's largest page;
  5. the RSS high-water mark (VmHWM) of the gunicorn workers, a fresh gunicorn per N.
 It prints one table and writes benchmarks/results/latest.json.
 """
@@ -36,14 +38,17 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from .servers import REPO, Gunicorn, Sekmet
+from .servers import REPO, Gunicorn, Hapi, Sekmet
 from .stats import percentile, ratio
 from .synthetic import DEFAULT_SEED, heavy_patient, hook_request, satisfy_template, transaction_bundle
 
 SERVICE_ID = "myeloma-relapse"
 HOOK_PATH = f"/cds-services/{SERVICE_ID}"
 SIZES = (100, 1000, 5000, 20000)
-SEKMET_MAX_COUNT = 1000  # sekmet.fhir.search.MAX_COUNT: the largest page it serves
+FHIR_SERVERS = {"sekmet": Sekmet, "hapi": Hapi}
+FALLBACK_KEY = {"sekmet": "fallback", "hapi": "fallback_hapi"}  # per-N result key of each server
+HAPI_SIZES = (1000, 5000)  # loading N=20,000 into HAPI by transaction takes minutes
+HAPI_WARMUP = 3  # unmeasured requests per N: HAPI's JIT-compiled paths are several times faster
 HTTP_ROUNDS = 3  # hook and floor alternate this many times per N
 
 # Repetitions per N: (in-process runs, HTTP requests per app, fallback requests)
@@ -56,6 +61,7 @@ TARGETS = {
     "growth_20000_over_5000_max": 4.5,
     "throughput_share_n1000_min": 0.60,
     "fallback_p50_n5000_max_ms": 1000.0,
+    "fallback_hapi_p50_n5000_max_ms": 2500.0,  # within the service's request deadline (CDS_REQUEST_DEADLINE_S)
     "worker_peak_mb_n20000_max": 300.0,
 }
 
@@ -278,9 +284,9 @@ def requested_page_size(lines: list[str]) -> int | None:
 
 
 def fallback_phase(sizes, patients: dict, templates: dict, reps: dict, env: dict, workers: int,
-                   as_of: date, seed: int, log_dir: Path) -> dict:
+                   as_of: date, seed: int, log_dir: Path, server_cls=Sekmet, warmup: int = 1) -> dict:
     out: dict = {}
-    with Sekmet() as fhir:
+    with server_cls() as fhir:
         for n in sizes:
             t0 = time.perf_counter()
             fhir.post_json("", transaction_bundle(patients[n]))
@@ -292,24 +298,24 @@ def fallback_phase(sizes, patients: dict, templates: dict, reps: dict, env: dict
                 raw = json.dumps(hook_request(patients[n], pid, None, fhir_server=fhir.base_url, seed=seed)).encode()
                 lat, trips, statuses, by_type, cards = [], [], Counter(), Counter(), None
                 page_size = None
-                for i in range(reps[n] + 1):  # the first request warms the worker and is not counted
+                for i in range(reps[n] + warmup):  # the first requests warm the worker and are not counted
                     mark = fhir.log_mark()
                     status, parsed, ms = post_once(g.port, raw)
                     lines = settle(fhir, mark)
-                    if i == 0:
+                    if i < warmup:
                         continue
                     lat.append(ms)
                     trips.append(len(lines))
                     statuses[status] += 1
                     page_size = requested_page_size(lines) or page_size
-                    if i == 1:
+                    if i == warmup:
                         by_type = Counter(urlsplit(ln.split(" ")[1]).path.rsplit("/", 1)[-1] if "?" in ln.split(" ")[1]
                                           else "read:" + urlsplit(ln.split(" ")[1]).path.split("/")[2] for ln in lines)
                         c = (parsed or {}).get("cards") if isinstance(parsed, dict) else None
                         cards = len(c) if isinstance(c, list) else None
                         if status != 200:
                             out[n]["error_body"] = json.dumps(parsed)[:400]
-                effective = min(page_size or SEKMET_MAX_COUNT, SEKMET_MAX_COUNT)
+                effective = min(page_size or fhir.max_page, fhir.max_page)
                 exp = expected_pages(templates, patients[n], pid, effective)
                 out[n].update({
                     "requests": len(lat), "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99),
@@ -318,13 +324,14 @@ def fallback_phase(sizes, patients: dict, templates: dict, reps: dict, env: dict
                     "round_trips_by_type": dict(by_type), "requested_page_size": page_size,
                     "pages_needed": sum(exp.values()), "pages_needed_by_key": exp,
                     "pages_needed_at_max_page": sum(expected_pages(templates, patients[n], pid,
-                                                                   SEKMET_MAX_COUNT).values()),
+                                                                   fhir.max_page).values()),
+                    "server": fhir.label, "max_page": fhir.max_page, "warmup_requests": warmup,
                     "cards": cards,
                 })
     return out
 
 
-def settle(fhir: Sekmet, mark: int, quiet_s: float = 0.15, limit_s: float = 3.0) -> list[str]:
+def settle(fhir, mark: int, quiet_s: float = 0.15, limit_s: float = 3.0) -> list[str]:
     """FHIR request lines logged since `mark`, once the log has stopped growing."""
     deadline = time.monotonic() + limit_s
     last = -1
@@ -403,6 +410,25 @@ def table(res: dict) -> str:
     return "\n".join([line(head), "-+-".join("-" * w for w in widths), *map(line, rows)])
 
 
+def fallback_table(res: dict) -> str:
+    """One row per (FHIR server, N): the fallback path's latency and round trips."""
+    head = ["FHIR server", "N obs", "p50 ms", "p99 ms", "round trips", "pages needed", "max page", "statuses"]
+    rows = []
+    for server, key in FALLBACK_KEY.items():
+        for n, r in res["sizes"].items():
+            fb = r.get(key)
+            if not fb:
+                continue
+            rows.append([fb.get("server", server), f"{int(n):,}", fmt(fb.get("p50_ms")), fmt(fb.get("p99_ms")),
+                         fmt(fb.get("round_trips")), fmt(fb.get("pages_needed_at_max_page")),
+                         fmt(fb.get("max_page")), json.dumps(fb.get("statuses") or fb.get("error", "-"))])
+    if not rows:
+        return ""
+    widths = [max(len(head[i]), *(len(row[i]) for row in rows)) for i in range(len(head))]
+    line = lambda cells: " | ".join(c.rjust(w) for c, w in zip(cells, widths))
+    return "\n".join([line(head), "-+-".join("-" * w for w in widths), *map(line, rows)])
+
+
 def evaluate(res: dict) -> dict:
     s = res["sizes"]
     get = lambda n, *path: _dig(s.get(str(n)) or s.get(n) or {}, path)
@@ -435,6 +461,12 @@ def evaluate(res: dict) -> dict:
     if not good(5000, "fallback") and rt is not None:
         checks["fallback round trips at N=5,000 = pages needed (largest pages)"].update(
             ok=False, note="requests failed (non-200); see the table")
+    check("fallback against HAPI p50 at N=5,000 (ms)", get(5000, "fallback_hapi", "p50_ms"),
+          TARGETS["fallback_hapi_p50_n5000_max_ms"], valid=good(5000, "fallback_hapi"))
+    rt, need = get(5000, "fallback_hapi", "round_trips"), get(5000, "fallback_hapi", "pages_needed_at_max_page")
+    if rt is not None:
+        checks["fallback against HAPI round trips at N=5,000 = pages needed (largest pages)"] = {
+            "value": rt, "limit": need, "ok": None if need is None else rt <= need}
     check("worker peak RSS at N=20,000, one request at a time (MB)",
           get(20000, "hook", "single_request_peak_rss_mb"), TARGETS["worker_peak_mb_n20000_max"],
           valid=good(20000, "hook"))
@@ -459,6 +491,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2, as in production)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.add_argument("--skip", default="", help="comma-separated phases to skip: inprocess,http,fallback")
+    p.add_argument("--fhir-server", choices=("sekmet", "hapi", "both"), default="sekmet",
+                   help="FHIR server(s) of the fallback phase (default sekmet; hapi needs the jar scripts/setup builds)")
+    p.add_argument("--hapi-sizes", default=",".join(map(str, HAPI_SIZES)),
+                   help="N measured against HAPI (default 1000,5000; only those also in --sizes)")
     p.add_argument("--env", action="append", default=[], help="extra KEY=VALUE for the service (repeatable)")
     p.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "latest.json"))
     a = p.parse_args(argv)
@@ -470,6 +506,7 @@ def main(argv: list[str] | None = None) -> int:
     as_of = date.today()
     res: dict = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
                  "options": {"quick": a.quick, "concurrency": a.concurrency, "workers": a.workers, "seed": a.seed,
+                             "fhir_server": a.fhir_server,
                              "as_of": as_of.isoformat(), "service_env": env,
                              "gunicorn_args": production_gunicorn_args(), "reps": {n: reps[n] for n in sizes}},
                  "targets": TARGETS, "sizes": {}}
@@ -523,20 +560,25 @@ def main(argv: list[str] | None = None) -> int:
             r["ratio_p50"] = ratio(hk.get("p50_ms"), fl.get("p50_ms"))
             r["ratio_p99"] = ratio(hk.get("p99_ms"), fl.get("p99_ms"))
             r["throughput_share"] = ratio(hk.get("throughput_rps"), fl.get("throughput_rps"))
-    if "fallback" not in skip:
+    servers = ("sekmet", "hapi") if a.fhir_server == "both" else (a.fhir_server,)
+    hapi_sizes = [n for n in sizes if n in {int(x) for x in a.hapi_sizes.split(",") if x}]
+    for server in servers if "fallback" not in skip else ():
+        key = FALLBACK_KEY[server]
+        run_sizes = hapi_sizes if server == "hapi" else sizes
         try:
-            fb = fallback_phase(sizes, patients, templates, {n: reps[n][2] for n in sizes}, env, a.workers, as_of,
-                                a.seed, log_dir)
+            fb = fallback_phase(run_sizes, patients, templates, {n: reps[n][2] for n in run_sizes}, env, a.workers,
+                                as_of, a.seed, log_dir, server_cls=FHIR_SERVERS[server],
+                                warmup=HAPI_WARMUP if server == "hapi" else 1)
             for n, v in fb.items():
                 v["ok"] = v.get("statuses") == {"200": v.get("requests")}
-                res["sizes"][str(n)]["fallback"] = v
-                print(f"N={n:>6}: fallback p50 {fmt(v.get('p50_ms'))} ms, round trips {v.get('round_trips')} "
-                      f"(pages needed at _count={v.get('requested_page_size')}: {v.get('pages_needed')}, "
-                      f"at {SEKMET_MAX_COUNT}: {v.get('pages_needed_at_max_page')}), statuses {v.get('statuses')}",
-                      flush=True)
+                res["sizes"][str(n)][key] = v
+                print(f"N={n:>6}: fallback ({v.get('server')}) p50 {fmt(v.get('p50_ms'))} ms, round trips "
+                      f"{v.get('round_trips')} (pages needed at _count={v.get('requested_page_size')}: "
+                      f"{v.get('pages_needed')}, at {v.get('max_page')}: {v.get('pages_needed_at_max_page')}), "
+                      f"statuses {v.get('statuses')}", flush=True)
         except Exception as exc:
-            res["fallback_error"] = f"{type(exc).__name__}: {exc}"
-            print(f"fallback FAILED: {exc}\n{traceback.format_exc()}", flush=True)
+            res[f"{key}_error"] = f"{type(exc).__name__}: {exc}"
+            print(f"fallback ({server}) FAILED: {exc}\n{traceback.format_exc()}", flush=True)
     res["machine"]["loadavg_end"] = os.getloadavg()
     res["machine"]["cpu_steal_share"] = steal_share(cpu_start, cpu_times())
     res["checks"] = evaluate(res)
@@ -549,6 +591,9 @@ def main(argv: list[str] | None = None) -> int:
           f"gunicorn {a.workers} workers {' '.join(production_gunicorn_args())}, concurrency {a.concurrency}, "
           f"{'quick' if a.quick else 'full'} run, load average {res['machine']['loadavg_start'][0]:.1f} at start")
     print(table(res))
+    if fallback_table(res):
+        print()
+        print(fallback_table(res))
     print()
     for name, c in res["checks"].items():
         state = "n/a " if c["ok"] is None else ("PASS" if c["ok"] else "FAIL")

@@ -135,6 +135,9 @@ class Sekmet:
     is how the benchmark counts the round trips of the fallback path.
     """
 
+    label = "sekmet-fhir 0.1.1"
+    max_page = 1000  # sekmet.fhir.search.MAX_COUNT: the largest page it serves
+
     def __init__(self) -> None:
         self.server = None
         self.port = 0
@@ -188,3 +191,49 @@ class Sekmet:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class Hapi(Sekmet):
+    """A real HAPI FHIR JPA server (R4, in-memory H2; tests/hapi_server/, built by scripts/setup)
+    on a free loopback port, started and stopped (by PID) with the integration tests' launcher,
+    tests/integration/hapi_server.py. Pages are at most `max_page` entries (the public HAPI
+    test server's maximum); `_getpages` next links. Its Jetty access log has one line per HTTP
+    request. Searches are not answered from HAPI's one-minute result cache
+    (`--reuse-cached-search-ms 0`): each hook call pays for its searches, as the first view of
+    a patient does.
+    """
+
+    label = "HAPI FHIR 8.8.0 JPA (H2)"
+
+    def __init__(self) -> None:
+        super().__init__()
+        from tests.integration.hapi_server import MAX_PAGE_SIZE
+
+        self.max_page = MAX_PAGE_SIZE
+
+    def __enter__(self) -> "Hapi":
+        from tests.integration.hapi_server import start_hapi_server
+
+        self.server = start_hapi_server(max_page_size=self.max_page, extra_args=("--reuse-cached-search-ms", "0"))
+        self.base_url = self.server.base_url
+        self.port = int(self.base_url.split(":")[2].split("/")[0])
+        self.log_path = self.server.access_log
+        return self
+
+    def requests_since(self, mark: int) -> list[str]:
+        """Request lines logged after `mark`, including `GET /fhir?_getpages=...` page fetches."""
+        with open(self.log_path, "rb") as f:
+            f.seek(mark)
+            text = f.read().decode("utf-8", "replace")
+        return [line.split('"', 2)[1] for line in text.splitlines()
+                if '"GET /fhir' in line or '"POST /fhir' in line]
+
+    def stop(self) -> None:
+        if self.server is not None:
+            from tests.integration.fhir_server import stop_fhir_server
+
+            keep = Path(tempfile.mkdtemp(prefix="bench-hapi-")) / "access.log"
+            if self.log_path.exists():
+                shutil.copyfile(self.log_path, keep)
+            stop_fhir_server(self.server, grace=20.0)
+            self.server, self.log_path = None, keep

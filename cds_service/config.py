@@ -89,6 +89,7 @@ class Config:
     fhir_max_call_bytes: int = 40 * 1024 * 1024  # CDS_FHIR_MAX_CALL_BYTES: per hook call, all reads
     # -- cards (issue 11; README "Cards") --
     stable_disease_card: bool = False  # CDS_STABLE_DISEASE_CARD: an info card for stable disease
+    fhir_page_workers: int = 3  # CDS_FHIR_PAGE_WORKERS: pages of one search fetched at once (1: one by one)
 
     def __post_init__(self) -> None:
         if self.auth not in AUTH_MODES:
@@ -120,6 +121,7 @@ class Config:
             fhir_max_bytes=_int(env, "CDS_FHIR_MAX_BYTES", d.fhir_max_bytes),
             fhir_max_call_bytes=_int(env, "CDS_FHIR_MAX_CALL_BYTES", d.fhir_max_call_bytes),
             stable_disease_card=_bool(env, "CDS_STABLE_DISEASE_CARD", d.stable_disease_card),
+            fhir_page_workers=max(1, _int(env, "CDS_FHIR_PAGE_WORKERS", d.fhir_page_workers)),
         )
 
     def with_overrides(self, **changes) -> "Config":

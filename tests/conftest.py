@@ -40,6 +40,29 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture(scope="session")
+def hapi_server_instance():
+    """One real HAPI FHIR JPA server per test session (tests marked `hapi`;
+    tests/integration/hapi_server.py), with the demo patients loaded the way a user loads them:
+    `cds_service.demo.load_demo`, the code behind `myeloma-cds load-demo`. Here so that the
+    integration and browser tests share it (HAPI takes 30-90 s to start)."""
+    from cds_service.demo import load_demo
+    from tests.integration.fhir_server import stop_fhir_server
+    from tests.integration.hapi_server import start_hapi_server
+
+    server = start_hapi_server()
+    try:
+        load_demo(server.base_url)
+        yield server
+    finally:
+        stop_fhir_server(server, grace=20.0)
+
+
+@pytest.fixture(scope="session")
+def hapi_server(hapi_server_instance) -> str:
+    return hapi_server_instance.base_url
+
+
 def pytest_configure(config):
     """Whole-suite check that no token or JWT is ever logged (tests/log_secrets.py)."""
     from tests.log_secrets import LogSecretsPlugin

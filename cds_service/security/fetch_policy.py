@@ -42,6 +42,7 @@ def policy_for(base: FhirBase, config) -> SameBasePolicy:
         max_bytes=int(getattr(config, "fhir_max_bytes", defaults.max_bytes)),
         max_call_bytes=int(getattr(config, "fhir_max_call_bytes", defaults.max_call_bytes)),
         max_retries=int(getattr(config, "fhir_max_retries", defaults.max_retries)),
+        page_workers=int(getattr(config, "fhir_page_workers", defaults.page_workers)),
         base=base,
     )
 

@@ -249,7 +249,7 @@ class _Handler(BaseHTTPRequestHandler):
             q = {k: v[0] for k, v in parse_qs(url.query).items()}
             status, headers, body = self.auth.authorize(q)
             return self._send(status, body if body else b"", headers)
-        if url.path.startswith("/fhir/"):
+        if url.path.startswith("/fhir/") or url.path == "/fhir":  # HAPI pages: [base]?_getpages=...
             return self._proxy("GET", url)
         self._send(404, {"error": "not_found"})
 

@@ -1,8 +1,11 @@
-"""Session fixtures for tests against the real FHIR server (sekmet-fhir).
+"""Session fixtures for tests against real FHIR servers.
 
-`fhir_server` is the base URL (str, ends in /fhir) of one sekmet instance per test session,
-with every demo patient of examples/patients/ loaded by transaction. `fhir_server_instance`
-gives the FhirServer object itself (pid, session(), log_tail()).
+`fhir_server` is the base URL (str, ends in /fhir) of one sekmet-fhir instance per test
+session, with every demo patient of examples/patients/ loaded by transaction.
+`fhir_server_instance` gives the FhirServer object itself (pid, session(), log_tail()).
+
+`hapi_server` / `hapi_server_instance` (tests/conftest.py, shared with tests/browser) are the
+same for one HAPI FHIR JPA server per session (tests marked `hapi`; hapi_server.py).
 """
 from __future__ import annotations
 

@@ -58,7 +58,8 @@ def mock_server(rsps, *, obs_pages=3, per_page=2, med_status=200):
         meds = [resource("MedicationStatement", PID, status="active") for _ in range(3)]
         rsps.get(f"{BASE}/MedicationStatement",
                  json=searchset(meds[:2], self_url="s", next_url=offset_url("MedicationStatement", PID, 2, 2)),
-                 match=[responses.matchers.query_param_matcher({"patient": PID, "_count": str(PREFETCH_COUNT)})])
+                 match=[responses.matchers.query_param_matcher({"patient": PID, "_count": str(PREFETCH_COUNT),
+                                                               "_total": "accurate"})])
         rsps.get(f"{BASE}/MedicationStatement", json=searchset(meds[2:], self_url="s2"),
                  match=[responses.matchers.query_param_matcher({"patient": PID, "_count": "2", "_offset": "2"})])
     else:
