@@ -425,7 +425,7 @@ def fallback_table(res: dict) -> str:
     if not rows:
         return ""
     widths = [max(len(head[i]), *(len(row[i]) for row in rows)) for i in range(len(head))]
-    line = lambda cells: " | ".join(c.rjust(w) for c, w in zip(cells, widths))
+    line = lambda cells: " | ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True))
     return "\n".join([line(head), "-+-".join("-" * w for w in widths), *map(line, rows)])
 
 
