@@ -26,7 +26,7 @@ from cds_service.fhir_client import CallBudget, Deadline, FetchPolicy, FhirClien
 from cds_service.security.fetch_policy import policy_for_request
 from cds_service.security.url_policy import UrlPolicyError
 from fhir_mappings.bundles import BundleFault, bundle_entries
-from fhir_mappings.resource_set import OTHER_PATIENT, ResourceSet
+from fhir_mappings.resource_set import ResourceSet
 
 log = logging.getLogger(__name__)
 
@@ -382,17 +382,16 @@ def check_supplied(tpl: Template, value: dict, resource_set: ResourceSet, *, sor
             expression=f"{where}.resourceType",
         )
     entries = bundle_entries_or_400(value, where, allowed_types={tpl.resource_type})
-    resources = []
-    add = resource_set.add if sort else None
-    owns = resource_set.owns
-    for i, res in entries:
-        if (add(res) == OTHER_PATIENT) if add else not owns(res):
-            raise bad_request(
-                f"Prefetch key '{tpl.key}' holds a {res['resourceType']} of a different patient than context.patientId.",
-                expression=f"{where}.entry[{i}].resource",
-            )
-        resources.append(res)
-    return resources
+    if sort:
+        other = resource_set.add_entries(entries)
+    else:
+        other = next((i for i, res in entries if not resource_set.owns(res)), None)
+    if other is not None:
+        raise bad_request(
+            f"Prefetch key '{tpl.key}' holds a {tpl.resource_type} of a different patient than context.patientId.",
+            expression=f"{where}.entry[{other}].resource",
+        )
+    return [res for _, res in entries]
 
 
 def bundle_entries_or_400(bundle: dict, where: str, allowed_types: set[str] | None = None) -> list[tuple[int, dict]]:
