@@ -10,9 +10,11 @@ and written as JSON. Takes about a minute at N = 5,000.
 
     .venv/bin/python -m benchmarks.hook_vs_floor [--n 5000] [--rounds 4] [--requests 40]
 
-To measure another checkout (e.g. the code before a change), copy this file and
-floor_app.py into it and run it from there with PYTHONPATH pointing at it: the servers run
-from the directory this file is in.
+With `--baseline DIR` (another checkout, e.g. `git worktree add /tmp/base <commit>`) a fourth
+app runs that checkout's hook (gunicorn --chdir DIR) in the same alternating
+rounds: before and after under the same background load. Without it, another checkout can
+also be measured alone: copy this file and floor_app.py into it and run it from there with
+PYTHONPATH pointing at it.
 """
 from __future__ import annotations
 
@@ -36,13 +38,23 @@ APPS = {
 }
 
 
+def apps(baseline: str | None) -> dict[str, tuple[str, dict, list[str]]]:
+    """label -> (gunicorn app, extra environment, extra gunicorn options)."""
+    out = {label: (app, env, []) for label, (app, env) in APPS.items()}
+    if baseline:
+        # --chdir puts DIR first on sys.path; an inherited PYTHONPATH would keep it out
+        out["hook_baseline"] = (APPS["hook"][0], {**APPS["hook"][1], "PYTHONPATH": ""}, ["--chdir", baseline])
+    return out
+
+
 def measure(body_file: Path, raw: bytes, *, rounds: int, requests: int, concurrency: int, workers: int,
-            log_dir: Path) -> dict[str, dict]:
+            log_dir: Path, baseline: str | None = None) -> dict[str, dict]:
     """p50/p99 per app over `rounds` alternating rounds of `requests` requests each."""
-    latencies: dict[str, list[float]] = {label: [] for label in APPS}
-    statuses: dict[str, dict] = {label: {} for label in APPS}
-    servers = {label: Gunicorn(app, workers=workers, env=env, extra_args=production_gunicorn_args(),
-                               log_dir=log_dir) for label, (app, env) in APPS.items()}
+    chosen = apps(baseline)
+    latencies: dict[str, list[float]] = {label: [] for label in chosen}
+    statuses: dict[str, dict] = {label: {} for label in chosen}
+    servers = {label: Gunicorn(app, workers=workers, env=env, extra_args=production_gunicorn_args() + extra,
+                               log_dir=log_dir) for label, (app, env, extra) in chosen.items()}
     for server in servers.values():
         server.__enter__()
     try:
@@ -71,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--requests", type=int, default=40, help="requests per app per round")
     p.add_argument("--concurrency", type=int, default=4, help="as benchmarks/run.py (default 4)")
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--baseline", default=None, help="another checkout whose hook runs alongside (before/after)")
     p.add_argument("--label", default="", help="a name for this run in the JSON (e.g. before/after)")
     p.add_argument("--out", default=None, help="JSON file (default benchmarks/results/hook-vs-floor-<label>.json)")
     a = p.parse_args(argv)
@@ -85,22 +98,23 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     started = time.monotonic()
     res = measure(body_file, raw, rounds=a.rounds, requests=a.requests, concurrency=a.concurrency,
-                  workers=a.workers, log_dir=log_dir)
-    out = {"label": a.label, "code": str(REPO), "n": a.n, "body_bytes": len(raw), "rounds": a.rounds,
+                  workers=a.workers, log_dir=log_dir, baseline=a.baseline)
+    out = {"label": a.label, "code": str(REPO), "baseline": a.baseline, "n": a.n, "body_bytes": len(raw), "rounds": a.rounds,
            "concurrency": a.concurrency, "workers": a.workers, "gunicorn_args": production_gunicorn_args(),
            "loadavg_before": load_before, "loadavg_after": os.getloadavg(),
            "wall_s": round(time.monotonic() - started, 1), "apps": res}
-    hook = res["hook"]
-    for floor in ("floor", "floor_gc_paused"):
-        out[f"hook/{floor}"] = {"p50": ratio(hook["p50_ms"], res[floor]["p50_ms"]),
-                                "p99": ratio(hook["p99_ms"], res[floor]["p99_ms"])}
+    hooks = [h for h in ("hook", "hook_baseline") if h in res]
+    pairs = [(h, floor) for h in hooks for floor in ("floor", "floor_gc_paused")]
+    for h, floor in pairs:
+        out[f"{h}/{floor}"] = {"p50": ratio(res[h]["p50_ms"], res[floor]["p50_ms"]),
+                               "p99": ratio(res[h]["p99_ms"], res[floor]["p99_ms"])}
     print(f"N={a.n} ({len(raw) / 1e6:.1f} MB), {a.rounds} rounds x {a.requests} requests, concurrency "
           f"{a.concurrency}, load average {load_before[0]:.1f} -> {out['loadavg_after'][0]:.1f}, code {REPO}")
     for label, r in res.items():
         print(f"  {label:<16} p50 {r['p50_ms']:7.1f} ms  p99 {r['p99_ms']:7.1f} ms  statuses {r['statuses']}")
-    for floor in ("floor", "floor_gc_paused"):
-        q = out[f"hook/{floor}"]
-        print(f"  hook/{floor:<15} p50 {q['p50']:.2f}x  p99 {q['p99']:.2f}x")
+    for h, floor in pairs:
+        q = out[f"{h}/{floor}"]
+        print(f"  {h + '/' + floor:<30} p50 {q['p50']:.2f}x  p99 {q['p99']:.2f}x")
     path = Path(a.out) if a.out else REPO / "benchmarks" / "results" / f"hook-vs-floor-{a.label or 'run'}.json"
     path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps(out, indent=2))
