@@ -25,7 +25,7 @@ from cds_service.memory_release import note_bytes
 from cds_service.fhir_client import CallBudget, Deadline, FetchPolicy, FhirClient, FhirFetchError, bundle_next_url
 from cds_service.security.fetch_policy import policy_for_request
 from cds_service.security.url_policy import UrlPolicyError
-from fhir_mappings.bundles import BundleFault, bundle_entries
+from fhir_mappings.bundles import BundleFault, bundle_entries, walk_bundle
 from fhir_mappings.resource_set import ResourceSet
 
 log = logging.getLogger(__name__)
@@ -381,17 +381,23 @@ def check_supplied(tpl: Template, value: dict, resource_set: ResourceSet, *, sor
             f"Prefetch key '{tpl.key}' must hold a Bundle of {tpl.resource_type} (search result), got {rtype!r}.",
             expression=f"{where}.resourceType",
         )
-    entries = bundle_entries_or_400(value, where, allowed_types={tpl.resource_type})
-    if sort:
-        other = resource_set.add_entries(entries)
-    else:
-        other = next((i for i, res in entries if not resource_set.owns(res)), None)
-    if other is not None:
-        raise bad_request(
-            f"Prefetch key '{tpl.key}' holds a {tpl.resource_type} of a different patient than context.patientId.",
-            expression=f"{where}.entry[{other}].resource",
-        )
-    return [res for _, res in entries]
+    resources: list[dict] = []
+    append = resources.append
+    keep = resource_set.sorter() if sort else resource_set.owns
+
+    def visit(i: int, res: dict) -> None:  # type, shape, ownership and duplicates: one pass
+        if not keep(res):
+            raise bad_request(
+                f"Prefetch key '{tpl.key}' holds a {tpl.resource_type} of a different patient than context.patientId.",
+                expression=f"{where}.entry[{i}].resource",
+            )
+        append(res)
+
+    try:
+        walk_bundle(value, visit, where, allowed_types={tpl.resource_type})
+    except BundleFault as fault:
+        raise bad_request(fault.message, expression=fault.path) from None
+    return resources
 
 
 def bundle_entries_or_400(bundle: dict, where: str, allowed_types: set[str] | None = None) -> list[tuple[int, dict]]:

@@ -12,7 +12,7 @@ a resource) are skipped.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 
 class BundleFault(ValueError):
@@ -29,8 +29,16 @@ def bundle_entries(bundle: dict, where: str = "$", allowed_types: set[str] | fro
     """(index, resource) of a Bundle's entries; BundleFault at the first malformed entry or
     at a resource type outside `allowed_types` (None accepts any type)."""
     out: list[tuple[int, dict]] = []
-    _walk(bundle, where, allowed_types, out.append, _raise)
+    walk_bundle(bundle, lambda i, res: out.append((i, res)), where, allowed_types)
     return out
+
+
+def walk_bundle(bundle: dict, visit: Callable[[int, dict], None], where: str = "$",
+                allowed_types: set[str] | frozenset[str] | None = None) -> None:
+    """`visit(index, resource)` for each usable entry, in the same pass that checks it (the
+    hook's hot path: cds_service/prefetch.py sorts each resource as it is checked);
+    BundleFault as `bundle_entries`."""
+    _walk(bundle, where, allowed_types, visit, _raise)
 
 
 def resources_from_bundle(bundle: dict) -> list[dict]:
@@ -63,7 +71,7 @@ def _skip(message: str, path: str) -> None:
 
 
 def _walk(bundle: dict, where: str, allowed_types, emit, fault) -> None:
-    """Visit every entry once; `emit((index, resource))` for the usable ones and
+    """Visit every entry once; `emit(index, resource)` for the usable ones and
     `fault(message, path)` for the broken ones (it raises, or returns to skip the entry)."""
     entries = bundle.get("entry", [])
     if not isinstance(entries, list):
@@ -89,7 +97,7 @@ def _walk(bundle: dict, where: str, allowed_types, emit, fault) -> None:
             fault(f"{where}.entry[{i}].resource is a {rtype}; expected {' or '.join(sorted(allowed_types))}.",
                   f"{where}.entry[{i}].resource.resourceType")
             continue
-        emit((i, res))
+        emit(i, res)
 
 
 def _collect(value: Any, out: list[dict]) -> None:
@@ -98,6 +106,6 @@ def _collect(value: Any, out: list[dict]) -> None:
         return
     rtype = value.get("resourceType")
     if rtype == "Bundle":
-        _walk(value, "$", None, lambda item: _collect(item[1], out), _skip)
+        _walk(value, "$", None, lambda i, res: _collect(res, out), _skip)
     elif rtype != "OperationOutcome" and isinstance(rtype, str):
         out.append(value)

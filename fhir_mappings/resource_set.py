@@ -9,7 +9,7 @@ resources again.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Callable, Iterable
 
 HANDLED = (
     "Patient", "Observation", "Condition", "MedicationStatement", "MedicationRequest",
@@ -89,30 +89,33 @@ class ResourceSet:
         for res in resources:
             self.add(res)
 
-    def add_entries(self, entries: list[tuple[int, dict]]) -> int | None:
-        """Sort the (index, resource) pairs of one Bundle (fhir_mappings.bundles.bundle_entries:
-        every resource a dict with a resourceType); stops at the first resource of another
-        patient and returns its index (None when there is none). The hook's hot loop: the same
-        steps as `add`, with the common case (subject "Patient/<id>") decided inline."""
+    def sorter(self) -> Callable[[dict], bool]:
+        """`add` as a function for the hook's hot loop, for resources already checked to be
+        dicts with a resourceType (fhir_mappings.bundles); returns False only for a resource
+        of another patient. The common case (subject "Patient/<id>") is decided inline."""
         by_type, seen, own_ref, owns = self.by_type, self._seen, self._own_ref, self.owns
         check = self.patient_id is not None
-        for i, res in entries:
-            bucket = by_type.get(res["resourceType"])
+
+        def sort_one(res: dict) -> bool:
+            rtype = res["resourceType"]
+            bucket = by_type.get(rtype)
             if bucket is None:
-                continue
+                return True
             rid = res.get("id")
             if type(rid) is str:
-                key = (res["resourceType"], rid)
+                key = (rtype, rid)
                 if key in seen:
-                    continue
+                    return True
                 seen.add(key)
             if check:
                 subject = res.get("subject")
                 if not (type(subject) is dict and subject.get("reference") == own_ref) and not owns(res):
                     self.other_patient += 1
-                    return i
+                    return False
             bucket.append(res)
-        return None
+            return True
+
+        return sort_one
 
     def owns(self, res: dict) -> bool:
         """The one ownership check: False only when the resource plainly names another patient."""
