@@ -4,9 +4,11 @@ Per key (docs/cds-hooks.md#prefetch): present -> use it; `null` -> the client fo
 absent or an OperationOutcome -> fetch it from `fhirServer`. A supplied search Bundle with a
 `next` link is only a first page: its later pages are read when the link stays on the allowed
 fhirServer, else the whole search is fetched from fhirServer, else the key counts as not
-supplied (never judged from part of the record). Every supplied value is checked first (type, entries, patient) so bad input is
-a 400 before any network call. Fetches of different keys run concurrently under one deadline.
-A required key that can be had neither way -> 412; an optional one -> a data gap.
+supplied (never judged from part of the record). Every supplied value is checked first (type,
+entries, patient) so bad input is a 400 before any network call; the same walk sorts each
+resource for the mapping (`PrefetchResult.resource_set`, fhir_mappings/resource_set.py), so no
+resource is walked twice. Fetches of different keys run concurrently under one deadline (one
+`FetchPlan`). A required key that can be had neither way -> 412; an optional one -> a data gap.
 """
 from __future__ import annotations
 
