@@ -7,6 +7,11 @@ Gunicorn entry: `benchmarks.floor_app:app`.
 
 With BENCH_FLOOR_MODELS=1 it also validates every prefetched Bundle with the fhir.resources
 R4B models: benchmarks/model_cost.py uses that variant to price model validation per request.
+
+With BENCH_FLOOR_GC_PAUSED=1 it parses and frees the body with the cyclic GC paused, as the
+hook does (cds_service/gc_pause.py): the fair floor for the hook, whose own GC pause would
+otherwise count as the service being faster than merely reading the request
+(benchmarks/hook_vs_floor.py compares the hook with both floors).
 """
 from __future__ import annotations
 
@@ -14,8 +19,10 @@ import os
 
 from flask import Flask, abort, jsonify, request
 
+from cds_service.gc_pause import gc_paused
 
-def create_app(validate_with_models: bool = False) -> Flask:
+
+def create_app(validate_with_models: bool = False, pause_gc: bool = False) -> Flask:
     app = Flask(__name__)
     bundle_model = None
     if validate_with_models:
@@ -23,6 +30,12 @@ def create_app(validate_with_models: bool = False) -> Flask:
 
     @app.post("/cds-services/<service_id>")
     def hook(service_id: str):
+        if pause_gc:
+            with gc_paused():  # the parsed tree is also freed inside the pause, as in the hook
+                return _answer()
+        return _answer()
+
+    def _answer():
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             abort(400)
@@ -39,4 +52,4 @@ def create_app(validate_with_models: bool = False) -> Flask:
     return app
 
 
-app = create_app(os.environ.get("BENCH_FLOOR_MODELS") == "1")
+app = create_app(os.environ.get("BENCH_FLOOR_MODELS") == "1", os.environ.get("BENCH_FLOOR_GC_PAUSED") == "1")

@@ -140,7 +140,7 @@ def in_process(raw: bytes, patient_id: str, as_of: date, reps: int) -> dict:
             validate_hook_request(body)
             t.append(time.perf_counter())
             data = prefetch.resolve(body, svc.prefetch, required=svc.required_prefetch, config=cfg)
-            resources = data.all_resources()
+            resources = getattr(data, "resource_set", None) or data.all_resources()  # as the hook
             t.append(time.perf_counter())
             record = build_patient_record(resources, patient_id=patient_id, as_of=as_of)
             t.append(time.perf_counter())

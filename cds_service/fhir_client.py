@@ -21,6 +21,7 @@ import urllib3
 from cds_service.safe_json import loads_bounded
 from cds_service import metrics
 from cds_service.fhir_paging import match_count, remaining_page_urls, request_total
+from fhir_mappings.bundles import BundleFault, bundle_entries
 
 log = logging.getLogger(__name__)
 
@@ -318,19 +319,9 @@ def _read_capped(resp: requests.Response, max_bytes: int, deadline: Deadline | N
 
 
 def _bundle_resources(bundle: dict) -> list[dict]:
-    entries = bundle.get("entry") or []
-    if not isinstance(entries, list):
-        raise FhirFetchError("invalid-bundle", "the FHIR server returned a Bundle whose entry is not a list")
-    out = []
-    for entry in entries:
-        if not isinstance(entry, dict):
-            raise FhirFetchError("invalid-bundle", "the FHIR server returned a Bundle with a malformed entry")
-        resource = entry.get("resource")
-        if resource is None:
-            continue
-        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
-            raise FhirFetchError("invalid-bundle", "the FHIR server returned a Bundle with a malformed resource")
-        if resource["resourceType"] == "OperationOutcome":
-            continue  # HAPI's search.mode=outcome warnings
-        out.append(resource)
-    return out
+    """The resources of a Bundle the FHIR server answered (the one flattener,
+    fhir_mappings.bundles): a malformed one is the server's fault, a failed fetch."""
+    try:
+        return [res for _, res in bundle_entries(bundle)]
+    except BundleFault as fault:
+        raise FhirFetchError("invalid-bundle", f"the FHIR server returned a malformed Bundle ({fault.path})") from None

@@ -19,6 +19,7 @@ from cds_service.cards.orders import render_order_findings
 from cds_service.errors import bad_request
 from cds_service.service_declaration import ServiceCall
 from fhir_mappings.gaps import GapLog
+from fhir_mappings.resource_set import medication_index
 from fhir_mappings.medications import MedicationReader
 from myeloma_model.drug_classes import is_steroid
 from myeloma_model.guidance.orders import order_findings
@@ -68,11 +69,7 @@ def _well_formed_medication(order: dict) -> bool:
 
 def ordered_drugs(orders: list[dict], resources: list[dict]) -> list[tuple[str, str | None]]:
     """(contract drug key, "Type/id") for each anti-myeloma drug named by the orders."""
-    meds = {}
-    for r in resources:
-        if r["resourceType"] == "Medication" and r.get("id"):
-            meds[f"Medication/{r['id']}"] = r
-            meds[r["id"]] = r
+    meds = medication_index(r for r in resources if r["resourceType"] == "Medication")
     reader = MedicationReader(GapLog(), meds)
     out: list[tuple[str, str | None]] = []
     for order in orders:

@@ -16,7 +16,7 @@ from cds_service.errors import bad_request
 from cds_service.patient_data import REQUIRED_PATIENT_DATA, patient_data_prefetch
 from cds_service.service_declaration import ServiceCall
 from cds_service.validation import validate_hook_request
-from fhir_mappings import build_patient_record
+from fhir_mappings import ResourceSet, build_patient_record
 from myeloma_model import assess
 
 log = logging.getLogger(__name__)
@@ -27,10 +27,11 @@ def today() -> date:
 
 
 def assess_resources(
-    resources: Iterable[dict], *, patient_id: str | None, as_of: date, data_gaps: Iterable[str] = ()
+    resources: Iterable[dict] | ResourceSet, *, patient_id: str | None, as_of: date, data_gaps: Iterable[str] = ()
 ) -> dict:
-    """Run the mappings and the model; add the service's own data gaps to the assessment."""
-    record = build_patient_record(list(resources), patient_id=patient_id, as_of=as_of)
+    """Run the mappings and the model; add the service's own data gaps to the assessment.
+    `resources` may be the ResourceSet the prefetch step already sorted (no second pass)."""
+    record = build_patient_record(resources, patient_id=patient_id, as_of=as_of)
     assessment = assess(record, as_of)
     # Whole data categories that could not be had come first: they matter more than one
     # unreadable value.
@@ -44,7 +45,7 @@ def assess_hook_request(body: dict, templates: dict, *, required, config, as_of:
     handler, POST /assessment and the CLI take this one path)."""
     data = prefetch.resolve(body, templates, required=required, config=config, fetch=fetch)
     return assess_resources(
-        data.all_resources(), patient_id=body["context"]["patientId"], as_of=as_of, data_gaps=data.data_gaps
+        data.resource_set, patient_id=body["context"]["patientId"], as_of=as_of, data_gaps=data.data_gaps
     )
 
 
@@ -80,7 +81,7 @@ def assessment_from_input(body: dict, *, config, as_of: date, fetch: bool) -> di
 def bundle_patient(bundle: dict) -> tuple[list[dict], str | None]:
     """A one-patient Bundle's resources and that patient's id (400 otherwise); the same
     Patient may appear more than once (e.g. from two feeds)."""
-    resources = [r for _, r in prefetch.bundle_entries(bundle, "$")]
+    resources = [r for _, r in prefetch.bundle_entries_or_400(bundle, "$")]
     if any(r["resourceType"] == "Patient" and not isinstance(r.get("id"), (str, type(None))) for r in resources):
         raise bad_request("A Patient's id must be a string.", expression="$.entry")
     ids = {r.get("id") for r in resources if r["resourceType"] == "Patient"}

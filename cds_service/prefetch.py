@@ -4,9 +4,11 @@ Per key (docs/cds-hooks.md#prefetch): present -> use it; `null` -> the client fo
 absent or an OperationOutcome -> fetch it from `fhirServer`. A supplied search Bundle with a
 `next` link is only a first page: its later pages are read when the link stays on the allowed
 fhirServer, else the whole search is fetched from fhirServer, else the key counts as not
-supplied (never judged from part of the record). Every supplied value is checked first (type, entries, patient) so bad input is
-a 400 before any network call. Fetches of different keys run concurrently under one deadline.
-A required key that can be had neither way -> 412; an optional one -> a data gap.
+supplied (never judged from part of the record). Every supplied value is checked first (type,
+entries, patient) so bad input is a 400 before any network call; the same walk sorts each
+resource for the mapping (`PrefetchResult.resource_set`, fhir_mappings/resource_set.py), so no
+resource is walked twice. Fetches of different keys run concurrently under one deadline (one
+`FetchPlan`). A required key that can be had neither way -> 412; an optional one -> a data gap.
 """
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ from cds_service.memory_release import note_bytes
 from cds_service.fhir_client import CallBudget, Deadline, FetchPolicy, FhirClient, FhirFetchError, bundle_next_url
 from cds_service.security.fetch_policy import policy_for_request
 from cds_service.security.url_policy import UrlPolicyError
+from fhir_mappings.bundles import BundleFault, bundle_entries, walk_bundle
+from fhir_mappings.resource_set import ResourceSet
 
 log = logging.getLogger(__name__)
 
@@ -80,19 +84,54 @@ class UnresolvedToken(Exception):
 
 @dataclass
 class PrefetchResult:
-    """Resources per prefetch key, where each came from, and what could not be had."""
+    """Resources per prefetch key, where each came from, and what could not be had.
+
+    `resource_set` holds the same resources sorted in the one pass each resource gets (type,
+    patient ownership, duplicates: fhir_mappings/resource_set.py); the mapping reads it."""
 
     resources: dict[str, list[dict]] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # key -> prefetch|null|fetched|unavailable
     data_gaps: list[str] = field(default_factory=list)
     fetch_ms: float = 0.0
     fetched_bytes: int = 0  # read from FHIR servers in this call (memory_release.py)
+    resource_set: ResourceSet = field(default_factory=lambda: ResourceSet(None))
 
     def all_resources(self) -> list[dict]:
         return [r for rs in self.resources.values() for r in rs]
 
 
 ClientFactory = Callable[..., FhirClient]
+
+
+@dataclass
+class FetchPlan:
+    """What one call must read from its FHIR server, and with what limits and credentials."""
+
+    server: str
+    body: dict
+    context: dict
+    to_fetch: list[Template]  # keys to read or search in full
+    to_continue: dict[str, dict]  # key -> supplied first page whose next pages are read
+    config: object
+    policy: FetchPolicy
+    client_factory: ClientFactory = FhirClient
+
+
+@dataclass
+class _Resolution:
+    """The state of one resolve() call between its steps."""
+
+    body: dict
+    parsed: dict[str, Template]
+    required: tuple[str, ...]
+    result: PrefetchResult
+    to_fetch: list[Template] = field(default_factory=list)
+    truncated: dict[str, dict] = field(default_factory=dict)  # key -> supplied Bundle with a next link
+    to_continue: dict[str, dict] = field(default_factory=dict)
+    missing_required: list[Issue] = field(default_factory=list)
+
+    def unavailable(self, key: str, why: str, *, partial: bool = False) -> None:
+        _unavailable(self.result, self.parsed[key], self.required, self.missing_required, why, partial=partial)
 
 
 def resolve(
@@ -107,16 +146,34 @@ def resolve(
 ) -> PrefetchResult:
     """Resolve every key of `templates` for the request `body` (already schema-valid)."""
     context = body.get("context") or {}
-    patient_id = context.get("patientId")
-    supplied = body.get("prefetch") or {}
-    parsed = {key: Template.parse(key, text) for key, text in templates.items()}
-    result = PrefetchResult()
+    state = _Resolution(body=body, parsed={key: Template.parse(key, text) for key, text in templates.items()},
+                        required=required, result=PrefetchResult(resource_set=ResourceSet(context.get("patientId"))))
+    _take_supplied(state)
+    server = body.get("fhirServer") if fetch else None
+    policy, why_not = _fetch_policy(state, server, fetch, policy, config)
+    if why_not:
+        _give_up_fetching(state, why_not)
+    else:
+        _plan_truncated(state, server, policy)
+    if state.to_fetch or state.to_continue:
+        _fetch_and_record(state, FetchPlan(server=server, body=body, context=context, to_fetch=state.to_fetch,
+                                           to_continue=state.to_continue, config=config, policy=policy,
+                                           client_factory=client_factory))
+    for key in state.to_continue:  # first page + later pages, or nothing: sorted once final
+        state.result.resource_set.add_all(state.result.resources.get(key, ()))
+    metrics.count_prefetch_sources(state.result.sources)
+    if state.missing_required:
+        raise precondition_failed(state.missing_required)
+    return state.result
 
-    to_fetch: list[Template] = []
-    truncated: dict[str, dict] = {}  # key -> supplied search Bundle with a next link
-    for key, tpl in parsed.items():
+
+def _take_supplied(state: _Resolution) -> None:
+    """Check every supplied value (400 before any network call) and note what must be fetched."""
+    supplied = state.body.get("prefetch") or {}
+    result = state.result
+    for key, tpl in state.parsed.items():
         if key not in supplied:
-            to_fetch.append(tpl)
+            state.to_fetch.append(tpl)
             continue
         value = supplied[key]
         if value is None:
@@ -124,66 +181,69 @@ def resolve(
             result.sources[key] = "null"
             continue
         if value.get("resourceType") == "OperationOutcome":
-            to_fetch.append(tpl)  # the client tried and failed
+            state.to_fetch.append(tpl)  # the client tried and failed
             continue
-        result.resources[key] = check_supplied(tpl, value, patient_id)
+        truncated = not tpl.is_read and bundle_next_url(value)
+        # A first page is sorted only once it is known to be whole (see resolve).
+        result.resources[key] = check_supplied(tpl, value, result.resource_set, sort=not truncated)
         result.sources[key] = "prefetch"
-        if not tpl.is_read and bundle_next_url(value):
-            truncated[key] = value
+        if truncated:
+            state.truncated[key] = value
 
-    # A Bundle with a next link is only the first page: never judged as the whole history.
-    # Its later pages are read when the link stays on the allowed fhirServer; otherwise the
-    # whole search is fetched from fhirServer; if neither is possible the key counts as not
-    # supplied (412 when required).
-    server = body.get("fhirServer") if fetch else None
-    missing_required: list[Issue] = []
-    why_not = None
-    if (to_fetch or truncated) and not server:
-        why_not = "no fhirServer was given" if fetch else "fetching was not requested"
-    elif (to_fetch or truncated) and policy is None:
+
+def _fetch_policy(state: _Resolution, server, fetch: bool, policy: FetchPolicy | None, config
+                  ) -> tuple[FetchPolicy | None, str | None]:
+    """The policy for fetching from `server`, or why nothing may be fetched."""
+    if not (state.to_fetch or state.truncated):
+        return policy, None
+    if not server:
+        return policy, "no fhirServer was given" if fetch else "fetching was not requested"
+    if policy is None:
         # Trust gate (security/): fhirServer must be allowed for the verified caller; no
         # request at all reaches a refused server. Refused -> 412 for required keys.
         try:
             policy = policy_for_request(server, config)
         except UrlPolicyError as exc:
-            why_not = f"the fhirServer was refused ({exc})"
-    to_continue: dict[str, dict] = {}
-    if why_not:
-        for tpl in to_fetch:
-            _unavailable(result, tpl, required, missing_required, why_not)
-        for key in truncated:
-            _unavailable(result, parsed[key], required, missing_required,
-                         f"{TRUNCATED} and {why_not}", partial=True)
-        to_fetch = []
-    else:
-        for key, bundle in truncated.items():
-            if _may_follow(bundle_next_url(bundle), server, policy):
-                to_continue[key] = bundle
-            else:  # e.g. a next link to another host: read the whole search ourselves
-                result.resources.pop(key, None)
-                result.sources.pop(key, None)
-                to_fetch.append(parsed[key])
+            return None, f"the fhirServer was refused ({exc})"
+    return policy, None
 
-    if to_fetch or to_continue:
-        started = time.monotonic()
-        failures, fetched_bytes = _fetch_all(
-            server, body, context, to_fetch, to_continue, result, config, policy, client_factory
-        )
-        result.fetch_ms = (time.monotonic() - started) * 1000
-        result.fetched_bytes = fetched_bytes
-        if has_request_context():
-            note_bytes(fetched_bytes)  # a big call gives its memory back afterwards
-        for key, err in failures.items():
-            if key in to_continue:
-                _unavailable(result, parsed[key], required, missing_required,
-                             f"{TRUNCATED}; its later pages could not be read ({err})", partial=True)
-            else:
-                _unavailable(result, parsed[key], required, missing_required, str(err))
 
-    metrics.count_prefetch_sources(result.sources)
-    if missing_required:
-        raise precondition_failed(missing_required)
-    return result
+def _give_up_fetching(state: _Resolution, why_not: str) -> None:
+    """Nothing can be fetched: keys to fetch and truncated keys count as not supplied."""
+    for tpl in state.to_fetch:
+        state.unavailable(tpl.key, why_not)
+    for key in state.truncated:
+        state.unavailable(key, f"{TRUNCATED} and {why_not}", partial=True)
+    state.to_fetch = []
+
+
+def _plan_truncated(state: _Resolution, server: str, policy: FetchPolicy) -> None:
+    """A Bundle with a next link is only the first page: never judged as the whole history.
+    Its later pages are read when the link stays on the allowed fhirServer; otherwise the
+    whole search is fetched from fhirServer."""
+    for key, bundle in state.truncated.items():
+        if _may_follow(bundle_next_url(bundle), server, policy):
+            state.to_continue[key] = bundle
+        else:  # e.g. a next link to another host: read the whole search ourselves
+            state.result.resources.pop(key, None)
+            state.result.sources.pop(key, None)
+            state.to_fetch.append(state.parsed[key])
+
+
+def _fetch_and_record(state: _Resolution, plan: FetchPlan) -> None:
+    """Run the fetches; record their time and bytes; failed keys count as not supplied."""
+    result = state.result
+    started = time.monotonic()
+    failures, fetched_bytes = _fetch_all(plan, result)
+    result.fetch_ms = (time.monotonic() - started) * 1000
+    result.fetched_bytes = fetched_bytes
+    if has_request_context():
+        note_bytes(fetched_bytes)  # a big call gives its memory back afterwards
+    for key, err in failures.items():
+        if key in plan.to_continue:
+            state.unavailable(key, f"{TRUNCATED}; its later pages could not be read ({err})", partial=True)
+        else:
+            state.unavailable(key, str(err))
 
 
 TRUNCATED = "the prefetched Bundle is only the first page of the search (it has a next link)"
@@ -219,23 +279,22 @@ def _unavailable(result: PrefetchResult, tpl: Template, required, issues: list[I
         result.data_gaps.append(f"{tpl.key}: {tpl.resource_type} data unavailable ({why}); history may be incomplete")
 
 
-def _fetch_all(server, body, context, to_fetch, to_continue, result, config, policy,
-               client_factory) -> tuple[dict, int]:
+def _fetch_all(plan: FetchPlan, result: PrefetchResult) -> tuple[dict, int]:
     """Fetch every key concurrently under one deadline and one byte budget; returns the
     failures per key and the bytes read."""
+    config = plan.config
     deadline = Deadline(config.request_deadline_s)
     budget = CallBudget(int(getattr(config, "fhir_max_call_bytes", FetchPolicy.max_call_bytes)))
-    auth = body.get("fhirAuthorization") or {}
-    token = auth.get("access_token")
+    token = (plan.body.get("fhirAuthorization") or {}).get("access_token")
 
     def make_client() -> FhirClient:
-        return client_factory(
-            server,
+        return plan.client_factory(
+            plan.server,
             token=token,
             deadline=deadline,
             connect_timeout=config.fhir_connect_timeout_s,
             read_timeout=config.fhir_read_timeout_s,
-            policy=policy,
+            policy=plan.policy,
             budget=budget,
         )
 
@@ -243,7 +302,7 @@ def _fetch_all(server, body, context, to_fetch, to_continue, result, config, pol
         client = make_client()
         try:
             try:
-                relative = tpl.render(context)
+                relative = tpl.render(plan.context)
             except UnresolvedToken as exc:
                 raise FhirFetchError("template", f"the template token {exc} has no value in the context") from exc
             if tpl.is_read:
@@ -259,8 +318,8 @@ def _fetch_all(server, body, context, to_fetch, to_continue, result, config, pol
         finally:
             client.close()
 
-    jobs = {tpl.key: (fetch_one, tpl) for tpl in to_fetch}
-    jobs.update({key: (continue_one, bundle) for key, bundle in to_continue.items()})
+    jobs = {tpl.key: (fetch_one, tpl) for tpl in plan.to_fetch}
+    jobs.update({key: (continue_one, bundle) for key, bundle in plan.to_continue.items()})
     failures: dict[str, FhirFetchError] = {}
     pool = ThreadPoolExecutor(max_workers=min(len(jobs), MAX_FETCH_WORKERS), thread_name_prefix="fhir-fetch")
     try:
@@ -280,12 +339,7 @@ def _fetch_all(server, body, context, to_fetch, to_continue, result, config, pol
                 log.error("unexpected %s while fetching prefetch key %s", type(err).__name__, key)
                 failures[key] = FhirFetchError("internal", "internal error while reading the FHIR server")
                 continue
-            if key in to_continue:
-                resources = [r for r in resources if _same_patient(r, context.get("patientId"))]
-                result.resources[key] = result.resources.get(key, []) + resources
-            else:
-                result.resources[key] = resources
-                result.sources[key] = "fetched"
+            _record_fetched(result, key, resources, continued=key in plan.to_continue)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     for key, err in failures.items():
@@ -293,11 +347,25 @@ def _fetch_all(server, body, context, to_fetch, to_continue, result, config, pol
     return failures, budget.used
 
 
+def _record_fetched(result: PrefetchResult, key: str, resources: list[dict], *, continued: bool) -> None:
+    """A fetched search or read: sorted at once. Later pages of a supplied first page: another
+    patient's resources are dropped, and the key is sorted once whole (resolve)."""
+    if continued:
+        owns = result.resource_set.owns
+        result.resources[key] = result.resources.get(key, []) + [r for r in resources if owns(r)]
+        return
+    result.resources[key] = resources
+    result.sources[key] = "fetched"
+    result.resource_set.add_all(resources)
+
+
 # -- checks on supplied prefetch values -----------------------------------------------------
-def check_supplied(tpl: Template, value: dict, patient_id: str | None) -> list[dict]:
-    """Validate one supplied prefetch value; return its resources or raise a 400."""
+def check_supplied(tpl: Template, value: dict, resource_set: ResourceSet, *, sort: bool = True) -> list[dict]:
+    """Validate one supplied prefetch value (400 naming the problem); return its resources,
+    each sorted into `resource_set` in the same pass unless `sort` is False."""
     where = f"prefetch.{tpl.key}"
     rtype = value.get("resourceType")
+    patient_id = resource_set.patient_id
     if tpl.is_read:
         if rtype != tpl.resource_type:
             raise bad_request(
@@ -309,64 +377,37 @@ def check_supplied(tpl: Template, value: dict, patient_id: str | None) -> list[d
                 f"Prefetch key '{tpl.key}' holds a different patient than context.patientId.",
                 expression=f"{where}.id",
             )
+        if sort:
+            resource_set.add(value)
         return [value]
     if rtype != "Bundle":
         raise bad_request(
             f"Prefetch key '{tpl.key}' must hold a Bundle of {tpl.resource_type} (search result), got {rtype!r}.",
             expression=f"{where}.resourceType",
         )
-    resources = bundle_entries(value, where, allowed_types={tpl.resource_type})
-    for i, res in resources:
-        if not _same_patient(res, patient_id):
+    resources: list[dict] = []
+    append = resources.append
+    keep = resource_set.sorter() if sort else resource_set.owns
+
+    def visit(i: int, res: dict) -> None:  # type, shape, ownership and duplicates: one pass
+        if not keep(res):
             raise bad_request(
-                f"Prefetch key '{tpl.key}' holds a {res['resourceType']} of a different patient than context.patientId.",
+                f"Prefetch key '{tpl.key}' holds a {tpl.resource_type} of a different patient than context.patientId.",
                 expression=f"{where}.entry[{i}].resource",
             )
-    return [r for _, r in resources]
+        append(res)
+
+    try:
+        walk_bundle(value, visit, where, allowed_types={tpl.resource_type})
+    except BundleFault as fault:
+        raise bad_request(fault.message, expression=fault.path) from None
+    return resources
 
 
-def bundle_entries(bundle: dict, where: str, allowed_types: set[str] | None = None) -> list[tuple[int, dict]]:
-    """(index, resource) of a Bundle's entries; 400 naming the first malformed entry.
-
-    OperationOutcome entries (HAPI's search.mode=outcome) and entries without a resource are
-    skipped. `allowed_types` None accepts any resource type.
-    """
-    entries = bundle.get("entry", [])
-    if not isinstance(entries, list):
-        raise bad_request(f"{where}.entry must be an array.", expression=f"{where}.entry")
-    out = []
-    for i, entry in enumerate(entries):
-        path = f"{where}.entry[{i}]"
-        if not isinstance(entry, dict):
-            raise bad_request(f"{path} must be an object.", expression=path)
-        if "resource" not in entry:
-            if entry.get("request") or entry.get("fullUrl"):
-                continue  # e.g. a transaction-response entry; carries no data
-            raise bad_request(f"{path} has no resource.", expression=path)
-        res = entry["resource"]
-        if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str) or not res["resourceType"]:
-            raise bad_request(f"{path}.resource must be a FHIR resource with a resourceType.", expression=f"{path}.resource")
-        if res["resourceType"] == "OperationOutcome":
-            continue
-        if allowed_types is not None and res["resourceType"] not in allowed_types:
-            raise bad_request(
-                f"{path}.resource is a {res['resourceType']}; expected {' or '.join(sorted(allowed_types))}.",
-                expression=f"{path}.resource.resourceType",
-            )
-        out.append((i, res))
-    return out
-
-
-def _same_patient(resource: dict, patient_id: str | None) -> bool:
-    """False only when the resource plainly references another Patient."""
-    if not patient_id:
-        return True
-    for field_name in ("subject", "patient"):
-        ref = resource.get(field_name)
-        if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
-            reference = ref["reference"]
-            marker = "Patient/"
-            if marker in reference:
-                other = reference.rsplit(marker, 1)[1].split("/", 1)[0]
-                return other == patient_id
-    return True
+def bundle_entries_or_400(bundle: dict, where: str, allowed_types: set[str] | None = None) -> list[tuple[int, dict]]:
+    """(index, resource) of a Bundle a client sent; 400 naming the first malformed entry
+    (the one flattener, fhir_mappings.bundles, with the client's error)."""
+    try:
+        return bundle_entries(bundle, where, allowed_types)
+    except BundleFault as fault:
+        raise bad_request(fault.message, expression=fault.path) from None

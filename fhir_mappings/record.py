@@ -1,12 +1,11 @@
 """build_patient_record: FHIR R4 resource dicts -> myeloma_model.records.PatientRecord.
 
-One pass sorts resources by type (so a Medication or Patient listed after the resources that
-need it is still found), then each type is read once; each lab series is sorted once at the
-end. Never raises on bad clinical data: what cannot be used becomes a `data_gaps` note.
-
-Resources for another patient (subject / patient reference "Patient/<other id>") are
-skipped, and a resource id seen twice (paging overlap, a resource in two prefetch keys) is
-read once.
+The resources arrive sorted by type in one pass (fhir_mappings/resource_set.py: a Medication
+or Patient listed after the resources that need it is still found; resources for another
+patient are set aside and counted; a resource id seen twice is read once), usually already
+sorted by the prefetch step. Then each type is read once, in named steps; each lab series is
+sorted once at the end. Never raises on bad clinical data: what cannot be used becomes a
+`data_gaps` note.
 """
 from __future__ import annotations
 
@@ -19,13 +18,8 @@ from fhir_mappings.gaps import GapLog
 from fhir_mappings.medications import MedicationReader
 from fhir_mappings.observations import ObservationReader
 from fhir_mappings.procedures import from_procedure, from_report, transplant_from_condition
+from fhir_mappings.resource_set import ResourceSet
 from myeloma_model.records import PatientRecord
-
-_HANDLED = (
-    "Patient", "Observation", "Condition", "MedicationStatement", "MedicationRequest",
-    "MedicationAdministration", "Medication", "Procedure", "DiagnosticReport",
-)
-
 
 # Structurally broken resources (a string where an object belongs, ...) raise one of these
 # deep in the readers; the resource is then reported and skipped, never a 500.
@@ -38,66 +32,35 @@ def _malformed(gaps: GapLog, res: dict) -> None:
     gaps.add(f"malformed:{res.get('resourceType')}", f"{ref} is malformed (not valid FHIR R4); not used")
 
 
-def _patient_of(res: dict) -> str | None:
-    """The patient id a resource's subject / patient reference names, when it names one."""
-    ref = res.get("subject") or res.get("patient")
-    if not isinstance(ref, dict):
-        return None
-    r = ref.get("reference")
-    if not isinstance(r, str):
-        return None
-    if r.startswith("Patient/"):
-        tail = r[8:]
+def build_patient_record(resources: Iterable[dict] | ResourceSet, *, patient_id: str | None,
+                         as_of: date) -> PatientRecord:
+    """The patient's record as of `as_of` from FHIR resources (a list, or a ResourceSet the
+    caller already sorted for this `patient_id`)."""
+    if isinstance(resources, ResourceSet):
+        rs = resources
+        if rs.patient_id != patient_id:
+            raise ValueError("the ResourceSet was sorted for another patient id")
+        rs.settle_patient()
     else:
-        i = r.rfind("/Patient/")
-        if i < 0:
-            return None  # urn:uuid:..., #contained: cannot tell, keep
-        tail = r[i + 9:]
-    return tail.split("/", 1)[0]
-
-
-def build_patient_record(resources: Iterable[dict], *, patient_id: str | None, as_of: date) -> PatientRecord:
+        rs = ResourceSet.of(resources, patient_id)
     gaps = GapLog()
-    by_type: dict[str, list[dict]] = {t: [] for t in _HANDLED}
-    seen: set[tuple[str, str]] = set()
-    for res in resources:
-        if not isinstance(res, dict):
-            continue
-        rtype = res.get("resourceType")
-        if type(rtype) is not str:
-            continue
-        bucket = by_type.get(rtype)
-        if bucket is None:
-            continue
-        rid = res.get("id")
-        if isinstance(rid, str):
-            key = (rtype, rid)
-            if key in seen:
-                continue
-            seen.add(key)
-        bucket.append(res)
+    record = PatientRecord(patient_id=rs.patient_id or "")
+    by_type = rs.by_type
+    _read_patient(record, by_type["Patient"], rs.patient_id, gaps)
+    investigations = _read_observations(record, by_type["Observation"], as_of, gaps)
+    _read_medications(record, by_type, rs.medications, as_of, gaps)
+    transplants = _read_conditions(record, by_type["Condition"], gaps)
+    _read_procedures_and_reports(by_type, transplants, investigations, gaps)
+    record.transplants = sorted(transplants, key=lambda t: t.when)
+    record.investigations = sorted(investigations, key=lambda i: (i.when or date.min, i.code))
+    if rs.other_patient:
+        gaps.add("other-patient", f"{rs.other_patient} resource(s) for another patient were ignored")
+    record.data_gaps = gaps.result()
+    return record
 
-    patients = by_type["Patient"]
-    if patient_id is None and len(patients) == 1 and type(patients[0].get("id")) is str:
-        patient_id = patients[0]["id"]
-    record = PatientRecord(patient_id=patient_id or "")
 
-    other_patient = 0
-    own_ref = f"Patient/{patient_id}"
-
-    def mine(res: dict) -> bool:
-        nonlocal other_patient
-        if patient_id is None:
-            return True
-        subject = res.get("subject")
-        if subject is not None and type(subject) is dict and subject.get("reference") == own_ref:
-            return True  # the common case, without parsing
-        pid = _patient_of(res)
-        if pid is None or pid == patient_id:
-            return True
-        other_patient += 1
-        return False
-
+def _read_patient(record: PatientRecord, patients: list[dict], patient_id: str | None, gaps: GapLog) -> None:
+    """Birth date of the record's Patient (the first one with its id, or without an id)."""
     for p in patients:
         if patient_id is None or p.get("id") in (None, patient_id):
             record.birth_date = parse_date(p.get("birthDate"))
@@ -105,13 +68,13 @@ def build_patient_record(resources: Iterable[dict], *, patient_id: str | None, a
                 gaps.add("birthdate", "Patient.birthDate could not be read; age unknown")
             break
 
-    # Observations: the hot path.
+
+def _read_observations(record: PatientRecord, observations: list[dict], as_of: date, gaps: GapLog) -> list:
+    """Labs, ECOG, immunofixation and cytogenetics known on `as_of` (the hot path); returns
+    the investigations the Observations record."""
     obs_reader = ObservationReader(gaps)
     add = obs_reader.add
-    check = patient_id is not None
-    for obs in by_type["Observation"]:
-        if check and not mine(obs):
-            continue
+    for obs in observations:
         try:
             add(obs)
         except _MALFORMED:
@@ -135,13 +98,12 @@ def build_patient_record(resources: Iterable[dict], *, patient_id: str | None, a
         (c for c in obs_reader.cytogenetics if c.when is None or c.when <= as_of),
         key=lambda c: (c.when or date.min),
     )
-    investigations = list(obs_reader.investigations)
+    return list(obs_reader.investigations)
 
-    # Medications.
-    medications: dict[str, dict] = {}
-    for med in by_type["Medication"]:
-        if med.get("id"):
-            medications[f"Medication/{med['id']}"] = med
+
+def _read_medications(record: PatientRecord, by_type: dict[str, list[dict]], medications: dict[str, dict],
+                      as_of: date, gaps: GapLog) -> None:
+    """Drug exposures from statements, requests and administrations."""
     meds = MedicationReader(gaps, medications)
     for rtype, read in (
         ("MedicationStatement", meds.add_statement),
@@ -149,19 +111,19 @@ def build_patient_record(resources: Iterable[dict], *, patient_id: str | None, a
         ("MedicationAdministration", meds.add_administration),
     ):
         for res in by_type[rtype]:
-            if mine(res):
-                try:
-                    read(res)
-                except _MALFORMED:
-                    _malformed(gaps, res)
+            try:
+                read(res)
+            except _MALFORMED:
+                _malformed(gaps, res)
     record.exposures = sorted(meds.finish(as_of), key=lambda e: (e.start or e.end or date.min, e.drug))
 
-    # Conditions.
+
+def _read_conditions(record: PatientRecord, conditions: list[dict], gaps: GapLog) -> list:
+    """Condition facts, diagnosis date, light chain and scope; returns the transplants that
+    Conditions record."""
     light_chains: set[str] = set()
     transplants = []
-    for cond in by_type["Condition"]:
-        if not mine(cond):
-            continue
+    for cond in conditions:
         try:
             facts, _excluded = condition_facts(cond)
             t = transplant_from_condition(cond) if _excluded is None else None
@@ -186,11 +148,13 @@ def build_patient_record(resources: Iterable[dict], *, patient_id: str | None, a
         record.light_chain = next(iter(light_chains))
     elif len(light_chains) > 1:
         gaps.add("light-chain", "Conditions name both kappa and lambda light-chain myeloma; isotype not used")
+    return transplants
 
-    # Procedures and reports.
+
+def _read_procedures_and_reports(by_type: dict[str, list[dict]], transplants: list, investigations: list,
+                                 gaps: GapLog) -> None:
+    """Transplants and investigations from Procedures and DiagnosticReports (appended)."""
     for proc in by_type["Procedure"]:
-        if not mine(proc):
-            continue
         try:
             transplant, investigation, problem = from_procedure(proc)
         except _MALFORMED:
@@ -203,18 +167,10 @@ def build_patient_record(resources: Iterable[dict], *, patient_id: str | None, a
         if problem is not None:
             gaps.add("procedure", problem)
     for report in by_type["DiagnosticReport"]:
-        if mine(report):
-            try:
-                inv = from_report(report)
-            except _MALFORMED:
-                _malformed(gaps, report)
-                continue
-            if inv is not None:
-                investigations.append(inv)
-    record.transplants = sorted(transplants, key=lambda t: t.when)
-    record.investigations = sorted(investigations, key=lambda i: (i.when or date.min, i.code))
-
-    if other_patient:
-        gaps.add("other-patient", f"{other_patient} resource(s) for another patient were ignored")
-    record.data_gaps = gaps.result()
-    return record
+        try:
+            inv = from_report(report)
+        except _MALFORMED:
+            _malformed(gaps, report)
+            continue
+        if inv is not None:
+            investigations.append(inv)

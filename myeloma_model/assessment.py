@@ -98,7 +98,10 @@ def _course(view: PatientRecord, book: MarkerBook, rel, as_of: date, gaps: list[
 
 
 def assess(record: PatientRecord, as_of: date) -> dict:
-    """The assessment object (docs/assessment-contract.md) for one patient as of a date."""
+    """The assessment object (docs/assessment-contract.md) for one patient as of a date.
+
+    Steps, in this order (each may add data gaps, in the order the contract lists them): the
+    relapse analysis, the drugs, the risk inputs, the course of each line, then the guidance."""
     if not record.in_scope:
         return out_of_scope(record, as_of)
     view = as_of_view(record, as_of)
@@ -110,15 +113,7 @@ def assess(record: PatientRecord, as_of: date) -> dict:
     line = rel.current_line
     line_start = line.start if line else None
 
-    progressions = [e.date for e in rel.events]
-    drugs = drugs_summary(view.exposures, progressions, as_of, cur.date)
-    for e in view.exposures:
-        if drug_class(e.drug) is None:
-            gaps.append(f"drug '{e.drug}' is not in the model's drug-class table; not assessed")
-    for name, info in drugs.items():
-        if info["monthsOnDrug"] is None:
-            gaps.append(f"{name}: exposure without dates; time on drug and refractoriness unknown")
-
+    drugs = _drugs(view, rel, as_of, gaps)
     relapsing = cur.status in PROGRESSION_STATUSES or cur.status == "suspected"
     on_tx = on_therapy(view.exposures, cur.date, as_of) if relapsing and cur.date else None
     cyto = high_risk_cytogenetics(view)
@@ -131,17 +126,7 @@ def assess(record: PatientRecord, as_of: date) -> dict:
         "patientId": record.patient_id,
         "asOf": as_of.isoformat(),
         "inScope": True,
-        "relapse": {
-            "status": cur.status,
-            "significantParaproteinRelapse": cur.spr,
-            "date": _iso(cur.date),
-            "crabDate": _iso(cur.crab_date),
-            "latestMarkerDate": latest_marker,
-            "criteria": cur.criteria,
-            "crabFeatures": cur.crab,
-            "markers": rel.markers,
-            "crabValues": {k: {**v, "date": v["date"].isoformat()} for k, v in cur.crab_evidence.items()},
-        },
+        "relapse": _relapse_section(rel, latest_marker),
         "lines": lines,
         "dataFreshness": freshness,
         "drugs": drugs,
@@ -161,19 +146,54 @@ def assess(record: PatientRecord, as_of: date) -> dict:
         "fitness": fitness(view, as_of),
         **guidance.empty_guidance(),
         "dataGaps": gaps,
-        "details": {
-            "lines": [ln.to_json() for ln in rel.lines],
-            "currentLine": line.number if line else None,
-            "progressionEvents": [
-                {"date": e.date.isoformat(), "status": e.status, "line": e.line} for e in rel.events
-            ],
-            "firstProgression": _iso(rel.first_progression),
-            "onTherapyAtRelapse": on_tx,
-            "b2mAtLineStart": (
-                {"value": b2m_base.value, "date": b2m_base.when.isoformat()} if b2m_base else None
-            ),
-        },
+        "details": _details_section(rel, on_tx, b2m_base),
     }
     advice = guidance.advise(assessment, view, as_of) or {}
     assessment.update(advice)
     return assessment
+
+
+def _drugs(view, rel, as_of: date, gaps: list[str]) -> dict:
+    """Per-drug exposure summary; drugs the model cannot class or date are data gaps."""
+    progressions = [e.date for e in rel.events]
+    drugs = drugs_summary(view.exposures, progressions, as_of, rel.current.date)
+    for e in view.exposures:
+        if drug_class(e.drug) is None:
+            gaps.append(f"drug '{e.drug}' is not in the model's drug-class table; not assessed")
+    for name, info in drugs.items():
+        if info["monthsOnDrug"] is None:
+            gaps.append(f"{name}: exposure without dates; time on drug and refractoriness unknown")
+    return drugs
+
+
+def _relapse_section(rel, latest_marker: str | None) -> dict:
+    """The contract's `relapse` object from the current relapse status."""
+    cur = rel.current
+    return {
+        "status": cur.status,
+        "significantParaproteinRelapse": cur.spr,
+        "date": _iso(cur.date),
+        "crabDate": _iso(cur.crab_date),
+        "latestMarkerDate": latest_marker,
+        "criteria": cur.criteria,
+        "crabFeatures": cur.crab,
+        "markers": rel.markers,
+        "crabValues": {k: {**v, "date": v["date"].isoformat()} for k, v in cur.crab_evidence.items()},
+    }
+
+
+def _details_section(rel, on_tx, b2m_base) -> dict:
+    """The contract's `details`: lines, progression events, and the values behind the risk."""
+    line = rel.current_line
+    return {
+        "lines": [ln.to_json() for ln in rel.lines],
+        "currentLine": line.number if line else None,
+        "progressionEvents": [
+            {"date": e.date.isoformat(), "status": e.status, "line": e.line} for e in rel.events
+        ],
+        "firstProgression": _iso(rel.first_progression),
+        "onTherapyAtRelapse": on_tx,
+        "b2mAtLineStart": (
+            {"value": b2m_base.value, "date": b2m_base.when.isoformat()} if b2m_base else None
+        ),
+    }

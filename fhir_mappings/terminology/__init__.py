@@ -112,16 +112,32 @@ def icd_key(code: str) -> str:
 
 
 def _build() -> Tables:
-    obs = _load("observations.json")
-    analyte_by_code = {(e["system"], e["code"]): e["analyte"] for e in obs["analytes"]}
-    ecog_codes = frozenset((e["system"], e["code"]) for e in obs["ecog"]["codes"])
-    ecog_answers = {(e["system"], e["code"]): int(e["score"]) for e in obs["ecog"]["answers"]}
-    fish = obs["fish"]
-    fish_by_code = {(e["system"], e["code"]): e["abnormality"] for e in fish["codes"]}
-    fish_positive = frozenset((e["system"], e["code"]) for e in fish["positive_answers"])
-    fish_negative = frozenset((e["system"], e["code"]) for e in fish["negative_answers"])
+    """The lookup tables from the JSON files, one step per file."""
+    return Tables(**_observation_tables(), **_investigation_tables(), **_drug_tables(), **_condition_tables(),
+                  **_unit_tables())
 
+
+def _observation_tables() -> dict:
+    """observations.json: analytes, ECOG, FISH and immunofixation codes."""
+    obs = _load("observations.json")
+    fish = obs["fish"]
+    return {
+        "analyte_by_code": {(e["system"], e["code"]): e["analyte"] for e in obs["analytes"]},
+        "ecog_codes": frozenset((e["system"], e["code"]) for e in obs["ecog"]["codes"]),
+        "ecog_answers": {(e["system"], e["code"]): int(e["score"]) for e in obs["ecog"]["answers"]},
+        "fish_by_code": {(e["system"], e["code"]): e["abnormality"] for e in fish["codes"]},
+        "fish_positive": frozenset((e["system"], e["code"]) for e in fish["positive_answers"]),
+        "fish_negative": frozenset((e["system"], e["code"]) for e in fish["negative_answers"]),
+        "immunofixation_by_code": {(e["system"], e["code"]): e["specimen"]
+                                   for e in obs.get("immunofixation", {}).get("codes", [])},
+    }
+
+
+def _investigation_tables() -> dict:
+    """investigations.json: code -> investigation, the coded tests an order drafts (only codes
+    whose status is verified or sourced), the clinical assessments, the order text."""
     inv = _load("investigations.json")["investigations"]
+    obs = _load("observations.json")
     investigation_by_code: dict[tuple[str, str], str] = {}
     investigation_order: dict[str, tuple[dict[str, str], ...]] = {}
     investigation_text: dict[str, str] = {}
@@ -140,8 +156,13 @@ def _build() -> Tables:
                                  f"which is not {' or '.join(ORDERABLE_STATUSES)}")
             order.append({"system": c["system"], "code": c["code"], "display": c["display"]})
         investigation_order[key] = tuple(order)
-    investigation_assessments = frozenset(k for k, e in inv.items() if e.get("kind") == "assessment")
+    return {"investigation_by_code": investigation_by_code, "investigation_order": investigation_order,
+            "investigation_assessments": frozenset(k for k, e in inv.items() if e.get("kind") == "assessment"),
+            "investigation_text": investigation_text}
 
+
+def _drug_tables() -> dict:
+    """drugs.json: drugs by RxNorm/ATC code and by name, and the one name pattern."""
     drug_data = _load("drugs.json")["drugs"]
     drugs: dict[str, DrugInfo] = {}
     drug_by_code: dict[tuple[str, str], DrugInfo] = {}
@@ -157,51 +178,44 @@ def _build() -> Tables:
             drug_by_name[name.lower()] = info
         for name in entry.get("not_names", []):
             drug_by_name[name.lower()] = None
+    return {"drugs": drugs, "drug_by_code": drug_by_code, "drug_by_name": drug_by_name,
+            "drug_name_pattern": _drug_name_pattern(drug_by_name)}
+
+
+def _drug_name_pattern(drug_by_name: dict) -> re.Pattern:
     # Longest names first so "melphalan flufenamide" wins over "melphalan" and
     # "darzalex faspro" over "darzalex"; \b gives whole-word matches ("ide-cel" included).
     names = sorted(drug_by_name, key=len, reverse=True)
-    drug_name_pattern = re.compile(
+    return re.compile(
         r"(?<![\w-])(" + "|".join(re.escape(n).replace(r"\ ", r"[\s-]+") for n in names) + r")(?![\w])",
         re.IGNORECASE,
     )
 
+
+def _condition_tables() -> dict:
+    """conditions.json: SNOMED CT and ICD-10 codes (exact and prefixes, longest first)."""
     cond = _load("conditions.json")
-    condition_by_snomed = {e["code"]: (e["kind"], e.get("light_chain")) for e in cond["snomed"]}
-    condition_by_icd10 = {
-        icd_key(e["code"]): (e["kind"], e.get("light_chain")) for e in cond["icd10_codes"]
-    }
     prefixes = sorted(
         ((icd_key(e["prefix"]), e["kind"]) for e in cond["icd10_prefixes"]),
         key=lambda p: len(p[0]),
         reverse=True,
     )
+    return {
+        "condition_by_snomed": {e["code"]: (e["kind"], e.get("light_chain")) for e in cond["snomed"]},
+        "condition_by_icd10": {icd_key(e["code"]): (e["kind"], e.get("light_chain")) for e in cond["icd10_codes"]},
+        "condition_icd10_prefixes": tuple(prefixes),
+        "icd10_systems": frozenset(cond["icd10_systems"]),
+    }
 
+
+def _unit_tables() -> dict:
+    """units.json: conversion factors, unit-optional analytes, human aliases."""
     units = _load("units.json")
-    return Tables(
-        analyte_by_code=analyte_by_code,
-        ecog_codes=ecog_codes,
-        ecog_answers=ecog_answers,
-        fish_by_code=fish_by_code,
-        fish_positive=fish_positive,
-        fish_negative=fish_negative,
-        investigation_by_code=investigation_by_code,
-        investigation_order=investigation_order,
-        investigation_assessments=investigation_assessments,
-        investigation_text=investigation_text,
-        drug_by_code=drug_by_code,
-        drugs=drugs,
-        drug_name_pattern=drug_name_pattern,
-        drug_by_name=drug_by_name,
-        condition_by_snomed=condition_by_snomed,
-        condition_by_icd10=condition_by_icd10,
-        condition_icd10_prefixes=tuple(prefixes),
-        icd10_systems=frozenset(cond["icd10_systems"]),
-        unit_factors={k: {u: float(f) for u, f in v.items()} for k, v in units["factors"].items()},
-        unit_optional=frozenset(units["unit_optional"]),
-        unit_aliases=dict(units["human_aliases"]),
-        immunofixation_by_code={(e["system"], e["code"]): e["specimen"]
-                                for e in obs.get("immunofixation", {}).get("codes", [])},
-    )
+    return {
+        "unit_factors": {k: {u: float(f) for u, f in v.items()} for k, v in units["factors"].items()},
+        "unit_optional": frozenset(units["unit_optional"]),
+        "unit_aliases": dict(units["human_aliases"]),
+    }
 
 
 @lru_cache(maxsize=1)
