@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3
 
-from cds_service.safe_json import loads_bounded
+from cds_service.http.safe_json import loads_bounded
 from cds_service import metrics
 
 log = logging.getLogger(__name__)
