@@ -19,7 +19,7 @@ import os
 
 from flask import Flask, abort, jsonify, request
 
-from cds_service.gc_pause import gc_paused
+from cds_service.http.gc_pause import gc_paused
 
 
 def create_app(validate_with_models: bool = False, pause_gc: bool = False) -> Flask:

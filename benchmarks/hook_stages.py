@@ -35,10 +35,10 @@ def measure(n: int, reps: int) -> dict[str, list[float]]:
     # loaded, not the one this file sits in: a start-up choice, not a cost.
     from benchmarks.run import SERVICE_ID
     from benchmarks.synthetic import DEFAULT_SEED, heavy_patient, hook_request
-    from cds_service import prefetch
+    from cds_service.fhir import prefetch
     from cds_service.config import Config
-    from cds_service.safe_json import loads_bounded
-    from cds_service.services import find_service
+    from cds_service.http.safe_json import loads_bounded
+    from cds_service.hooks.services import find_service
     from fhir_mappings import build_patient_record
     from myeloma_model import assess
 

@@ -113,16 +113,16 @@ def discovery_prefetch() -> dict[str, str]:
 
 def in_process(raw: bytes, patient_id: str, as_of: date, reps: int) -> dict:
     """Time each stage of the hook handler without HTTP, on fresh parses of the same body."""
-    from cds_service import prefetch
+    from cds_service.fhir import prefetch
     from cds_service.cards import render_patient_view
     from cds_service.config import Config
-    from cds_service.services import find_service
-    from cds_service.validation import validate_hook_request
+    from cds_service.hooks.services import find_service
+    from cds_service.http.validation import validate_hook_request
     from fhir_mappings import build_patient_record
     from myeloma_model import assess
 
     try:  # run each repetition with the GC as the hook endpoint runs it (paused, if it does)
-        from cds_service.gc_pause import gc_paused
+        from cds_service.http.gc_pause import gc_paused
     except ImportError:
         from contextlib import nullcontext as gc_paused
 

@@ -87,7 +87,7 @@ def verify(export: Path, n: int, extra_obs: int) -> int:
     """Rows that differ from the per-patient `assess` (0 expected)."""
     from benchmarks.surveil_export import generate
     from cds_service.config import Config
-    from cds_service.pipeline import assessment_from_input
+    from cds_service.hooks.pipeline import assessment_from_input
     from cds_service.surveillance.ndjson import export_files
     from cds_service.surveillance.run import run_surveillance
     from cds_service.surveillance.worklist import row_from_assessment

@@ -7,19 +7,19 @@ from flask import Flask
 
 # First, so that `from cds_service import get_config` works in modules imported below.
 from cds_service.config import Config, get_config
-from cds_service.assessment_api import bp as assessment_bp
-from cds_service.body_drain import install_body_drain
-from cds_service.codesystems import bp as codesystems_bp  # the cards' code systems (issue 11)
-from cds_service.cors import init_cors
-from cds_service.errors import register_error_handlers
-from cds_service.feedback import bp as feedback_bp
-from cds_service.health import bp as health_bp
-from cds_service.hooks import bp as hooks_bp
-from cds_service.memory_release import install_memory_release
+from cds_service.feedback.routes import bp as feedback_bp
+from cds_service.hooks.assessment_api import bp as assessment_bp
+from cds_service.hooks.routes import bp as hooks_bp
+from cds_service.hooks.services import SERVICES
+from cds_service.http.body_drain import install_body_drain
+from cds_service.http.codesystems import bp as codesystems_bp  # the cards' code systems (issue 11)
+from cds_service.http.cors import init_cors
+from cds_service.http.errors import register_error_handlers
+from cds_service.http.health import bp as health_bp
+from cds_service.http.memory_release import install_memory_release
+from cds_service.http.request_log import install_request_log
 from cds_service.metrics import install_metrics
-from cds_service.request_log import install_request_log
 from cds_service.security import install_auth
-from cds_service.services import SERVICES
 from cds_service.smart_app import bp as smart_app_bp  # SMART timeline app under /app/ (issue 7)
 
 __all__ = ["MAX_REQUEST_BYTES", "create_app", "get_config"]

@@ -26,11 +26,11 @@ from cds_service import create_app
 from cds_service.cards import render_patient_view
 from cds_service.config import Config
 from cds_service.demo import DemoLoadError, load_demo
-from cds_service.errors import CdsError, operation_outcome
-from cds_service.feedback import run_feedback_report
-from cds_service.pipeline import assessment_from_input, today
+from cds_service.http.errors import CdsError, operation_outcome
+from cds_service.feedback.report import run_feedback_report
+from cds_service.hooks.pipeline import assessment_from_input, today
 from cds_service.security import AuthConfigError
-from cds_service.validation import parse_json_object
+from cds_service.http.validation import parse_json_object
 from cds_service.surveillance import command as surveil
 
 EXIT_BAD_INPUT = 2

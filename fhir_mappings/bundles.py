@@ -2,8 +2,8 @@
 
 `bundle_entries` is strict: the first broken entry raises `BundleFault` with a FHIRPath-like
 location, and each caller turns it into its own error (a 400 naming the entry for what a
-client sent, cds_service/prefetch.py; a failed fetch for what a FHIR server answered,
-cds_service/fhir_client.py). `resources_from_bundle` and `resources_from_hook_request` are
+client sent, cds_service/fhir/prefetch.py; a failed fetch for what a FHIR server answered,
+cds_service/fhir/client.py). `resources_from_bundle` and `resources_from_hook_request` are
 lenient (for files and tests): broken entries are skipped and nested Bundles flattened.
 
 In every mode OperationOutcome entries (HAPI's `search.mode = outcome` warnings) and entries
@@ -36,7 +36,7 @@ def bundle_entries(bundle: dict, where: str = "$", allowed_types: set[str] | fro
 def walk_bundle(bundle: dict, visit: Callable[[int, dict], None], where: str = "$",
                 allowed_types: set[str] | frozenset[str] | None = None) -> None:
     """`visit(index, resource)` for each usable entry, in the same pass that checks it (the
-    hook's hot path: cds_service/prefetch.py sorts each resource as it is checked);
+    hook's hot path: cds_service/fhir/prefetch.py sorts each resource as it is checked);
     BundleFault as `bundle_entries`."""
     _walk(bundle, where, allowed_types, visit, _raise)
 

@@ -1,6 +1,6 @@
 """The resources of one call, sorted in one pass: type, patient ownership, duplicates.
 
-Every resource is looked at once, when it arrives (cds_service/prefetch.py adds them as it
+Every resource is looked at once, when it arrives (cds_service/fhir/prefetch.py adds them as it
 checks each prefetch key or reads each search): the types the mapping reads are kept by type,
 a resource id seen twice (paging overlap, a resource in two prefetch keys) is kept once, a
 resource that plainly names another patient is set aside and counted, and Medications are

@@ -1,7 +1,7 @@
 """Assert that a JSON document validates against one of the project's schemas."""
 from __future__ import annotations
 
-from cds_service import schemas
+from cds_service.http import schemas
 
 
 def assert_valid(instance, schema_name: str) -> None:

@@ -123,9 +123,9 @@ def test_the_cycle_finder_finds_a_cycle_and_accepts_a_tree():
 
 def test_the_graph_sees_the_layers():
     graph = import_graph()
-    assert "cds_service.pipeline" in graph
-    assert "fhir_mappings" in graph["cds_service.pipeline"]
-    assert "myeloma_model" in graph["cds_service.pipeline"]
+    assert "cds_service.hooks.pipeline" in graph
+    assert "fhir_mappings" in graph["cds_service.hooks.pipeline"]
+    assert "myeloma_model" in graph["cds_service.hooks.pipeline"]
     assert graph["myeloma_model.thresholds"] == set()
 
 

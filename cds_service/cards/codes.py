@@ -2,7 +2,7 @@
 
 Their canonical URLs live under the service (`<base>/codesystem/card-topic`,
 `<base>/codesystem/override-reason`) and resolve to FHIR R4 CodeSystem resources
-(cds_service/codesystems.py serves them), so a feedback report or an EHR can look a code up.
+(cds_service/http/codesystems.py serves them), so a feedback report or an EHR can look a code up.
 `<base>` is CDS_PUBLIC_BASE_URL, else the URL the request came in on, else the development
 server's default address.
 """

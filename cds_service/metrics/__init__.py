@@ -105,7 +105,7 @@ def count_prefetch_sources(sources: dict[str, str]) -> None:
 
 
 def observe_fhir_fetch(seconds: float, size: int, status: int) -> None:
-    """One FHIR GET that returned a body (fhir_client)."""
+    """One FHIR GET that returned a body (fhir/client.py)."""
     FHIR_FETCH_DURATION.labels(status=_status_class(status)).observe(seconds)
     FHIR_FETCH_BYTES.observe(size)
 
@@ -143,7 +143,7 @@ def render_latest() -> tuple[bytes, str]:
 
 def install_metrics(app: Flask, services: list) -> None:
     """Time every request and serve `/metrics` (unless CDS_METRICS=off). `services` (the
-    declarations of cds_service.services) bound the service and hook labels."""
+    declarations of cds_service.hooks.services) bound the service and hook labels."""
     if not metrics_enabled():
         return
     service_ids, hooks = {s.id for s in services}, {s.hook for s in services}

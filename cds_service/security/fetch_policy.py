@@ -1,6 +1,6 @@
 """The FHIR client's policy for one request: stay under the allowed fhirServer base.
 
-`fhir_client.FhirClient._get` calls `policy.check_url` before every request, so the first
+`fhir.client.FhirClient._get` calls `policy.check_url` before every request, so the first
 URL, every `Bundle.link[next]` and anything else the client would fetch must lie on the
 fhirServer's origin and under its base path; the access token therefore never leaves that
 origin. Redirects are never followed (the client sets allow_redirects=False and treats a
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from flask import has_request_context
 
-from ..fhir_client import FetchPolicy, FhirFetchError
+from ..fhir.client import FetchPolicy, FhirFetchError
 from .flask_auth import allowed_fhir_base
 from .url_policy import FhirBase, UrlPolicyError, parse_fhir_base, url_within_base
 

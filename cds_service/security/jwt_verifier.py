@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import jwt
 
-from ..safe_json import loads_bounded
+from ..http.safe_json import loads_bounded
 from .jwks import JwksCache
 from .replay import ReplayStore
 from .trusted_clients import TrustedClient

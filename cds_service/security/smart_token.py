@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from ..fhir_client import Deadline, FhirClient, FhirFetchError
+from ..fhir.client import Deadline, FhirClient, FhirFetchError
 from .fetch_policy import policy_for
 from .jwt_verifier import AuthError, bearer_token
 from .url_policy import FhirBase, UrlPolicyError, parse_fhir_base, validate_allow_entry

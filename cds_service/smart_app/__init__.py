@@ -29,15 +29,15 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 
 from cds_service.config import get_config
-from cds_service.assessment_api import parse_as_of
-from cds_service.errors import bad_request
-from cds_service.pipeline import bundle_patient
+from cds_service.hooks.assessment_api import parse_as_of
+from cds_service.http.errors import bad_request
+from cds_service.hooks.pipeline import bundle_patient
 from cds_service.security.flask_auth import unauthorized
 from cds_service.security.jwt_verifier import AuthError
 from cds_service.security.smart_token import FHIR_SERVER_HEADER, allowed_smart_servers, verify_smart_access
 from cds_service.smart_app.confidential import ConfidentialClientError, client_key, exchange_code
 from cds_service.smart_app.timeline import build_timeline
-from cds_service.validation import parse_json_object
+from cds_service.http.validation import parse_json_object
 from fhir_mappings import build_patient_record
 from myeloma_model import assess
 from myeloma_model.assessment import as_of_view

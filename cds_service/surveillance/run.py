@@ -25,7 +25,7 @@ import dask.bag as db
 from dask.diagnostics import ProgressBar
 from dask.utils import parse_bytes
 
-from cds_service.pipeline import assess_resources
+from cds_service.hooks.pipeline import assess_resources
 from cds_service.surveillance.ndjson import (
     RESOURCE,
     STATS_KEY,

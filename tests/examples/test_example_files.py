@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
-from cds_service.schemas import REQUEST, validator
-from cds_service.services import patient_data_prefetch
+from cds_service.http.schemas import REQUEST, validator
+from cds_service.hooks.services import patient_data_prefetch
 from myeloma_model import thresholds as T
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

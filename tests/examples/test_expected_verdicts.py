@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cds_service.pipeline import assess_bundle
+from cds_service.hooks.pipeline import assess_bundle
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 EXPECTED = json.loads((EXAMPLES / "expected.json").read_text(encoding="utf-8"))

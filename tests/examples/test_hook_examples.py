@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cds_service import pipeline
-from cds_service.schemas import RESPONSE, validator
+from cds_service.hooks import pipeline
+from cds_service.http.schemas import RESPONSE, validator
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 AS_OF = date.fromisoformat(json.loads((EXAMPLES / "expected.json").read_text(encoding="utf-8"))["asOf"])

@@ -11,7 +11,7 @@ import pytest
 
 from cds_service import create_app
 from cds_service.config import Config
-from cds_service.fhir_client import Deadline, FetchPolicy, FhirClient, FhirFetchError
+from cds_service.fhir.client import Deadline, FetchPolicy, FhirClient, FhirFetchError
 from tests.faults.fake_fhir import FakeFhirServer, Reply
 from tests.schema_assert import assert_operation_outcome
 from tests.security.hook_bodies import PATIENT_ID, hook_body

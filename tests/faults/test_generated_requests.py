@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from cds_service import create_app
 from cds_service.config import Config
-from cds_service.services import patient_data_prefetch
+from cds_service.hooks.services import patient_data_prefetch
 
 EXAMPLES = 1000
 NEAR_VALID_EXAMPLES = 300  # these run the whole pipeline: slower per example

@@ -14,13 +14,8 @@ from cds_service import create_app
 from cds_service.config import Config
 from cds_service.db import feedback as feedback_table
 from cds_service.db import make_engine, metadata
-from cds_service.feedback import (
-    feedback_report,
-    format_feedback_report,
-    record_issued_cards,
-    store_feedback,
-    validate_feedback,
-)
+from cds_service.feedback.report import feedback_report, format_feedback_report
+from cds_service.feedback.store import record_issued_cards, store_feedback, validate_feedback
 from tests.feedback.postgres_url import postgres_url_or_skip
 from tests.schema_assert import assert_operation_outcome
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from cds_service.db import feedback as feedback_table
 from cds_service.db import make_engine, storable_text
-from cds_service.feedback import FeedbackItem, store_feedback, validate_feedback, FeedbackInvalid
+from cds_service.feedback.store import FeedbackItem, store_feedback, validate_feedback, FeedbackInvalid
 from cds_service.security.replay import ReplayStore
 from tests.feedback.postgres_url import postgres_url_or_skip
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cds_service import pipeline
+from cds_service.hooks import pipeline
 from fhir_mappings import build_patient_record, resources_from_bundle
 from myeloma_model import assess
 from tests.schema_assert import assert_cds_response

@@ -115,8 +115,8 @@ def test_bearer_token_server_demands_the_token():
 def test_server_understands_every_search_parameter_of_the_prefetch_templates(fhir_server_instance):
     """sekmet ignores unknown parameters unless asked to be strict; an ignored `patient` or
     `code` filter would silently widen the fetch, so ask strictly."""
-    from cds_service.prefetch import Template
-    from cds_service.services import patient_data_prefetch
+    from cds_service.fhir.prefetch import Template
+    from cds_service.hooks.services import patient_data_prefetch
 
     session = fhir_server_instance.session()
     for key, text in patient_data_prefetch().items():

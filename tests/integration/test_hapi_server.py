@@ -21,9 +21,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from benchmarks.synthetic import heavy_patient, transaction_bundle
-from cds_service import prefetch, services
-from cds_service.fhir_paging import remaining_page_urls
-from cds_service.prefetch import Template
+from cds_service.fhir import prefetch
+from cds_service.hooks import services
+from cds_service.fhir.paging import remaining_page_urls
+from cds_service.fhir.prefetch import Template
 from tests.integration.fhir_server import demo_bundle_paths, post_transaction, search_all
 from tests.integration.hapi_server import HapiServer
 # The sekmet tests of the hook, run unchanged against HAPI (the `fhir_server` fixture below).
@@ -236,7 +237,7 @@ def test_fallback_reads_a_heavy_patient_completely_one_round_trip_per_page(cds_c
 def test_hapi_states_the_total_when_asked_so_that_its_pages_can_be_fetched_at_once(hapi_server_instance,
                                                                                    heavy_patient_on_hapi):
     """The service asks for `_total=accurate`; HAPI answers with Bundle.total and offset links,
-    from which every remaining page is derived (cds_service/fhir_paging.py)."""
+    from which every remaining page is derived (cds_service/fhir/paging.py)."""
     first = hapi_server_instance.session().get(
         f"{hapi_server_instance.base_url}/Observation",
         params={"patient": HEAVY_ID, "_count": "1000", "_total": "accurate"}, timeout=120).json()

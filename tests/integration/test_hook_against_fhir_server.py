@@ -15,10 +15,11 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from cds_service import create_app, pipeline, services
+from cds_service import create_app
+from cds_service.hooks import pipeline, services
 from cds_service.config import Config
-from cds_service.fhir_client import FhirClient
-from cds_service.schemas import RESPONSE, validator
+from cds_service.fhir.client import FhirClient
+from cds_service.http.schemas import RESPONSE, validator
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from cds_service import create_app, pipeline
+from cds_service import create_app
+from cds_service.hooks import pipeline
 from cds_service.config import Config
 from tests.schema_assert import assert_cds_response
 

@@ -6,11 +6,11 @@ from datetime import date
 
 import pytest
 
-from cds_service import prefetch
+from cds_service.fhir import prefetch
 from cds_service.config import Config
-from cds_service.errors import CdsError
-from cds_service.fhir_client import FhirFetchError, _bundle_resources
-from cds_service.services import REQUIRED_PATIENT_DATA, patient_data_prefetch
+from cds_service.http.errors import CdsError
+from cds_service.fhir.client import FhirFetchError, _bundle_resources
+from cds_service.hooks.services import REQUIRED_PATIENT_DATA, patient_data_prefetch
 from fhir_mappings import (
     BundleFault,
     ResourceSet,

@@ -15,7 +15,7 @@ import pytest
 
 from cds_service import create_app
 from cds_service.config import Config
-from cds_service.safe_json import JsonRefused, loads_bounded
+from cds_service.http.safe_json import JsonRefused, loads_bounded
 from tests.feedback.postgres_url import postgres_url_or_skip
 from tests.schema_assert import assert_operation_outcome
 

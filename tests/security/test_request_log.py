@@ -9,7 +9,7 @@ import pytest
 
 from cds_service import create_app
 from cds_service.config import Config
-from cds_service.request_log import REQUEST_LOGGER, JsonFormatter, redact
+from cds_service.http.request_log import REQUEST_LOGGER, JsonFormatter, redact
 from tests.security.hook_bodies import PATIENT_ID, hook_body
 from tests.security.jwt_clients import SERVICE_URL
 

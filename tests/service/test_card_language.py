@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from cds_service import pipeline
+from cds_service.hooks import pipeline
 from cds_service.cards import render_patient_view
 from cds_service.config import Config
 from myeloma_model import assess

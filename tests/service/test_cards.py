@@ -12,7 +12,7 @@ import pytest
 from cds_service.cards import render_patient_view
 from cds_service.cards.common import SUMMARY_MAX, guard_summary, make_card
 from cds_service.config import Config
-from cds_service.pipeline import assess_bundle
+from cds_service.hooks.pipeline import assess_bundle
 from myeloma_model import assess
 from myeloma_model.records import LabResult, PatientRecord
 from tests.schema_assert import assert_cds_response

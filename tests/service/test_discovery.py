@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl
 
-from cds_service import schemas
-from cds_service.services import SERVICES, discovery_document
+from cds_service.http import schemas
+from cds_service.hooks.services import SERVICES, discovery_document
 from tests.schema_assert import assert_valid
 
 TOKEN = re.compile(r"\{\{([^}]*)\}\}")

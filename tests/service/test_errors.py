@@ -128,12 +128,12 @@ def test_unknown_path_is_404_operation_outcome(client):
 
 
 def test_unexpected_error_is_generic_500_without_internals(app, client, monkeypatch, caplog):
-    import cds_service.pipeline as pipeline
+    import cds_service.hooks.patient_view as patient_view
 
     def boom(call):
         raise RuntimeError("secret-" + call.body["context"]["patientId"])
 
-    monkeypatch.setattr(pipeline, "handle_patient_view", boom)
+    monkeypatch.setattr(patient_view, "handle_patient_view", boom)
     prefetch = {"patient": None, "conditions": None, "observations": None}
     resp = client.post(URL, json=_request(prefetch=prefetch))
     assert resp.status_code == 500

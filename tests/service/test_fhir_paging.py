@@ -1,4 +1,4 @@
-"""Concurrent paging of offset-paged searches (cds_service/fhir_paging.py, FhirClient.search):
+"""Concurrent paging of offset-paged searches (cds_service/fhir/paging.py, FhirClient.search):
 the remaining pages are derived from the first page's total and next link, fetched at once,
 and every page is checked; anything unexpected falls back to reading the pages one by one."""
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import responses
 
-from cds_service.fhir_client import Deadline, FetchPolicy, FhirClient, FhirFetchError
-from cds_service.fhir_paging import remaining_page_urls, request_total
+from cds_service.fhir.client import Deadline, FetchPolicy, FhirClient, FhirFetchError
+from cds_service.fhir.paging import remaining_page_urls, request_total
 from tests.service.hapi_bundles import BASE, getpages_url, observation, offset_url, searchset
 
 PID = "p1"

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import responses
 
-from cds_service import cli, pipeline
+from cds_service import cli
+from cds_service.hooks import pipeline
 from tests.schema_assert import assert_cds_response, assert_operation_outcome
 from tests.service.hapi_bundles import getpages_url, searchset
 
@@ -187,9 +188,9 @@ def test_data_fetched_through_the_prefetch_templates_gives_the_bundle_assessment
     """Every resource type the mappings read is covered by a prefetch key: fetching the
     patient's Bundle through the templates gives the same assessment as the Bundle itself
     (lines of therapy need the transplant Procedure, investigations need reports)."""
-    from cds_service import prefetch as prefetch_mod
+    from cds_service.fhir import prefetch as prefetch_mod
     from cds_service.config import Config
-    from cds_service.services import REQUIRED_PATIENT_DATA, patient_data_prefetch
+    from cds_service.hooks.services import REQUIRED_PATIENT_DATA, patient_data_prefetch
 
     bundle = load(f"patients/{name}.json")
     base = "https://fhir.example.org/r4"

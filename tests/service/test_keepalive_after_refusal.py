@@ -1,7 +1,7 @@
 """A request refused before its body was read does not break the connection (issue 13).
 
 Under gunicorn an unread body made the next request on the same keep-alive connection fail
-with no answer at all (cds_service/body_drain.py).
+with no answer at all (cds_service/http/body_drain.py).
 """
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
-from cds_service import pipeline
+from cds_service.hooks import pipeline
 from tests.schema_assert import assert_cds_response, assert_operation_outcome
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -160,7 +160,7 @@ def test_draft_orders_that_are_not_a_bundle_are_a_400(client):
 # --- refractoriness ----------------------------------------------------------------------------------
 
 def _assessment(patient: str) -> dict:
-    from cds_service.pipeline import assess_resources
+    from cds_service.hooks.pipeline import assess_resources
     from fhir_mappings import resources_from_hook_request
 
     body = load(f"hooks/patient-view-{patient}.json")
@@ -217,7 +217,7 @@ def test_order_hooks_and_patient_view_agree_on_every_regimen_drug(client, patien
 
 
 def test_refractory_drug_card_follows_the_retreatment_signal(client):
-    from cds_service.pipeline import assess_resources
+    from cds_service.hooks.pipeline import assess_resources
     from fhir_mappings import resources_from_hook_request
 
     body = order_request("triple-class", med_request({"text": "Revlimid 25 mg"}, patient="mm-triple-class"))

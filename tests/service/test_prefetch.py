@@ -10,11 +10,11 @@ import pytest
 import requests
 import responses
 
-from cds_service import prefetch
+from cds_service.fhir import prefetch
 from cds_service.config import Config
-from cds_service.errors import CdsError
-from cds_service.fhir_client import Deadline, FetchPolicy, FhirClient, FhirFetchError
-from cds_service.services import PREFETCH_COUNT, REQUIRED_PATIENT_DATA, patient_data_prefetch
+from cds_service.http.errors import CdsError
+from cds_service.fhir.client import Deadline, FetchPolicy, FhirClient, FhirFetchError
+from cds_service.hooks.services import PREFETCH_COUNT, REQUIRED_PATIENT_DATA, patient_data_prefetch
 from tests.schema_assert import assert_operation_outcome
 from tests.service.hapi_bundles import BASE, getpages_url, observation, offset_url, resource, searchset
 

@@ -10,10 +10,10 @@ import threading
 
 import pytest
 
-from cds_service import pipeline
-from cds_service.errors import CdsError
-from cds_service.gc_pause import gc_paused
-from cds_service.validation import validate_hook_request
+from cds_service.hooks import patient_view
+from cds_service.http.errors import CdsError
+from cds_service.http.gc_pause import gc_paused
+from cds_service.http.validation import validate_hook_request
 
 URL = "/cds-services/myeloma-relapse"
 PID = "cost-1"
@@ -82,13 +82,13 @@ def test_schema_still_rejects_a_prefetch_value_that_is_neither_resource_nor_null
 
 def test_gc_is_paused_while_the_hook_runs_and_resumed_after(client, monkeypatch):
     seen = []
-    real = pipeline.handle_patient_view
+    real = patient_view.handle_patient_view
 
     def spy(call):
         seen.append(gc.isenabled())
         return real(call)
 
-    monkeypatch.setattr(pipeline, "handle_patient_view", spy)
+    monkeypatch.setattr(patient_view, "handle_patient_view", spy)
     assert gc.isenabled()
     resp = client.post(URL, json=hook_body(10))
     assert resp.status_code == 200, resp.get_json()
@@ -145,7 +145,7 @@ def test_gc_disabled_by_the_embedder_stays_disabled():
 def test_load_that_never_drains_still_collects_cycles_periodically(monkeypatch):
     """One request always in flight keeps the collector paused; every COLLECT_EVERY requests
     that end meanwhile run one explicit collection, so cyclic garbage cannot pile up."""
-    from cds_service import gc_pause
+    from cds_service.http import gc_pause
 
     monkeypatch.setattr(gc_pause, "COLLECT_EVERY", 5)
     collections = []

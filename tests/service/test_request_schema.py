@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cds_service import schemas
-from cds_service.validation import schema_issues
+from cds_service.http import schemas
+from cds_service.http.validation import schema_issues
 from tests.schema_assert import assert_valid
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "hooks"

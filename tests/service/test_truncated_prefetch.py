@@ -15,7 +15,7 @@ import pytest
 from benchmarks.synthetic import heavy_patient, searchset
 from cds_service import create_app
 from cds_service.config import Config
-from cds_service.services import patient_data_prefetch
+from cds_service.hooks.services import patient_data_prefetch
 from tests.faults.fake_fhir import FakeFhirServer, Reply
 
 PID = "p2500"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cds_service.cli import main
-from cds_service.pipeline import assess_bundle
+from cds_service.hooks.pipeline import assess_bundle
 from tests.integration.conftest import fhir_server, fhir_server_instance  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.integration

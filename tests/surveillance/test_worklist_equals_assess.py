@@ -7,7 +7,7 @@ from collections import Counter
 
 from cds_service.cli import main
 from cds_service.config import Config
-from cds_service.pipeline import assessment_from_input
+from cds_service.hooks.pipeline import assessment_from_input
 from cds_service.surveillance.worklist import CSV_COLUMNS
 
 from .conftest import AS_OF, N_PATIENTS

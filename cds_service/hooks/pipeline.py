@@ -10,12 +10,11 @@ import logging
 from datetime import date
 from typing import Iterable
 
-from cds_service import prefetch
-from cds_service.cards import render_patient_view
-from cds_service.errors import bad_request
-from cds_service.patient_data import REQUIRED_PATIENT_DATA, patient_data_prefetch
-from cds_service.service_declaration import ServiceCall
-from cds_service.validation import validate_hook_request
+from cds_service.fhir import prefetch
+from cds_service.http.errors import bad_request
+from cds_service.fhir.patient_data import REQUIRED_PATIENT_DATA, patient_data_prefetch
+from cds_service.hooks.declaration import ServiceCall
+from cds_service.http.validation import validate_hook_request
 from fhir_mappings import ResourceSet, build_patient_record
 from myeloma_model import assess
 
@@ -53,14 +52,6 @@ def assess_call(call: ServiceCall) -> dict:
     """The assessment for a service call, with the service's own prefetch templates."""
     return assess_hook_request(call.body, call.service.prefetch, required=call.service.required_prefetch,
                                config=call.config, as_of=call.as_of or today())
-
-
-def handle_patient_view(call: ServiceCall) -> dict:
-    """The `myeloma-relapse` handler: the relapse-status card and the guidance cards."""
-    assessment = assess_call(call)
-    if not assessment.get("inScope"):
-        return {"cards": []}
-    return {"cards": render_patient_view(assessment, config=call.config)}
 
 
 # -- POST /assessment and the CLI -----------------------------------------------------------

@@ -10,9 +10,9 @@ from datetime import date
 from flask import Blueprint, g, jsonify, request
 
 from cds_service.config import get_config
-from cds_service.errors import bad_request
-from cds_service.pipeline import assessment_from_input, today
-from cds_service.validation import parse_json_object
+from cds_service.http.errors import bad_request
+from cds_service.hooks.pipeline import assessment_from_input, today
+from cds_service.http.validation import parse_json_object
 
 bp = Blueprint("assessment", __name__)
 

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, json
 
 from cds_service.config import get_config
 from cds_service.cards.codes import CODE_SYSTEMS, code_system_resource
-from cds_service.errors import not_found
+from cds_service.http.errors import not_found
 
 bp = Blueprint("codesystems", __name__)
 

@@ -1,4 +1,5 @@
-"""Clinician feedback: `POST /cds-services/{id}/feedback` (docs/cds-hooks.md#feedback).
+"""Clinician feedback, validated and stored (docs/cds-hooks.md#feedback); the route is in
+feedback/routes.py, the report in feedback/report.py.
 
 Validation follows the logical model's invariants: cds-fb-1 (outcome is `accepted` or
 `overridden`), cds-fb-2 (accepted implies acceptedSuggestions), cds-fb-3 (overrideReason
@@ -17,23 +18,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import sys
-from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from flask import Blueprint, Flask, Response, current_app, request
-from flask import g as flask_g
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from .db import default_database_url, engine_for_app, insert_ignoring_duplicates, insert_many_ignoring_duplicates
-from .db import feedback as feedback_table
-from .db import issued_card, make_engine
-from .errors import bad_request, not_found
-from .metrics import count_feedback
-from .services import find_service
-from .validation import parse_json_object
+from cds_service.db import feedback as feedback_table
+from cds_service.db import insert_ignoring_duplicates, insert_many_ignoring_duplicates, issued_card
 
 log = logging.getLogger(__name__)
 
@@ -220,104 +211,3 @@ def record_issued_cards(engine: Engine, service_id: str, cards: list[dict]) -> N
         insert_many_ignoring_duplicates(engine, issued_card, rows)
     except Exception as exc:  # noqa: BLE001 - never fail a hook call for bookkeeping
         log.warning("could not record issued cards: %s", type(exc).__name__)
-
-
-# -- report ---------------------------------------------------------------------------------
-
-def feedback_report(engine: Engine) -> list[dict]:
-    """Per card topic: counts, accept/override rates, override reasons (coded)."""
-    query = select(
-        feedback_table.c.service_id, feedback_table.c.outcome,
-        feedback_table.c.override_system, feedback_table.c.override_code,
-        feedback_table.c.override_display, feedback_table.c.override_comment,
-        issued_card.c.topic_code, issued_card.c.topic_display,
-    ).select_from(
-        feedback_table.outerjoin(issued_card, feedback_table.c.card_uuid == issued_card.c.card_uuid)
-    )
-    groups: dict[str, dict] = {}
-    reasons: dict[str, Counter] = defaultdict(Counter)
-    with engine.connect() as conn:
-        for row in conn.execute(query):
-            topic = row.topic_code or "(card not issued by this service)"
-            g = groups.setdefault(topic, {"topic": topic, "display": row.topic_display,
-                                          "total": 0, "accepted": 0, "overridden": 0,
-                                          "comments": 0})
-            g["total"] += 1
-            g[row.outcome] += 1
-            if row.outcome == "overridden":
-                if row.override_code:
-                    label = row.override_display or row.override_code
-                    reasons[topic][f"{label} ({row.override_system}|{row.override_code})"] += 1
-                if row.override_comment:
-                    g["comments"] += 1
-                if not row.override_code and not row.override_comment:
-                    reasons[topic]["(no reason given)"] += 1
-    report = []
-    for topic in sorted(groups):
-        g = groups[topic]
-        g["accept_rate"] = g["accepted"] / g["total"]
-        g["override_rate"] = g["overridden"] / g["total"]
-        g["override_reasons"] = reasons[topic].most_common()
-        report.append(g)
-    return report
-
-
-def format_feedback_report(report: list[dict]) -> str:
-    if not report:
-        return "No feedback stored yet."
-    lines = []
-    for g in report:
-        title = g["topic"] + (f" ({g['display']})" if g.get("display") else "")
-        lines.append(
-            f"{title}: {g['total']} feedback, accepted {g['accepted']} "
-            f"({g['accept_rate']:.0%}), overridden {g['overridden']} ({g['override_rate']:.0%})"
-        )
-        for reason, count in g["override_reasons"]:
-            lines.append(f"  override reason: {reason}: {count}")
-        if g["comments"]:
-            lines.append(f"  overrides with a free-text comment: {g['comments']} (not shown)")
-    return "\n".join(lines)
-
-
-# -- HTTP -----------------------------------------------------------------------------------
-
-def _blueprint():
-    bp = Blueprint("cds_feedback", __name__)
-
-    @bp.post("/cds-services/<service_id>/feedback")
-    def post_feedback(service_id: str):
-        if find_service(service_id) is None:
-            raise not_found(f"No CDS service with id '{service_id}'; see GET /cds-services.")
-        body = parse_json_object(request.get_data(cache=True))
-        try:
-            items = validate_feedback(body)
-        except FeedbackInvalid as exc:
-            where = str(exc).split(" ", 1)[0]
-            raise bad_request(str(exc), expression=where if where.startswith("feedback") else "$") from None
-        client = getattr(flask_g, "cds_client", None)
-        new = store_feedback(engine_for_app(current_app), service_id, items,
-                             client_iss=getattr(client, "iss", None))
-        log.info("feedback for %s: %d item(s), %d new", service_id, len(items), new)
-        count_feedback(service_id, [item.outcome for item in items], new)
-        return Response(status=200)
-
-    return bp
-
-
-bp = _blueprint()
-
-
-# -- CLI: myeloma-cds feedback-report --------------------------------------------------------
-
-def run_feedback_report(config, *, as_json: bool = False, out=None) -> int:
-    """Print the report for the configured database (CDS_DATABASE_URL, else the instance
-    SQLite file the service uses)."""
-    out = out or sys.stdout
-    url = getattr(config, "database_url", None) or default_database_url(
-        Flask("cds_service").instance_path)
-    report = feedback_report(make_engine(url))
-    if as_json:
-        out.write(json.dumps(report, indent=2, default=str) + "\n")
-    else:
-        out.write(format_feedback_report(report) + "\n")
-    return 0

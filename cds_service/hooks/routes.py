@@ -7,15 +7,15 @@ import time
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from cds_service.assessment_api import parse_as_of
+from cds_service.hooks.assessment_api import parse_as_of
 from cds_service.config import get_config
 from cds_service import metrics
 from cds_service.db import engine_for_app
-from cds_service.errors import CdsError, Issue, not_found
-from cds_service.feedback import record_issued_cards
-from cds_service.gc_pause import gc_paused
-from cds_service.services import ServiceCall, discovery_document, find_service
-from cds_service.validation import parse_json_object, validate_hook_request
+from cds_service.http.errors import CdsError, Issue, not_found
+from cds_service.feedback.store import record_issued_cards
+from cds_service.http.gc_pause import gc_paused
+from cds_service.hooks.services import ServiceCall, discovery_document, find_service
+from cds_service.http.validation import parse_json_object, validate_hook_request
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def discovery():
 @bp.post("/cds-services/<service_id>")
 def call_service(service_id: str):
     # The request's large JSON tree is built and freed with the cyclic GC paused
-    # (cds_service/gc_pause.py); it is released when _call_service returns.
+    # (cds_service/http/gc_pause.py); it is released when _call_service returns.
     with gc_paused():
         return _call_service(service_id)
 
@@ -53,7 +53,7 @@ def _call_service(service_id: str):
     if service is None:
         raise not_found(f"No CDS service with id '{service_id}'; see GET /cds-services.")
     body = parse_json_object(request.get_data(cache=True))
-    # For the request log (request_log.py), which would otherwise parse the body again.
+    # For the request log (http/request_log.py), which would otherwise parse the body again.
     g.cds_body_fields = {"hook": body.get("hook"), "hookInstance": body.get("hookInstance")}
     hook = body.get("hook")
     if isinstance(hook, str) and hook:
@@ -73,10 +73,10 @@ def _call_service(service_id: str):
     config = get_config()
     started = time.monotonic()
     response = service.handler(ServiceCall(service=service, body=body, config=config, as_of=_dev_as_of(config)))
-    # card uuid -> topic, so feedback (uuid only) can be reported per topic (feedback.py)
+    # card uuid -> topic, so feedback (uuid only) can be reported per topic (feedback/report.py)
     record_issued_cards(engine_for_app(current_app), service.id, response.get("cards", []))
     metrics.count_cards(service.id, response.get("cards", []))
-    # DEBUG: the request log (request_log.py) already writes the one INFO line per request.
+    # DEBUG: the request log (http/request_log.py) already writes the one INFO line per request.
     log.debug(
         "service %s answered %d card(s) in %.0f ms",
         service.id,

@@ -18,9 +18,9 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3
 
-from cds_service.safe_json import loads_bounded
+from cds_service.http.safe_json import loads_bounded
 from cds_service import metrics
-from cds_service.fhir_paging import match_count, remaining_page_urls, request_total
+from cds_service.fhir.paging import match_count, remaining_page_urls, request_total
 from fhir_mappings.bundles import BundleFault, bundle_entries
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ class FetchPolicy:
     max_call_bytes: int = 40 * 1024 * 1024  # bytes accepted per hook call, all responses together
     max_retries: int = 2  # GET retries on connection errors, 429 and 5xx, within the deadline
     backoff_s: float = 0.05  # first retry pause; doubles each retry
-    page_workers: int = 3  # pages of one search fetched at once when its links allow (fhir_paging); 1: one by one
+    page_workers: int = 3  # pages of one search fetched at once when its links allow (fhir/paging.py); 1: one by one
 
     def check_url(self, url: str, *, base_url: str) -> None:
         """Raise FhirFetchError('policy', ...) for a URL the client must not request."""

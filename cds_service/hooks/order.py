@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import re
 
-from cds_service import pipeline
+from cds_service.hooks import pipeline
 from cds_service.cards.orders import render_order_findings
-from cds_service.errors import bad_request
-from cds_service.service_declaration import ServiceCall
+from cds_service.http.errors import bad_request
+from cds_service.hooks.declaration import ServiceCall
 from fhir_mappings.gaps import GapLog
 from fhir_mappings.resource_set import medication_index
 from fhir_mappings.medications import MedicationReader

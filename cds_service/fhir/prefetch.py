@@ -23,9 +23,9 @@ from urllib.parse import quote, urljoin
 from flask import has_request_context
 
 from cds_service import metrics
-from cds_service.errors import Issue, bad_request, precondition_failed
-from cds_service.memory_release import note_bytes
-from cds_service.fhir_client import CallBudget, Deadline, FetchPolicy, FhirClient, FhirFetchError, bundle_next_url
+from cds_service.http.errors import Issue, bad_request, precondition_failed
+from cds_service.http.memory_release import note_bytes
+from cds_service.fhir.client import CallBudget, Deadline, FetchPolicy, FhirClient, FhirFetchError, bundle_next_url
 from cds_service.security.fetch_policy import policy_for_request
 from cds_service.security.url_policy import UrlPolicyError
 from fhir_mappings.bundles import BundleFault, bundle_entries, walk_bundle

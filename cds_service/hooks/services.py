@@ -2,15 +2,15 @@
 
 Discovery (`GET /cds-services`) is generated from SERVICES; the hook endpoint dispatches on
 it. To add a service, append a `Service(...)` to SERVICES; nothing else needs to change.
-The types are in service_declaration.py, the prefetch templates in patient_data.py (both
-re-exported here); the handlers live in pipeline.py and order_hooks.py, which do not import
-this module (no import cycle).
+The types are in hooks/declaration.py, the prefetch templates in fhir/patient_data.py (both
+re-exported here); the handlers live in hooks/patient_view.py and hooks/order.py, which do not
+import this module (no import cycle).
 """
 from __future__ import annotations
 
-from cds_service import order_hooks, pipeline
-from cds_service.patient_data import PREFETCH_COUNT, REQUIRED_PATIENT_DATA, patient_data_prefetch
-from cds_service.service_declaration import Handler, Service, ServiceCall
+from cds_service.fhir.patient_data import PREFETCH_COUNT, REQUIRED_PATIENT_DATA, patient_data_prefetch
+from cds_service.hooks import order, patient_view
+from cds_service.hooks.declaration import Handler, Service, ServiceCall
 
 __all__ = ["PREFETCH_COUNT", "REQUIRED_PATIENT_DATA", "SERVICES", "Handler", "Service", "ServiceCall",
            "discovery_document", "find_service", "patient_data_prefetch"]
@@ -18,11 +18,11 @@ __all__ = ["PREFETCH_COUNT", "REQUIRED_PATIENT_DATA", "SERVICES", "Handler", "Se
 
 # The handlers are looked up on their modules at call time (tests replace them there).
 def _relapse_handler(call: ServiceCall) -> dict:
-    return pipeline.handle_patient_view(call)
+    return patient_view.handle_patient_view(call)
 
 
 def _order_handler(call: ServiceCall) -> dict:
-    return order_hooks.handle_order_hook(call)
+    return order.handle_order_hook(call)
 
 
 SERVICES: list[Service] = [

@@ -10,9 +10,9 @@ import json
 
 from jsonschema.exceptions import ValidationError, relevance
 
-from cds_service import schemas
-from cds_service.errors import CdsError, Issue
-from cds_service.safe_json import JsonRefused, loads_bounded
+from cds_service.http import schemas
+from cds_service.http.errors import CdsError, Issue
+from cds_service.http.safe_json import JsonRefused, loads_bounded
 
 MAX_ISSUES = 5
 MAX_DIAGNOSTIC_CHARS = 300

@@ -1,7 +1,7 @@
 """What a CDS service is (`Service`) and what its handler receives (`ServiceCall`).
 
-The types live apart from the list of services (services.py) so that handlers (pipeline.py,
-order_hooks.py) can name them while services.py imports the handlers: no import cycle.
+The types live apart from the list of services (services.py) so that handlers (patient_view.py,
+order.py, pipeline.py) can name them while services.py imports the handlers: no import cycle.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ class ServiceCall:
     service: Service
     body: dict
     config: Config
-    as_of: date | None = None  # development-only `?asOf=` (hooks.py); None: today
+    as_of: date | None = None  # development-only `?asOf=` (hooks/routes.py); None: today
 
 
 Handler = Callable[[ServiceCall], dict]

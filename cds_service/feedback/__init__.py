@@ -1,0 +1,1 @@
+"""Clinician feedback on cards: stored (store), received (routes), reported (report)."""
