@@ -6,6 +6,7 @@
   files of a previous run would be summed in) and a dead worker's live values retired.
 - gunicorn's (>= 27) control socket off: nothing uses it, replicas on one host would share
   its default path under $HOME, and the image's home is not writable.
+- header lines up to 16 KiB (an oversized token gets the service's bare 401, not gunicorn's 431).
 Workers, threads and timeout stay on the command line (the Dockerfile's CMD).
 """
 from __future__ import annotations
@@ -18,6 +19,10 @@ from prometheus_client import multiprocess
 
 bind = [f"{os.environ.get('CDS_HOST') or '127.0.0.1'}:{os.environ.get('CDS_PORT') or '8080'}"]
 control_socket_disable = True  # gunicorn >= 27; older versions ignore unknown names
+# One header line may be 16 KiB, as the proxy allows (deploy/nginx/proxy-http.conf): an oversized
+# bearer token (the service refuses any over 8,192 characters) then reaches the service and gets
+# its bare 401; only header lines beyond 16 KiB are refused by gunicorn itself (431, never a 5xx).
+limit_request_field_size = 16384
 
 
 def on_starting(server) -> None:

@@ -117,19 +117,22 @@ def _death_signal_is_safe() -> bool:
     return sys.platform.startswith("linux") and threading.current_thread() is threading.main_thread()
 
 
-def _wait_ready(server: FhirServer, proc: subprocess.Popen, timeout: float) -> None:
+def wait_ready(server, proc: subprocess.Popen, timeout: float, *, name: str = "sekmet",
+               request_timeout: float = 1.0, poll_s: float = 0.1) -> None:
+    """Wait until `server.base_url`/metadata answers 200; fail with the log tail when the process
+    exits or the timeout passes (shared by the sekmet and HAPI fixtures)."""
     deadline = time.monotonic() + timeout
     url = f"{server.base_url}/metadata"
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise FhirServerError(f"sekmet exited with code {proc.returncode} during start-up:\n{server.log_tail()}")
+            raise FhirServerError(f"{name} exited with code {proc.returncode} during start-up:\n{server.log_tail()}")
         try:
-            if requests.get(url, timeout=1).status_code == 200:
+            if requests.get(url, timeout=request_timeout).status_code == 200:
                 return
         except requests.RequestException:
             pass
-        time.sleep(0.1)
-    raise FhirServerError(f"sekmet did not answer {url} within {timeout:.0f} s:\n{server.log_tail()}")
+        time.sleep(poll_s)
+    raise FhirServerError(f"{name} did not answer {url} within {timeout:.0f} s:\n{server.log_tail()}")
 
 
 def start_fhir_server(*, tokens: list[str] | None = None, timeout: float = STARTUP_TIMEOUT_S,
@@ -157,7 +160,7 @@ def start_fhir_server(*, tokens: list[str] | None = None, timeout: float = START
         server = FhirServer(f"http://127.0.0.1:{port}/fhir", proc.pid, workdir, list(tokens or []), proc)
         _RUNNING[server.pid] = server
         try:
-            _wait_ready(server, proc, timeout)
+            wait_ready(server, proc, timeout)
             return server
         except FhirServerError as e:
             last_error = e

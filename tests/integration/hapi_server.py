@@ -27,10 +27,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
 
 from tests.integration.fhir_server import (
     _RUNNING, FhirServer, FhirServerError, _death_signal_is_safe, _die_with_parent, free_port, stop_fhir_server,
+    wait_ready,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -94,21 +94,6 @@ class HapiServer(FhirServer):
         return [line.split('"', 2)[1] for line in text.splitlines() if '"' in line]
 
 
-def _wait_ready(server: HapiServer, proc: subprocess.Popen, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    url = f"{server.base_url}/metadata"
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise FhirServerError(f"HAPI exited with code {proc.returncode} during start-up:\n{server.log_tail()}")
-        try:
-            if requests.get(url, timeout=30).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(1.0)
-    raise FhirServerError(f"HAPI did not answer {url} within {timeout:.0f} s:\n{server.log_tail()}")
-
-
 def start_hapi_server(*, timeout: float = STARTUP_TIMEOUT_S, max_page_size: int = MAX_PAGE_SIZE,
                       extra_args: tuple[str, ...] = (), attempts: int = 2) -> HapiServer:
     """Start HAPI on a free loopback port and wait until it serves /metadata. `extra_args`
@@ -127,7 +112,7 @@ def start_hapi_server(*, timeout: float = STARTUP_TIMEOUT_S, max_page_size: int 
         server = HapiServer(f"http://127.0.0.1:{port}/fhir", proc.pid, workdir, [], proc, max_page_size=max_page_size)
         _RUNNING[server.pid] = server
         try:
-            _wait_ready(server, proc, timeout)
+            wait_ready(server, proc, timeout, name="HAPI", request_timeout=30, poll_s=1.0)
             return server
         except FhirServerError as e:
             last_error = e

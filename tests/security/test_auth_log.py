@@ -87,3 +87,21 @@ def test_401_reason_is_logged_at_info_under_the_dev_server(jwt_env, tmp_path):
         proc.wait(10)
     assert status == 401
     assert_reason_logged(log, token)
+
+
+def test_an_oversized_token_gets_the_services_bare_401_under_gunicorn(jwt_env, tmp_path):
+    """A 12,000-character bearer token is over the service's 8,192-character cap but within the
+    16 KiB header line that gunicorn (cds_service/gunicorn_config.py) and the proxy accept: the
+    service refuses it with a bare 401, not gunicorn with a 431."""
+    token = "a" * 12_000
+    with Gunicorn("cds_service.wsgi:app", extra_args=production_gunicorn_args(), env=jwt_env,
+                  log_dir=tmp_path) as server:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        conn.request("POST", "/cds-services/myeloma-relapse", b"{}",
+                     {"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+        resp = conn.getresponse()
+        body = resp.read()
+        conn.close()
+    assert resp.status == 401
+    assert body == b""
+    assert resp.getheader("WWW-Authenticate", "").startswith("Bearer")
