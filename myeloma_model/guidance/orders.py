@@ -94,9 +94,13 @@ def order_findings(assessment: dict, drug: str) -> list[Finding]:
     appraisal = appraise_drug(drug, assessment)
     out = [f for f in (refractory_finding(assessment, drug, appraisal),
                        eligibility_finding(assessment, drug, appraisal),
-                       comorbidity_finding(assessment, drug, appraisal),
-                       prerequisite_finding(assessment, drug)) if f]
-    for f in out:
-        if f.indicator == "warning" and f.kind != "prerequisite":
-            f.alternative = alternative_for(assessment, drug)
-    return out
+                       comorbidity_finding(assessment, drug, appraisal)) if f]
+    against = [f for f in out if f.indicator == "warning"]
+    for f in against:
+        f.alternative = alternative_for(assessment, drug)
+    # Baseline tests for a drug that should not be given (progressed on it, or outside the
+    # patients it was studied in) would not change the decision: no card for them then. A
+    # comorbidity warning keeps them (an echocardiogram before carfilzomib in heart failure).
+    not_appropriate = any(f.kind in ("refractory", "eligibility") for f in against)
+    prerequisite = None if not_appropriate else prerequisite_finding(assessment, drug)
+    return out + ([prerequisite] if prerequisite else [])

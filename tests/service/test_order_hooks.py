@@ -188,6 +188,20 @@ def test_lenalidomide_ordered_for_disease_progressing_on_it_warns_with_alternati
     assert "MedicationRequest/len-1" not in card["detail"]
 
 
+def test_a_drug_the_disease_progressed_on_gets_one_card_not_also_its_baseline_tests(client):
+    """The lenalidomide order for disease progressing on it: the one warning (with the
+    alternative) and no second card drafting PT/aPTT for a drug that should not be given."""
+    order = med_request({"text": "Revlimid 10 mg"}, rid="len-1", patient="mm-len-refractory")
+    out = cards(client, SIGN, order_request("len-refractory", order))
+    assert [c["source"]["topic"]["code"] for c in out] == ["treatment-options"]
+
+
+def test_a_comorbidity_warning_keeps_the_baseline_tests_card(client):
+    """Carfilzomib in heart failure may still be given with care: the echocardiogram card stays."""
+    out = cards(client, SIGN, load("hooks/order-sign-carfilzomib-cardiac.json"))
+    assert {c["source"]["topic"]["code"] for c in out} == {"safety", "investigations"}
+
+
 def test_pomalidomide_for_lenalidomide_refractory_disease_gets_no_treatment_warning(client):
     """Pomalidomide-based options are next-generation IMiD retreatment (section 7): offered, so no warning."""
     pom = med_request({"coding": [{"system": RXNORM, "code": "1369713", "display": "pomalidomide"}]},
