@@ -97,12 +97,9 @@ _FACTORS: dict[tuple[str, str], tuple[float | None, str | None]] = {}
 
 
 def _factor(analyte: str, unit: str) -> tuple[float | None, str | None]:
-    """units.to_canonical's answer for a stated UCUM unit as (factor, problem), cached per
-    (analyte, unit): a patient's thousands of results use a handful of units."""
-    key = (analyte, unit)
-    known = _FACTORS.get(key)
-    if known is None:
-        known = _FACTORS[key] = to_canonical(analyte, 1.0, unit)
+    """units.to_canonical's answer for a stated UCUM unit as (factor, problem), remembered
+    per (analyte, unit) in _FACTORS: a patient's thousands of results use a handful of units."""
+    known = _FACTORS[(analyte, unit)] = to_canonical(analyte, 1.0, unit)
     return known
 
 _COMPARATORS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "≤": "<=", "≥": ">="}
@@ -162,7 +159,19 @@ class ObservationReader:
             if ife is not None:
                 self._immunofixation(obs, ife, when)
             if analyte is not None:
-                self._lab(obs, analyte, when, minute=minute)
+                # The usual result inline (a plain UCUM Quantity in a unit already seen); any
+                # other value goes through _lab, which reads and reports every form.
+                q = obs.get("valueQuantity")
+                factor = None
+                if type(q) is dict and q.get("comparator") is None and q.get("system") == _UCUM:
+                    v = q.get("value")
+                    unit = q.get("code")
+                    if (type(v) is float or type(v) is int) and unit is not None and 0.0 <= v < _INF:
+                        factor = (_FACTORS.get((analyte, unit)) or _factor(analyte, unit))[0]
+                if factor is None:
+                    self._lab(obs, analyte, when, minute=minute)
+                else:
+                    self._keep(obs, obs, analyte, when, minute, round(v * factor, 6), None)
             elif ecog:
                 self._ecog(obs, when)
             elif is_fish:
@@ -182,17 +191,6 @@ class ObservationReader:
     def _lab(self, obs: dict, analyte: str, when: date, value_holder: dict | None = None,
              minute: str | None = None) -> None:
         holder = obs if value_holder is None else value_holder
-        q = holder.get("valueQuantity")
-        if type(q) is dict:  # the usual case first: a plain UCUM Quantity
-            v = q.get("value")
-            if type(v) is float or type(v) is int:
-                unit = q.get("code")
-                if (q.get("comparator") is None and unit is not None and q.get("system") == _UCUM
-                        and 0.0 <= v < _INF):
-                    factor, problem = _factor(analyte, unit)
-                    if problem is None:
-                        self._keep(obs, holder, analyte, when, minute, round(v * factor, 6), None)
-                        return
         parsed = _numeric_value(holder)
         if parsed is None and analyte in ZERO_WHEN_NOT_DETECTED and _says_not_detected(holder):
             parsed = (0.0, None, None)
