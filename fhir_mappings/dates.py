@@ -83,6 +83,9 @@ def effective_time(resource: dict) -> tuple[date, str] | None:
     """An Observation's effective time (docs/clinical-model.md s2): effectiveDateTime, else
     effectivePeriod.start, else effectiveInstant, else issued (else effectivePeriod.end), as
     (UTC date, UTC minute key for de-duplication); None when none is readable."""
+    d = resource.get("effectiveDateTime")
+    if type(d) is str:  # the usual case, without building the list of candidates
+        return _utc(d)
     p = resource.get("effectivePeriod")
     for value in (resource.get("effectiveDateTime"), p.get("start") if isinstance(p, dict) else None,
                   resource.get("effectiveInstant"), resource.get("issued"),

@@ -24,7 +24,7 @@ from datetime import date
 from fhir_mappings.cytogenetics import findings_in_text, names_abnormality, polarity
 from fhir_mappings.dates import effective_time
 from fhir_mappings.gaps import GapLog
-from fhir_mappings.terminology import SYSTEM_ALIASES, coding_keys, ref_of, tables
+from fhir_mappings.terminology import SYSTEM_ALIASES, UCUM, coding_keys, ref_of, tables
 from fhir_mappings.units import human_unit, to_canonical, ucum_of
 from myeloma_model.records import CytogeneticFinding, EcogScore, ImmunofixationResult, InvestigationRecord, LabResult
 
@@ -45,18 +45,62 @@ _IMMUNOFIXATION = _T.immunofixation_by_code
 _SYSTEMS = SYSTEM_ALIASES
 _EMPTY: dict = {}
 _INF = float("inf")
+_UCUM = UCUM
 
 
-def _code_info() -> dict[tuple[str, str], tuple]:
-    """One lookup per coding: (system, code) -> (analyte, is ECOG, is FISH, FISH abnormality,
-    investigation)."""
-    keys = set(_ANALYTE) | set(_ECOG) | set(_FISH) | set(_INVESTIGATION)
-    return {
-        k: (_ANALYTE.get(k), k in _ECOG, k in _FISH, _FISH.get(k), _INVESTIGATION.get(k)) for k in keys
+def _code_info() -> dict[tuple[object, object], tuple]:
+    """One lookup per coding, keyed by the system as sent (every alias of a system spelled
+    out, so no normalisation per coding): (system, code) -> (analyte, is ECOG, is FISH, FISH
+    abnormality, investigation, immunofixation specimen)."""
+    by_canonical = {
+        k: (_ANALYTE.get(k), k in _ECOG, k in _FISH, _FISH.get(k), _INVESTIGATION.get(k), _IMMUNOFIXATION.get(k))
+        for k in set(_ANALYTE) | set(_ECOG) | set(_FISH) | set(_INVESTIGATION) | set(_IMMUNOFIXATION)
     }
+    sent_systems = {system for system, _ in by_canonical} | set(_SYSTEMS)
+    out = {}
+    for sent in sent_systems:
+        canonical = _SYSTEMS.get(sent, sent)
+        for (system, code), info in by_canonical.items():
+            if system == canonical:
+                out[(sent, code)] = info
+    return out
 
 
 _CODE_INFO = _code_info()
+
+
+def _merged_info(codings: list) -> tuple | None:
+    """Several codings: the first analyte, FISH abnormality, investigation and specimen any
+    of them names; ECOG when any is."""
+    analyte = investigation = fish = ife = None
+    ecog = is_fish = False
+    found = False
+    for c in codings:
+        info = _CODE_INFO.get((c.get("system"), c.get("code")))
+        if info is None:
+            continue
+        found = True
+        a, e, f, fa, inv, spec = info
+        if analyte is None:
+            analyte = a
+        ecog = ecog or e
+        if f and not is_fish:
+            is_fish, fish = True, fa
+        if investigation is None:
+            investigation = inv
+        if ife is None:
+            ife = spec
+    return (analyte, ecog, is_fish, fish, investigation, ife) if found else None
+
+
+_FACTORS: dict[tuple[str, str], tuple[float | None, str | None]] = {}
+
+
+def _factor(analyte: str, unit: str) -> tuple[float | None, str | None]:
+    """units.to_canonical's answer for a stated UCUM unit as (factor, problem), remembered
+    per (analyte, unit) in _FACTORS: a patient's thousands of results use a handful of units."""
+    known = _FACTORS[(analyte, unit)] = to_canonical(analyte, 1.0, unit)
+    return known
 
 _COMPARATORS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "≤": "<=", "≥": ">="}
 # "<0.1 g/dL", "7.2 g/L", "> 1000 mg/L", "12" (unit-less). Decimal commas are not accepted:
@@ -88,24 +132,19 @@ class ObservationReader:
                 self.gaps.add("no-status", f"{ref_of(obs)} has no status; not used")
             return
         code = obs.get("code") or _EMPTY
-        analyte = investigation = fish = ife = None
-        ecog = is_fish = False
         codings = code.get("coding")
+        info = None
         if codings:
-            for c in codings:
-                system = c.get("system")
-                info = _CODE_INFO.get((_SYSTEMS.get(system, system), c.get("code")))
-                if info is not None:
-                    a, e, f, fa, inv = info
-                    if analyte is None:
-                        analyte = a
-                    ecog = ecog or e
-                    if f and not is_fish:
-                        is_fish, fish = True, fa
-                    if investigation is None:
-                        investigation = inv
-                if ife is None:
-                    ife = _IMMUNOFIXATION.get((_SYSTEMS.get(system, system), c.get("code")))
+            if len(codings) == 1:  # the usual case: one coding, one lookup
+                c = codings[0]
+                info = _CODE_INFO.get((c.get("system"), c.get("code")))
+            else:
+                info = _merged_info(codings)
+        if info is None:
+            analyte = investigation = fish = ife = None
+            ecog = is_fish = False
+        else:
+            analyte, ecog, is_fish, fish, investigation, ife = info
         when = minute = None
         if analyte is not None or ecog or is_fish or investigation is not None or ife is not None:
             when, minute = _when(obs)
@@ -120,7 +159,19 @@ class ObservationReader:
             if ife is not None:
                 self._immunofixation(obs, ife, when)
             if analyte is not None:
-                self._lab(obs, analyte, when, minute=minute)
+                # The usual result inline (a plain UCUM Quantity in a unit already seen); any
+                # other value goes through _lab, which reads and reports every form.
+                q = obs.get("valueQuantity")
+                factor = None
+                if type(q) is dict and q.get("comparator") is None and q.get("system") == _UCUM:
+                    v = q.get("value")
+                    unit = q.get("code")
+                    if (type(v) is float or type(v) is int) and unit is not None and 0.0 <= v < _INF:
+                        factor = (_FACTORS.get((analyte, unit)) or _factor(analyte, unit))[0]
+                if factor is None:
+                    self._lab(obs, analyte, when, minute=minute)
+                else:
+                    self._keep(obs, obs, analyte, when, minute, round(v * factor, 6), None)
             elif ecog:
                 self._ecog(obs, when)
             elif is_fish:
@@ -162,7 +213,11 @@ class ObservationReader:
             return
         # Round off binary noise of the conversion (1.1 g/dL -> 11.000000000000002 g/L) so the
         # same result sent in two units is one result and values print as labs wrote them.
-        canonical = round(canonical, 6)
+        self._keep(obs, holder, analyte, when, minute, round(canonical, 6), comparator)
+
+    def _keep(self, obs: dict, holder: dict, analyte: str, when: date, minute: str | None,
+              canonical: float, comparator: str | None) -> None:
+        """A readable result in the canonical unit: kept once per (analyte, minute, value)."""
         dedup = (analyte, minute or when, canonical, comparator)
         if dedup in self._seen:
             return

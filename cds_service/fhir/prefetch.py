@@ -17,7 +17,7 @@ import re
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, NoReturn
 from urllib.parse import quote, urljoin
 
 from flask import has_request_context
@@ -389,12 +389,34 @@ def check_supplied(tpl: Template, value: dict, resource_set: ResourceSet, *, sor
     append = resources.append
     keep = resource_set.sorter() if sort else resource_set.owns
 
+    def other_patient(i: int) -> NoReturn:
+        raise bad_request(
+            f"Prefetch key '{tpl.key}' holds a {tpl.resource_type} of a different patient than context.patientId.",
+            expression=f"{where}.entry[{i}].resource",
+        )
+
+    # The usual entry ({"resource": {"resourceType": <the key's type>, ...}}) inline; from the
+    # first other entry on, the one Bundle walker decides (skips, or a 400 naming the entry).
+    entries = value.get("entry", [])
+    start = 0
+    if type(entries) is list:
+        rtype_wanted = tpl.resource_type
+        for entry in entries:
+            res = entry.get("resource") if type(entry) is dict else None
+            if type(res) is not dict or res.get("resourceType") != rtype_wanted:
+                break
+            if not keep(res):
+                other_patient(start)
+            append(res)
+            start += 1
+        else:
+            return resources
+
     def visit(i: int, res: dict) -> None:  # type, shape, ownership and duplicates: one pass
+        if i < start:
+            return  # sorted by the loop above
         if not keep(res):
-            raise bad_request(
-                f"Prefetch key '{tpl.key}' holds a {tpl.resource_type} of a different patient than context.patientId.",
-                expression=f"{where}.entry[{i}].resource",
-            )
+            other_patient(i)
         append(res)
 
     try:
