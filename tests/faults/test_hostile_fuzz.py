@@ -26,6 +26,9 @@ from tests.security.jwt_clients import PUBLIC_BASE, SigningClient, clients_docum
 
 EXAMPLES = 1000
 JWT_EXAMPLES = 150
+# 1,000 requests take about 10 s on a quiet 2-core machine; a busy one can be ten times slower
+# than that, so the module gets a longer time limit than the suite's 120 s per test.
+pytestmark = pytest.mark.timeout(600)
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=False, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
