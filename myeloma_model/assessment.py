@@ -1,6 +1,7 @@
-"""The assessment object of docs/assessment-contract.md, composed from the rule families.
+"""The assessment of docs/assessment-contract.md, composed from the rule families.
 
-`assess(record, as_of)` sees only data dated on or before `as_of` (reproducible "as of"), runs
+`evaluate(record, as_of)` builds the typed `Assessment` (myeloma_model/contract.py);
+`assess(record, as_of)` is its JSON form (`contract.to_json`). Both see only data dated on or before `as_of` (reproducible "as of"), runs
 relapse -> drugs/refractoriness -> risk -> fitness, then asks `myeloma_model.guidance.advise`
 for timing, strategy, regimens, investigations and safety. Cost is linear in the number of
 results: every series is sorted once and scanned a bounded number of times per line.
@@ -17,6 +18,23 @@ from dataclasses import replace
 from datetime import date
 
 from myeloma_model import guidance
+from myeloma_model.contract import (
+    Assessment,
+    DatedValue,
+    Details,
+    Fitness,
+    LineCourse,
+    ProgressionEvent,
+    Relapse,
+    Risk,
+    TherapyLine,
+    drug_from_json,
+    line_from_json,
+    marker_from_json,
+    not_offered_from_json,
+    regimen_from_json,
+    to_json,
+)
 from myeloma_model.drug_classes import drug_class
 from myeloma_model.fitness import fitness
 from myeloma_model.freshness import data_freshness, latest_marker_date, stale_active_exposures
@@ -27,7 +45,6 @@ from myeloma_model.relapse import PROGRESSION_STATUSES, analyse_relapse
 from myeloma_model.response import GAP_CR_NO_IFE, GAP_CR_NO_MARROW, lines_json
 from myeloma_model.risk import b2m_at_line_start, b2m_trend, high_risk_cytogenetics, high_risk_relapse_features, staging
 from myeloma_model.thresholds import STALE_ACTIVE_MEDICATION_DAYS
-
 
 
 def as_of_view(record: PatientRecord, as_of: date) -> PatientRecord:
@@ -52,38 +69,18 @@ def as_of_view(record: PatientRecord, as_of: date) -> PatientRecord:
     )
 
 
-def out_of_scope(record: PatientRecord, as_of: date) -> dict:
+def out_of_scope(record: PatientRecord, as_of: date) -> Assessment:
     """Every section empty or unknown: the hook returns no cards."""
-    return {
-        "patientId": record.patient_id,
-        "asOf": as_of.isoformat(),
-        "inScope": False,
-        "relapse": {"status": "unknown", "significantParaproteinRelapse": False, "date": None,
-                    "crabDate": None, "latestMarkerDate": None,
-                    "criteria": [], "crabFeatures": [], "markers": {}},
-        "lines": [],
-        "dataFreshness": "none",
-        "drugs": {},
-        "priorLines": 0,
-        "refractoryCategory": "none",
-        "tripleClassExposed": False,
-        "risk": {"highRiskCytogenetics": [], "iss": "unknown", "riss": "unknown", "b2mTrend": "unknown",
-                 "highRiskRelapseFeatures": []},
-        "fitness": {"age": None, "ecog": None, "frailty": "unknown", "cautions": []},
-        **guidance.empty_guidance(),
-        "dataGaps": list(record.data_gaps),
-    }
-
-
-def _iso(d: date | None) -> str | None:
-    return d.isoformat() if d else None
+    return Assessment(patient_id=record.patient_id, as_of=as_of, in_scope=False, relapse=Relapse(status="unknown"),
+                      data_gaps=tuple(record.data_gaps))
 
 
 # Data-gap wording of the response rules (s3a) and of stale medication evidence (s10).
 _RESPONSE_GAPS = {GAP_CR_NO_IFE: "CR not confirmed: no immunofixation", GAP_CR_NO_MARROW: "CR without marrow assessment"}
 
 
-def _course(view: PatientRecord, book: MarkerBook, rel, as_of: date, gaps: list[str]) -> tuple[list[dict], str | None, str]:
+def _course(view: PatientRecord, book: MarkerBook, rel, as_of: date,
+            gaps: list[str]) -> tuple[tuple[LineCourse, ...], date | None, str]:
     """(contract `lines`, latestMarkerDate, dataFreshness), appending their data gaps."""
     lines, codes = lines_json(rel, book, view.immunofixation, as_of)
     for c in codes:
@@ -94,11 +91,16 @@ def _course(view: PatientRecord, book: MarkerBook, rel, as_of: date, gaps: list[
                     f"(more than {STALE_ACTIVE_MEDICATION_DAYS} days before the as-of date); whether it is "
                     "still taken is not known")
     latest = latest_marker_date(book)
-    return lines, _iso(latest), data_freshness(latest, as_of)
+    return tuple(line_from_json(ln) for ln in lines), latest, data_freshness(latest, as_of)
 
 
 def assess(record: PatientRecord, as_of: date) -> dict:
-    """The assessment object (docs/assessment-contract.md) for one patient as of a date.
+    """The assessment object of docs/assessment-contract.md (JSON-ready) for one patient."""
+    return to_json(evaluate(record, as_of))
+
+
+def evaluate(record: PatientRecord, as_of: date) -> Assessment:
+    """The typed assessment (myeloma_model/contract.py) for one patient as of a date.
 
     Steps, in this order (each may add data gaps, in the order the contract lists them): the
     relapse analysis, the drugs, the risk inputs, the course of each line, then the guidance."""
@@ -113,7 +115,7 @@ def assess(record: PatientRecord, as_of: date) -> dict:
     line = rel.current_line
     line_start = line.start if line else None
 
-    drugs = _drugs(view, rel, as_of, gaps)
+    drug_dicts = _drugs(view, rel, as_of, gaps)
     relapsing = cur.status in PROGRESSION_STATUSES or cur.status == "suspected"
     on_tx = on_therapy(view.exposures, cur.date, as_of) if relapsing and cur.date else None
     cyto = high_risk_cytogenetics(view)
@@ -121,36 +123,39 @@ def assess(record: PatientRecord, as_of: date) -> dict:
     trend = b2m_trend(book, line_start)
     b2m_base = b2m_at_line_start(book, line_start)
     lines, latest_marker, freshness = _course(view, book, rel, as_of, gaps)
+    fit = fitness(view, as_of)
 
-    assessment = {
-        "patientId": record.patient_id,
-        "asOf": as_of.isoformat(),
-        "inScope": True,
-        "relapse": _relapse_section(rel, latest_marker),
-        "lines": lines,
-        "dataFreshness": freshness,
-        "drugs": drugs,
-        "priorLines": len(rel.lines),
-        "refractoryCategory": refractory_category(drugs),
-        "tripleClassExposed": triple_class_exposed(drugs),
-        "risk": {
-            "highRiskCytogenetics": cyto,
-            "iss": iss,
-            "riss": riss,
-            "b2mTrend": trend,
-            "highRiskRelapseFeatures": high_risk_relapse_features(
+    assessment = Assessment(
+        patient_id=record.patient_id,
+        as_of=as_of,
+        in_scope=True,
+        relapse=_relapse_section(rel, latest_marker),
+        lines=lines,
+        data_freshness=freshness,
+        drugs={name: drug_from_json(d) for name, d in drug_dicts.items()},
+        prior_lines=len(rel.lines),
+        refractory_category=refractory_category(drug_dicts),
+        triple_class_exposed=triple_class_exposed(drug_dicts),
+        risk=Risk(
+            high_risk_cytogenetics=tuple(cyto),
+            iss=iss,
+            riss=riss,
+            b2m_trend=trend,
+            high_risk_relapse_features=tuple(high_risk_relapse_features(
                 view, line_start=line_start, relapsing=relapsing, relapse_on_therapy=bool(on_tx),
                 first_progression=rel.first_progression, cytogenetics=cyto, trend=trend,
-            ),
-        },
-        "fitness": fitness(view, as_of),
-        **guidance.empty_guidance(),
-        "dataGaps": gaps,
-        "details": _details_section(rel, on_tx, b2m_base),
-    }
-    advice = guidance.advise(assessment, view, as_of) or {}
-    assessment.update(advice)
-    return assessment
+            )),
+        ),
+        fitness=Fitness(age=fit["age"], ecog=fit["ecog"], frailty=fit["frailty"], cautions=tuple(fit["cautions"])),
+        data_gaps=tuple(gaps),
+        details=_details_section(rel, on_tx, b2m_base),
+    )
+    advice = guidance.advise(to_json(assessment), view, as_of) or {}
+    parse = {"regimens": lambda v: tuple(regimen_from_json(r) for r in v),
+             "notOffered": lambda v: tuple(not_offered_from_json(n) for n in v),
+             "missingInvestigations": tuple, "safety": tuple}
+    attrs = {"notOffered": "not_offered", "missingInvestigations": "missing_investigations"}
+    return replace(assessment, **{attrs.get(k, k): parse.get(k, lambda v: v)(v) for k, v in advice.items()})
 
 
 def _drugs(view, rel, as_of: date, gaps: list[str]) -> dict:
@@ -166,34 +171,30 @@ def _drugs(view, rel, as_of: date, gaps: list[str]) -> dict:
     return drugs
 
 
-def _relapse_section(rel, latest_marker: str | None) -> dict:
+def _relapse_section(rel, latest_marker: date | None) -> Relapse:
     """The contract's `relapse` object from the current relapse status."""
     cur = rel.current
-    return {
-        "status": cur.status,
-        "significantParaproteinRelapse": cur.spr,
-        "date": _iso(cur.date),
-        "crabDate": _iso(cur.crab_date),
-        "latestMarkerDate": latest_marker,
-        "criteria": cur.criteria,
-        "crabFeatures": cur.crab,
-        "markers": rel.markers,
-        "crabValues": {k: {**v, "date": v["date"].isoformat()} for k, v in cur.crab_evidence.items()},
-    }
+    return Relapse(
+        status=cur.status,
+        significant_paraprotein_relapse=cur.spr,
+        date=cur.date,
+        crab_date=cur.crab_date,
+        latest_marker_date=latest_marker,
+        criteria=tuple(cur.criteria),
+        crab_features=tuple(cur.crab),
+        markers={k: marker_from_json(m) for k, m in rel.markers.items()},
+        crab_values={k: dict(v) for k, v in cur.crab_evidence.items()},
+    )
 
 
-def _details_section(rel, on_tx, b2m_base) -> dict:
-    """The contract's `details`: lines, progression events, and the values behind the risk."""
+def _details_section(rel, on_tx, b2m_base) -> Details:
+    """The non-contract `details`: lines, progression events, and the values behind the risk."""
     line = rel.current_line
-    return {
-        "lines": [ln.to_json() for ln in rel.lines],
-        "currentLine": line.number if line else None,
-        "progressionEvents": [
-            {"date": e.date.isoformat(), "status": e.status, "line": e.line} for e in rel.events
-        ],
-        "firstProgression": _iso(rel.first_progression),
-        "onTherapyAtRelapse": on_tx,
-        "b2mAtLineStart": (
-            {"value": b2m_base.value, "date": b2m_base.when.isoformat()} if b2m_base else None
-        ),
-    }
+    return Details(
+        lines=tuple(TherapyLine(ln.number, ln.start, ln.end, tuple(ln.drugs), ln.transplant) for ln in rel.lines),
+        current_line=line.number if line else None,
+        progression_events=tuple(ProgressionEvent(e.date, e.status, e.line) for e in rel.events),
+        first_progression=rel.first_progression,
+        on_therapy_at_relapse=on_tx,
+        b2m_at_line_start=DatedValue(b2m_base.value, b2m_base.when) if b2m_base else None,
+    )
