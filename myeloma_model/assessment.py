@@ -150,7 +150,7 @@ def evaluate(record: PatientRecord, as_of: date) -> Assessment:
         data_gaps=tuple(gaps),
         details=_details_section(rel, on_tx, b2m_base),
     )
-    advice = guidance.advise(to_json(assessment), view, as_of) or {}
+    advice = guidance.advise(assessment, view, as_of) or {}
     parse = {"regimens": lambda v: tuple(regimen_from_json(r) for r in v),
              "notOffered": lambda v: tuple(not_offered_from_json(n) for n in v),
              "missingInvestigations": tuple, "safety": tuple}

@@ -236,12 +236,15 @@ def durability(lines: list[dict], drug: str) -> str:
     line = next((ln for ln in reversed(lines) if drug in (ln.get("drugs") or [])), None)
     if line is None:
         return "unknown"
-    best = line.get("bestResponse")
+    return response_durability(line.get("bestResponse"), line.get("durationMonths"))
+
+
+def response_durability(best: str | None, months: float | None) -> str:
+    """Durable, not-durable or unknown for one line's best response and its duration (s3a)."""
     if best not in RANK:
         return "unknown"
     if RANK[best] < RANK["PR"]:
         return "not-durable"
-    months = line.get("durationMonths")
     if months is None:
         return "unknown"
     return "durable" if months >= DURABLE_RESPONSE_MONTHS - EPS else "not-durable"
