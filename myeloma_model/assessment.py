@@ -1,9 +1,9 @@
 """The assessment of docs/assessment-contract.md, composed from the rule families.
 
 `evaluate(record, as_of)` builds the typed `Assessment` (myeloma_model/contract.py);
-`assess(record, as_of)` is its JSON form (`contract.to_json`). Both see only data dated on or before `as_of` (reproducible "as of"), runs
-relapse -> drugs/refractoriness -> risk -> fitness, then asks `myeloma_model.guidance.advise`
-for timing, strategy, regimens, investigations and safety. Cost is linear in the number of
+`assess(record, as_of)` is its JSON form (`contract.to_json`). Both see only data dated on or
+before `as_of` (reproducible "as of"): relapse -> drugs/refractoriness -> risk -> fitness, then
+`myeloma_model.guidance.advise` for timing, strategy, regimens, investigations and safety. Cost is linear in the number of
 results: every series is sorted once and scanned a bounded number of times per line.
 
 Non-contract field `details` (allowed: "fields may be added") carries what guidance and cards
@@ -29,8 +29,6 @@ from myeloma_model.contract import (
     Risk,
     TherapyLine,
     drug_from_json,
-    line_from_json,
-    marker_from_json,
     not_offered_from_json,
     regimen_from_json,
     to_json,
@@ -42,7 +40,7 @@ from myeloma_model.markers import MarkerBook
 from myeloma_model.records import PatientRecord
 from myeloma_model.refractoriness import drugs_summary, on_therapy, refractory_category, triple_class_exposed
 from myeloma_model.relapse import PROGRESSION_STATUSES, analyse_relapse
-from myeloma_model.response import GAP_CR_NO_IFE, GAP_CR_NO_MARROW, lines_json
+from myeloma_model.response import GAP_CR_NO_IFE, GAP_CR_NO_MARROW, line_courses
 from myeloma_model.risk import b2m_at_line_start, b2m_trend, high_risk_cytogenetics, high_risk_relapse_features, staging
 from myeloma_model.thresholds import STALE_ACTIVE_MEDICATION_DAYS
 
@@ -82,7 +80,7 @@ _RESPONSE_GAPS = {GAP_CR_NO_IFE: "CR not confirmed: no immunofixation", GAP_CR_N
 def _course(view: PatientRecord, book: MarkerBook, rel, as_of: date,
             gaps: list[str]) -> tuple[tuple[LineCourse, ...], date | None, str]:
     """(contract `lines`, latestMarkerDate, dataFreshness), appending their data gaps."""
-    lines, codes = lines_json(rel, book, view.immunofixation, as_of)
+    lines, codes = line_courses(rel, book, view.immunofixation, as_of)
     for c in codes:
         prefix, code = c.split(": ", 1)
         gaps.append(f"{prefix}: {_RESPONSE_GAPS.get(code, code)}")
@@ -91,7 +89,7 @@ def _course(view: PatientRecord, book: MarkerBook, rel, as_of: date,
                     f"(more than {STALE_ACTIVE_MEDICATION_DAYS} days before the as-of date); whether it is "
                     "still taken is not known")
     latest = latest_marker_date(book)
-    return tuple(line_from_json(ln) for ln in lines), latest, data_freshness(latest, as_of)
+    return tuple(lines), latest, data_freshness(latest, as_of)
 
 
 def assess(record: PatientRecord, as_of: date) -> dict:
@@ -182,7 +180,7 @@ def _relapse_section(rel, latest_marker: date | None) -> Relapse:
         latest_marker_date=latest_marker,
         criteria=tuple(cur.criteria),
         crab_features=tuple(cur.crab),
-        markers={k: marker_from_json(m) for k, m in rel.markers.items()},
+        markers=rel.markers,
         crab_values={k: dict(v) for k, v in cur.crab_evidence.items()},
     )
 

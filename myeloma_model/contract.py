@@ -29,7 +29,13 @@ class Marker:
     nadir_date: date | None
     latest_comparator: str | None = field(default=None, metadata=OMIT_NONE)
     nadir_comparator: str | None = field(default=None, metadata=OMIT_NONE)
-    chain: str | None = field(default=None, metadata=OMIT_NONE)  # involvedFlc only
+
+
+@dataclass(frozen=True, slots=True)
+class InvolvedMarker(Marker):
+    """`relapse.markers.involvedFlc`: a marker that also names the involved chain (or None)."""
+
+    chain: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +264,7 @@ def _flat(cls: type, d: dict, dates: tuple[str, ...] = (), **nested: Any) -> Any
 
 
 def marker_from_json(d: dict) -> Marker:
-    return _flat(Marker, d, ("latest_date", "nadir_date"))
+    return _flat(InvolvedMarker if "chain" in d else Marker, d, ("latest_date", "nadir_date"))
 
 
 def drug_from_json(d: dict) -> DrugEntry:
