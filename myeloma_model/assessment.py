@@ -28,7 +28,6 @@ from myeloma_model.contract import (
     Relapse,
     Risk,
     TherapyLine,
-    drug_from_json,
     not_offered_from_json,
     regimen_from_json,
     to_json,
@@ -113,7 +112,7 @@ def evaluate(record: PatientRecord, as_of: date) -> Assessment:
     line = rel.current_line
     line_start = line.start if line else None
 
-    drug_dicts = _drugs(view, rel, as_of, gaps)
+    drugs = _drugs(view, rel, as_of, gaps)
     relapsing = cur.status in PROGRESSION_STATUSES or cur.status == "suspected"
     on_tx = on_therapy(view.exposures, cur.date, as_of) if relapsing and cur.date else None
     cyto = high_risk_cytogenetics(view)
@@ -130,10 +129,10 @@ def evaluate(record: PatientRecord, as_of: date) -> Assessment:
         relapse=_relapse_section(rel, latest_marker),
         lines=lines,
         data_freshness=freshness,
-        drugs={name: drug_from_json(d) for name, d in drug_dicts.items()},
+        drugs=drugs,
         prior_lines=len(rel.lines),
-        refractory_category=refractory_category(drug_dicts),
-        triple_class_exposed=triple_class_exposed(drug_dicts),
+        refractory_category=refractory_category(drugs),
+        triple_class_exposed=triple_class_exposed(drugs),
         risk=Risk(
             high_risk_cytogenetics=tuple(cyto),
             iss=iss,
@@ -164,7 +163,7 @@ def _drugs(view, rel, as_of: date, gaps: list[str]) -> dict:
         if drug_class(e.drug) is None:
             gaps.append(f"drug '{e.drug}' is not in the model's drug-class table; not assessed")
     for name, info in drugs.items():
-        if info["monthsOnDrug"] is None:
+        if info.months_on_drug is None:
             gaps.append(f"{name}: exposure without dates; time on drug and refractoriness unknown")
     return drugs
 
