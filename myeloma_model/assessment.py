@@ -22,7 +22,6 @@ from myeloma_model.contract import (
     Assessment,
     DatedValue,
     Details,
-    Fitness,
     LineCourse,
     ProgressionEvent,
     Relapse,
@@ -120,7 +119,6 @@ def evaluate(record: PatientRecord, as_of: date) -> Assessment:
     trend = b2m_trend(book, line_start)
     b2m_base = b2m_at_line_start(book, line_start)
     lines, latest_marker, freshness = _course(view, book, rel, as_of, gaps)
-    fit = fitness(view, as_of)
 
     assessment = Assessment(
         patient_id=record.patient_id,
@@ -143,7 +141,7 @@ def evaluate(record: PatientRecord, as_of: date) -> Assessment:
                 first_progression=rel.first_progression, cytogenetics=cyto, trend=trend,
             )),
         ),
-        fitness=Fitness(age=fit["age"], ecog=fit["ecog"], frailty=fit["frailty"], cautions=tuple(fit["cautions"])),
+        fitness=fitness(view, as_of),
         data_gaps=tuple(gaps),
         details=_details_section(rel, on_tx, b2m_base),
     )
