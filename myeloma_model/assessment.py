@@ -22,6 +22,7 @@ from myeloma_model.contract import (
     Assessment,
     DatedValue,
     Details,
+    DrugEntry,
     LineCourse,
     ProgressionEvent,
     Relapse,
@@ -153,7 +154,7 @@ def evaluate(record: PatientRecord, as_of: date) -> Assessment:
     return replace(assessment, **{attrs.get(k, k): parse.get(k, lambda v: v)(v) for k, v in advice.items()})
 
 
-def _drugs(view, rel, as_of: date, gaps: list[str]) -> dict:
+def _drugs(view, rel, as_of: date, gaps: list[str]) -> dict[str, DrugEntry]:
     """Per-drug exposure summary; drugs the model cannot class or date are data gaps."""
     progressions = [e.date for e in rel.events]
     drugs = drugs_summary(view.exposures, progressions, as_of, rel.current.date)
