@@ -1,7 +1,8 @@
 """The pure clinical model of relapsed multiple myeloma (no Flask, requests or fhir.resources).
 
-`assess(record, as_of)` returns the assessment object of docs/assessment-contract.md.
+`evaluate(record, as_of)` returns the typed assessment (myeloma_model/contract.py);
+`assess(record, as_of)` returns its JSON form, the object of docs/assessment-contract.md.
 """
-from myeloma_model.assessment import assess
+from myeloma_model.assessment import assess, evaluate
 
-__all__ = ["assess"]
+__all__ = ["assess", "evaluate"]

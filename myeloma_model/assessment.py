@@ -1,8 +1,9 @@
-"""The assessment object of docs/assessment-contract.md, composed from the rule families.
+"""The assessment of docs/assessment-contract.md, composed from the rule families.
 
-`assess(record, as_of)` sees only data dated on or before `as_of` (reproducible "as of"), runs
-relapse -> drugs/refractoriness -> risk -> fitness, then asks `myeloma_model.guidance.advise`
-for timing, strategy, regimens, investigations and safety. Cost is linear in the number of
+`evaluate(record, as_of)` builds the typed `Assessment` (myeloma_model/contract.py);
+`assess(record, as_of)` is its JSON form (`contract.to_json`). Both see only data dated on or
+before `as_of` (reproducible "as of"): relapse -> drugs/refractoriness -> risk -> fitness, then
+`myeloma_model.guidance.advise` for timing, strategy, regimens, investigations and safety. Cost is linear in the number of
 results: every series is sorted once and scanned a bounded number of times per line.
 
 Non-contract field `details` (allowed: "fields may be added") carries what guidance and cards
@@ -17,6 +18,20 @@ from dataclasses import replace
 from datetime import date
 
 from myeloma_model import guidance
+from myeloma_model.contract import (
+    Assessment,
+    DatedValue,
+    Details,
+    DrugEntry,
+    LineCourse,
+    ProgressionEvent,
+    Relapse,
+    Risk,
+    TherapyLine,
+    not_offered_from_json,
+    regimen_from_json,
+    to_json,
+)
 from myeloma_model.drug_classes import drug_class
 from myeloma_model.fitness import fitness
 from myeloma_model.freshness import data_freshness, latest_marker_date, stale_active_exposures
@@ -24,10 +39,9 @@ from myeloma_model.markers import MarkerBook
 from myeloma_model.records import PatientRecord
 from myeloma_model.refractoriness import drugs_summary, on_therapy, refractory_category, triple_class_exposed
 from myeloma_model.relapse import PROGRESSION_STATUSES, analyse_relapse
-from myeloma_model.response import GAP_CR_NO_IFE, GAP_CR_NO_MARROW, lines_json
+from myeloma_model.response import GAP_CR_NO_IFE, GAP_CR_NO_MARROW, line_courses
 from myeloma_model.risk import b2m_at_line_start, b2m_trend, high_risk_cytogenetics, high_risk_relapse_features, staging
 from myeloma_model.thresholds import STALE_ACTIVE_MEDICATION_DAYS
-
 
 
 def as_of_view(record: PatientRecord, as_of: date) -> PatientRecord:
@@ -52,40 +66,20 @@ def as_of_view(record: PatientRecord, as_of: date) -> PatientRecord:
     )
 
 
-def out_of_scope(record: PatientRecord, as_of: date) -> dict:
+def out_of_scope(record: PatientRecord, as_of: date) -> Assessment:
     """Every section empty or unknown: the hook returns no cards."""
-    return {
-        "patientId": record.patient_id,
-        "asOf": as_of.isoformat(),
-        "inScope": False,
-        "relapse": {"status": "unknown", "significantParaproteinRelapse": False, "date": None,
-                    "crabDate": None, "latestMarkerDate": None,
-                    "criteria": [], "crabFeatures": [], "markers": {}},
-        "lines": [],
-        "dataFreshness": "none",
-        "drugs": {},
-        "priorLines": 0,
-        "refractoryCategory": "none",
-        "tripleClassExposed": False,
-        "risk": {"highRiskCytogenetics": [], "iss": "unknown", "riss": "unknown", "b2mTrend": "unknown",
-                 "highRiskRelapseFeatures": []},
-        "fitness": {"age": None, "ecog": None, "frailty": "unknown", "cautions": []},
-        **guidance.empty_guidance(),
-        "dataGaps": list(record.data_gaps),
-    }
-
-
-def _iso(d: date | None) -> str | None:
-    return d.isoformat() if d else None
+    return Assessment(patient_id=record.patient_id, as_of=as_of, in_scope=False, relapse=Relapse(status="unknown"),
+                      data_gaps=tuple(record.data_gaps))
 
 
 # Data-gap wording of the response rules (s3a) and of stale medication evidence (s10).
 _RESPONSE_GAPS = {GAP_CR_NO_IFE: "CR not confirmed: no immunofixation", GAP_CR_NO_MARROW: "CR without marrow assessment"}
 
 
-def _course(view: PatientRecord, book: MarkerBook, rel, as_of: date, gaps: list[str]) -> tuple[list[dict], str | None, str]:
+def _course(view: PatientRecord, book: MarkerBook, rel, as_of: date,
+            gaps: list[str]) -> tuple[tuple[LineCourse, ...], date | None, str]:
     """(contract `lines`, latestMarkerDate, dataFreshness), appending their data gaps."""
-    lines, codes = lines_json(rel, book, view.immunofixation, as_of)
+    lines, codes = line_courses(rel, book, view.immunofixation, as_of)
     for c in codes:
         prefix, code = c.split(": ", 1)
         gaps.append(f"{prefix}: {_RESPONSE_GAPS.get(code, code)}")
@@ -94,11 +88,16 @@ def _course(view: PatientRecord, book: MarkerBook, rel, as_of: date, gaps: list[
                     f"(more than {STALE_ACTIVE_MEDICATION_DAYS} days before the as-of date); whether it is "
                     "still taken is not known")
     latest = latest_marker_date(book)
-    return lines, _iso(latest), data_freshness(latest, as_of)
+    return tuple(lines), latest, data_freshness(latest, as_of)
 
 
 def assess(record: PatientRecord, as_of: date) -> dict:
-    """The assessment object (docs/assessment-contract.md) for one patient as of a date.
+    """The assessment object of docs/assessment-contract.md (JSON-ready) for one patient."""
+    return to_json(evaluate(record, as_of))
+
+
+def evaluate(record: PatientRecord, as_of: date) -> Assessment:
+    """The typed assessment (myeloma_model/contract.py) for one patient as of a date.
 
     Steps, in this order (each may add data gaps, in the order the contract lists them): the
     relapse analysis, the drugs, the risk inputs, the course of each line, then the guidance."""
@@ -122,38 +121,40 @@ def assess(record: PatientRecord, as_of: date) -> dict:
     b2m_base = b2m_at_line_start(book, line_start)
     lines, latest_marker, freshness = _course(view, book, rel, as_of, gaps)
 
-    assessment = {
-        "patientId": record.patient_id,
-        "asOf": as_of.isoformat(),
-        "inScope": True,
-        "relapse": _relapse_section(rel, latest_marker),
-        "lines": lines,
-        "dataFreshness": freshness,
-        "drugs": drugs,
-        "priorLines": len(rel.lines),
-        "refractoryCategory": refractory_category(drugs),
-        "tripleClassExposed": triple_class_exposed(drugs),
-        "risk": {
-            "highRiskCytogenetics": cyto,
-            "iss": iss,
-            "riss": riss,
-            "b2mTrend": trend,
-            "highRiskRelapseFeatures": high_risk_relapse_features(
+    assessment = Assessment(
+        patient_id=record.patient_id,
+        as_of=as_of,
+        in_scope=True,
+        relapse=_relapse_section(rel, latest_marker),
+        lines=lines,
+        data_freshness=freshness,
+        drugs=drugs,
+        prior_lines=len(rel.lines),
+        refractory_category=refractory_category(drugs),
+        triple_class_exposed=triple_class_exposed(drugs),
+        risk=Risk(
+            high_risk_cytogenetics=tuple(cyto),
+            iss=iss,
+            riss=riss,
+            b2m_trend=trend,
+            high_risk_relapse_features=tuple(high_risk_relapse_features(
                 view, line_start=line_start, relapsing=relapsing, relapse_on_therapy=bool(on_tx),
                 first_progression=rel.first_progression, cytogenetics=cyto, trend=trend,
-            ),
-        },
-        "fitness": fitness(view, as_of),
-        **guidance.empty_guidance(),
-        "dataGaps": gaps,
-        "details": _details_section(rel, on_tx, b2m_base),
-    }
+            )),
+        ),
+        fitness=fitness(view, as_of),
+        data_gaps=tuple(gaps),
+        details=_details_section(rel, on_tx, b2m_base),
+    )
     advice = guidance.advise(assessment, view, as_of) or {}
-    assessment.update(advice)
-    return assessment
+    parse = {"regimens": lambda v: tuple(regimen_from_json(r) for r in v),
+             "notOffered": lambda v: tuple(not_offered_from_json(n) for n in v),
+             "missingInvestigations": tuple, "safety": tuple}
+    attrs = {"notOffered": "not_offered", "missingInvestigations": "missing_investigations"}
+    return replace(assessment, **{attrs.get(k, k): parse.get(k, lambda v: v)(v) for k, v in advice.items()})
 
 
-def _drugs(view, rel, as_of: date, gaps: list[str]) -> dict:
+def _drugs(view, rel, as_of: date, gaps: list[str]) -> dict[str, DrugEntry]:
     """Per-drug exposure summary; drugs the model cannot class or date are data gaps."""
     progressions = [e.date for e in rel.events]
     drugs = drugs_summary(view.exposures, progressions, as_of, rel.current.date)
@@ -161,39 +162,35 @@ def _drugs(view, rel, as_of: date, gaps: list[str]) -> dict:
         if drug_class(e.drug) is None:
             gaps.append(f"drug '{e.drug}' is not in the model's drug-class table; not assessed")
     for name, info in drugs.items():
-        if info["monthsOnDrug"] is None:
+        if info.months_on_drug is None:
             gaps.append(f"{name}: exposure without dates; time on drug and refractoriness unknown")
     return drugs
 
 
-def _relapse_section(rel, latest_marker: str | None) -> dict:
+def _relapse_section(rel, latest_marker: date | None) -> Relapse:
     """The contract's `relapse` object from the current relapse status."""
     cur = rel.current
-    return {
-        "status": cur.status,
-        "significantParaproteinRelapse": cur.spr,
-        "date": _iso(cur.date),
-        "crabDate": _iso(cur.crab_date),
-        "latestMarkerDate": latest_marker,
-        "criteria": cur.criteria,
-        "crabFeatures": cur.crab,
-        "markers": rel.markers,
-        "crabValues": {k: {**v, "date": v["date"].isoformat()} for k, v in cur.crab_evidence.items()},
-    }
+    return Relapse(
+        status=cur.status,
+        significant_paraprotein_relapse=cur.spr,
+        date=cur.date,
+        crab_date=cur.crab_date,
+        latest_marker_date=latest_marker,
+        criteria=tuple(cur.criteria),
+        crab_features=tuple(cur.crab),
+        markers=rel.markers,
+        crab_values={k: dict(v) for k, v in cur.crab_evidence.items()},
+    )
 
 
-def _details_section(rel, on_tx, b2m_base) -> dict:
-    """The contract's `details`: lines, progression events, and the values behind the risk."""
+def _details_section(rel, on_tx, b2m_base) -> Details:
+    """The non-contract `details`: lines, progression events, and the values behind the risk."""
     line = rel.current_line
-    return {
-        "lines": [ln.to_json() for ln in rel.lines],
-        "currentLine": line.number if line else None,
-        "progressionEvents": [
-            {"date": e.date.isoformat(), "status": e.status, "line": e.line} for e in rel.events
-        ],
-        "firstProgression": _iso(rel.first_progression),
-        "onTherapyAtRelapse": on_tx,
-        "b2mAtLineStart": (
-            {"value": b2m_base.value, "date": b2m_base.when.isoformat()} if b2m_base else None
-        ),
-    }
+    return Details(
+        lines=tuple(TherapyLine(ln.number, ln.start, ln.end, tuple(ln.drugs), ln.transplant) for ln in rel.lines),
+        current_line=line.number if line else None,
+        progression_events=tuple(ProgressionEvent(e.date, e.status, e.line) for e in rel.events),
+        first_progression=rel.first_progression,
+        on_therapy_at_relapse=on_tx,
+        b2m_at_line_start=DatedValue(b2m_base.value, b2m_base.when) if b2m_base else None,
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from myeloma_model.contract import Fitness
 from myeloma_model.markers import surely_below
 from myeloma_model.records import EcogScore, PatientRecord
 from myeloma_model.thresholds import (
@@ -61,8 +62,8 @@ def comorbidity_cautions(record: PatientRecord) -> list[str]:
     return out
 
 
-def fitness(record: PatientRecord, as_of: date) -> dict:
+def fitness(record: PatientRecord, as_of: date) -> Fitness:
     """The contract's `fitness` object."""
     age = age_on(record.birth_date, as_of)
     ecog = latest_ecog(record.ecog)
-    return {"age": age, "ecog": ecog, "frailty": frailty(age, ecog), "cautions": comorbidity_cautions(record)}
+    return Fitness(age=age, ecog=ecog, frailty=frailty(age, ecog), cautions=tuple(comorbidity_cautions(record)))

@@ -52,15 +52,6 @@ class Line:
     transplant: bool = False
     end: date | None = None  # the day before the next line starts; None for the current line
 
-    def to_json(self) -> dict:
-        return {
-            "number": self.number,
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat() if self.end else None,
-            "drugs": list(self.drugs),
-            "transplant": self.transplant,
-        }
-
 
 def exposure_end(e: DrugExposure, as_of: date) -> date | None:
     """Last day of an exposure: its end; as-of when open and active; its start when open and

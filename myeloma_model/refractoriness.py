@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from myeloma_model.contract import DrugEntry
 from myeloma_model.drug_classes import ANTI_CD38, IMID, PI, REFRACTORY_CATEGORY_CLASSES, drug_class, is_steroid
 from myeloma_model.lines import courses
 from myeloma_model.records import DrugExposure
@@ -116,7 +117,7 @@ def stopped_before(ps: list[Period], relapse: date | None, active: bool, extend_
 
 
 def drug_summary(drug: str, exposures: list[DrugExposure], progressions: list[date], as_of: date,
-                 relapse: date | None = None) -> dict:
+                 relapse: date | None = None) -> DrugEntry:
     """One `drugs` entry of the contract (plus firstStart / lastDose for guidance).
 
     `relapse`: the date of the relapse being treated (the contract's relapse.date), or None."""
@@ -131,23 +132,23 @@ def drug_summary(drug: str, exposures: list[DrugExposure], progressions: list[da
     else:
         on = since = None
         last = None
-    return {
-        "class": drug_class(drug),
-        "exposed": True,
-        "active": active,
-        "refractory": refractory,
-        "monthsOnDrug": on,
-        "monthsSinceLastDose": since,
-        "retreatmentSignal": (not is_steroid(drug) and stopped_before(ps, relapse, active, extend)
-                              and retreatment_signal(on, since)),
-        "activeAtRelapse": None if relapse is None else running_on(ps, relapse, extend),
-        "firstStart": min(p.start for p in ps).isoformat() if ps else None,
-        "lastDose": last.isoformat() if last else None,
-    }
+    return DrugEntry(
+        drug_class=drug_class(drug),
+        exposed=True,
+        active=active,
+        refractory=refractory,
+        months_on_drug=on,
+        months_since_last_dose=since,
+        retreatment_signal=(not is_steroid(drug) and stopped_before(ps, relapse, active, extend)
+                            and retreatment_signal(on, since)),
+        active_at_relapse=None if relapse is None else running_on(ps, relapse, extend),
+        first_start=min(p.start for p in ps) if ps else None,
+        last_dose=last,
+    )
 
 
 def drugs_summary(exposures: list[DrugExposure], progressions: list[date], as_of: date,
-                  relapse: date | None = None) -> dict[str, dict]:
+                  relapse: date | None = None) -> dict[str, DrugEntry]:
     """`drugs`: one entry per drug ever exposed (known drug keys only), sorted by key."""
     by_drug: dict[str, list[DrugExposure]] = {}
     for e in exposures:
@@ -156,15 +157,15 @@ def drugs_summary(exposures: list[DrugExposure], progressions: list[date], as_of
     return {d: drug_summary(d, es, progressions, as_of, relapse) for d, es in sorted(by_drug.items())}
 
 
-def _class_counts(drugs: dict[str, dict], flag: str) -> dict[str, int]:
+def _class_counts(drugs: dict[str, DrugEntry], flag: str) -> dict[str, int]:
     counts = dict.fromkeys(REFRACTORY_CATEGORY_CLASSES, 0)
     for info in drugs.values():
-        if info.get(flag) and info["class"] in counts:
-            counts[info["class"]] += 1
+        if getattr(info, flag) and info.drug_class in counts:
+            counts[info.drug_class] += 1
     return counts
 
 
-def refractory_category(drugs: dict[str, dict]) -> str:
+def refractory_category(drugs: dict[str, DrugEntry]) -> str:
     """none | single | double | triple-class | penta (penta wins)."""
     n = _class_counts(drugs, "refractory")
     if n[PI] >= PENTA_MIN_PI and n[IMID] >= PENTA_MIN_IMID and n[ANTI_CD38] >= PENTA_MIN_ANTI_CD38:
@@ -172,7 +173,7 @@ def refractory_category(drugs: dict[str, dict]) -> str:
     return ("none", "single", "double", "triple-class")[sum(1 for v in n.values() if v)]
 
 
-def triple_class_exposed(drugs: dict[str, dict]) -> bool:
+def triple_class_exposed(drugs: dict[str, DrugEntry]) -> bool:
     """Exposed to at least one PI, one IMiD and one anti-CD38 antibody."""
     return all(_class_counts(drugs, "exposed").values())
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from myeloma_model.contract import InvolvedMarker, Marker
 from myeloma_model.crab import crab_evidence
 from myeloma_model.lines import Line, build_lines
 from myeloma_model.markers import MarkerBook, Point, involved_chain, nadir
@@ -58,7 +59,7 @@ class RelapseAnalysis:
     current: WindowStatus
     window: WindowProgression
     events: list[ProgressionEvent] = field(default_factory=list)
-    markers: dict[str, dict] = field(default_factory=dict)
+    markers: dict[str, Marker] = field(default_factory=dict)
     line_status: list[WindowStatus] = field(default_factory=list)  # one per line, in order
 
     @property
@@ -97,45 +98,44 @@ def window_status(record: PatientRecord | MarkerBook, window: WindowProgression)
     return WindowStatus("none" if window.usable else "unknown", None, [], crab, spr, evidence)
 
 
-def _marker_json(points: list[Point], since: date | None, unit: str) -> dict | None:
+def _marker(points: list[Point], since: date | None, unit: str, involved: bool = False,
+            chain: str | None = None) -> Marker | None:
     if not points:
         return None
     latest = points[-1]
     low = nadir(points, since)
-    out = {
-        "latest": round(latest.value, 3),
-        "nadir": round(low.value, 3) if low else None,
-        "unit": unit,
-        "latestDate": latest.when.isoformat(),
-        "nadirDate": low.when.isoformat() if low else None,
-    }
-    if latest.comparator:  # e.g. "<": the value is a quantitation limit, not a measurement
-        out["latestComparator"] = latest.comparator
-    if low is not None and low.comparator:
-        out["nadirComparator"] = low.comparator
-    return out
+    return (InvolvedMarker if involved else Marker)(
+        latest=round(latest.value, 3),
+        nadir=round(low.value, 3) if low else None,
+        unit=unit,
+        latest_date=latest.when,
+        nadir_date=low.when if low else None,
+        # e.g. "<": the value is a quantitation limit, not a measurement
+        latest_comparator=latest.comparator or None,
+        nadir_comparator=(low.comparator or None) if low is not None else None,
+        **({"chain": chain} if involved else {}),
+    )
 
 
-def markers_json(book: MarkerBook, since: date | None) -> dict[str, dict]:
+def marker_summaries(book: MarkerBook, since: date | None) -> dict[str, Marker]:
     """`relapse.markers`: latest value on record and nadir since the current line's start.
 
     Names: serumMProtein, urineMProtein, kappaFlc, lambdaFlc, involvedFlc (the involved chain,
     with "chain"), dFlc (involved minus uninvolved, same-day pairs), marrowPlasmaCells.
     """
-    out: dict[str, dict] = {}
+    out: dict[str, Marker] = {}
     for name, key in (("serumMProtein", "serum_m_protein"), ("urineMProtein", "urine_m_protein"),
                       ("kappaFlc", "kappa_flc"), ("lambdaFlc", "lambda_flc"),
                       ("marrowPlasmaCells", "marrow_plasma_cells")):
-        m = _marker_json(book.points(key), since, ANALYTE_UNITS[key])
+        m = _marker(book.points(key), since, ANALYTE_UNITS[key])
         if m:
             out[name] = m
     flc = book.flc()
     if flc:
-        m = _marker_json([f.involved for f in flc], since, "mg/L")
+        m = _marker([f.involved for f in flc], since, "mg/L", True, involved_chain(book.record))
         if m:
-            m["chain"] = involved_chain(book.record)
             out["involvedFlc"] = m
-        m = _marker_json([f.dflc for f in flc if f.dflc is not None], since, "mg/L")
+        m = _marker([f.dflc for f in flc if f.dflc is not None], since, "mg/L")
         if m:
             out["dFlc"] = m
     return out
@@ -167,4 +167,4 @@ def analyse_relapse(record: PatientRecord, as_of: date, book: MarkerBook | None 
             if current.status in PROGRESSION_STATUSES and current.date is not None:
                 events.append(ProgressionEvent(current.date, current.status, line.number))
     since = lines[-1].start if lines else None
-    return RelapseAnalysis(lines, current, window, events, markers_json(book, since), per_line)
+    return RelapseAnalysis(lines, current, window, events, marker_summaries(book, since), per_line)

@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from myeloma_model.contract import LineCourse
 from myeloma_model.markers import EPS, MarkerBook, Point, at_least, baseline, between
 from myeloma_model.records import ImmunofixationResult
 from myeloma_model.thresholds import (
@@ -236,18 +237,22 @@ def durability(lines: list[dict], drug: str) -> str:
     line = next((ln for ln in reversed(lines) if drug in (ln.get("drugs") or [])), None)
     if line is None:
         return "unknown"
-    best = line.get("bestResponse")
+    return response_durability(line.get("bestResponse"), line.get("durationMonths"))
+
+
+def response_durability(best: str | None, months: float | None) -> str:
+    """Durable, not-durable or unknown for one line's best response and its duration (s3a)."""
     if best not in RANK:
         return "unknown"
     if RANK[best] < RANK["PR"]:
         return "not-durable"
-    months = line.get("durationMonths")
     if months is None:
         return "unknown"
     return "durable" if months >= DURABLE_RESPONSE_MONTHS - EPS else "not-durable"
 
 
-def lines_json(rel, book: MarkerBook, ife: list[ImmunofixationResult], as_of: date) -> tuple[list[dict], list[str]]:
+def line_courses(rel, book: MarkerBook, ife: list[ImmunofixationResult],
+                 as_of: date) -> tuple[list[LineCourse], list[str]]:
     """The contract's `lines` (every line in time order, the running one last) from a
     RelapseAnalysis, and the response data-gap codes as "line N: code" strings.
 
@@ -255,7 +260,7 @@ def lines_json(rel, book: MarkerBook, ife: list[ImmunofixationResult], as_of: da
     clinical) treats that relapse: its date. A rise that held only on the previous line's last
     result (`suspected`) also counts here when the new line started after it: the treating
     physician acted on it, and the confirming result then falls in the new line's series."""
-    out: list[dict] = []
+    out: list[LineCourse] = []
     gaps: list[str] = []
     for i, line in enumerate(rel.lines):
         nxt = rel.lines[i + 1].start if i + 1 < len(rel.lines) else None
@@ -267,15 +272,16 @@ def lines_json(rel, book: MarkerBook, ife: list[ImmunofixationResult], as_of: da
         if i > 0:
             prev = rel.line_status[i - 1]
             if prev.status in ("clinical", "biochemical", "suspected") and prev.date is not None and prev.date <= line.start:
-                treats = prev.date.isoformat()
-        out.append({
-            **line.to_json(),
-            "bestResponse": resp.best,
-            "bestResponseDate": resp.date.isoformat() if resp.date else None,
-            "durationMonths": duration_months(resp.date, progression, line.end, as_of),
-            "progressed": progressed,
-            "progressionDate": progression.isoformat() if progression else None,
-            "treats": treats,
-        })
+                treats = prev.date
+        out.append(LineCourse(
+            number=line.number, start=line.start, end=line.end, drugs=tuple(line.drugs),
+            transplant=line.transplant,
+            best_response=resp.best,
+            best_response_date=resp.date,
+            duration_months=duration_months(resp.date, progression, line.end, as_of),
+            progressed=progressed,
+            progression_date=progression,
+            treats=treats,
+        ))
         gaps.extend(f"line {line.number}: {g}" for g in resp.gaps)
     return out, gaps

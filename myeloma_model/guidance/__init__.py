@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from myeloma_model.contract import Assessment
 from myeloma_model.guidance.investigations import check_all, investigation_status, missing_investigations
 from myeloma_model.guidance.options import rank_regimens
 from myeloma_model.guidance.safety import safety_findings
-from myeloma_model.guidance.strategy import advise_strategy, parse_date
+from myeloma_model.guidance.strategy import advise_strategy
 from myeloma_model.guidance.timing import advise_timing
 from myeloma_model.records import PatientRecord
 
@@ -26,9 +27,10 @@ def empty_guidance() -> dict:
             "safety": []}
 
 
-def advise(assessment: dict, record: PatientRecord, as_of: date) -> dict:
-    """Return the guidance fields for an assessment whose other fields are filled."""
-    if not assessment.get("inScope"):
+def advise(assessment: Assessment, record: PatientRecord, as_of: date) -> dict:
+    """Return the guidance fields, in JSON form (docs/assessment-contract.md), for a typed
+    assessment whose other fields are filled."""
+    if not assessment.in_scope:
         return empty_guidance()
     timing = advise_timing(assessment)
     # Stale data: timing is "confirm", but the strategy the status calls for is still worked out
@@ -41,7 +43,7 @@ def advise(assessment: dict, record: PatientRecord, as_of: date) -> dict:
         for d in r["drugs"]:
             regimens_by_drug.setdefault(d, []).append(r["code"])
     offered_drugs = list(regimens_by_drug)
-    relapse_date = parse_date((assessment.get("relapse") or {}).get("date"))
+    relapse_date = assessment.relapse.date
     checked = check_all(record, as_of, relapse_date)
     investigations = missing_investigations(offered_drugs, record, as_of, regimens_by_drug, checked, relapse_date)
     safety = safety_findings(assessment, record, as_of)
@@ -51,11 +53,10 @@ def advise(assessment: dict, record: PatientRecord, as_of: date) -> dict:
         assumptions.extend(a for a in s["assumptions"] if a not in assumptions)
     if any(i["code"] in ("ecog", "neuropathy-assessment") for i in investigations):
         assumptions.append("clinical-assessments-dated-like-labs")  # current for STALE_LAB_DAYS, like labs
-    fit = assessment.get("fitness") or {}
-    if timing["value"] == "treat-now" and fit.get("frailty") == "unknown":
+    if timing["value"] == "treat-now" and assessment.fitness.frailty == "unknown":
         assumptions.append("fitness-unknown-not-frail")
-    risk = assessment.get("risk") or {}
-    if timing["value"] == "treat-now" and risk.get("riss") == "unknown" and not risk.get("highRiskCytogenetics"):
+    risk = assessment.risk
+    if timing["value"] == "treat-now" and risk.riss == "unknown" and not risk.high_risk_cytogenetics:
         assumptions.append("riss-unknown-not-high-risk")
 
     return {

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from myeloma_model.contract import Assessment
 from myeloma_model.drug_classes import ANTI_CD38, T_CELL_REDIRECTING_CLASSES, drug_class, is_steroid
 from myeloma_model.guidance.regimens import (
     DOUBLETS,
@@ -52,30 +53,21 @@ REASON_ORDER: tuple[str, ...] = (REFRACTORY, FRAILTY, NOT_TCE, NOT_LEN_EXPOSED, 
 
 # --- the patient ----------------------------------------------------------------------------------
 
-def _drugs(assessment: dict) -> dict:
-    return assessment.get("drugs") or {}
-
-
-def _fitness(assessment: dict) -> dict:
-    return assessment.get("fitness") or {}
-
-
-def is_frail(assessment: dict) -> bool:
+def is_frail(assessment: Assessment) -> bool:
     """Section 7.2 item 4: frail (ECOG >= 3 or age > 80, as fitness decided it)."""
-    fit = _fitness(assessment)
-    ecog = fit.get("ecog")
-    return fit.get("frailty") == "frail" or (ecog is not None and ecog > T_CELL_MAX_ECOG)
+    fit = assessment.fitness
+    return fit.frailty == "frail" or (fit.ecog is not None and fit.ecog > T_CELL_MAX_ECOG)
 
 
-def doublets_allowed(assessment: dict) -> bool:
+def doublets_allowed(assessment: Assessment) -> bool:
     """Section 7.2 G5: doublets are options only for frail or intermediate patients (or ECOG >= 2)."""
-    return _fitness(assessment).get("frailty") in ("frail", "intermediate") or is_frail(assessment)
+    return assessment.fitness.frailty in ("frail", "intermediate") or is_frail(assessment)
 
 
-def is_high_risk(assessment: dict) -> bool:
+def is_high_risk(assessment: Assessment) -> bool:
     """Section 7: high-risk cytogenetics or R-ISS III."""
-    risk = assessment.get("risk") or {}
-    return bool(risk.get("highRiskCytogenetics")) or risk.get("riss") == "III"
+    risk = assessment.risk
+    return bool(risk.high_risk_cytogenetics) or risk.riss == "III"
 
 
 # --- one appraisal for regimens and drugs -----------------------------------------------------------
@@ -101,40 +93,41 @@ class Appraisal:
         return WARNING_CAUTION if self.signal_kept else caution_level(self.cautions)
 
 
-def eligibility_reason(r: Regimen, assessment: dict) -> str | None:
+def eligibility_reason(r: Regimen, assessment: Assessment) -> str | None:
     """Section 7.1 after refractoriness: the first condition of the regimen that does not hold."""
     if r.t_cell_redirecting and is_frail(assessment):
         return FRAILTY
     el = r.eligibility
-    if el.triple_class_exposed and not assessment.get("tripleClassExposed"):
+    if el.triple_class_exposed and not assessment.triple_class_exposed:
         return NOT_TCE
-    if el.lenalidomide_exposed and not _drugs(assessment).get("lenalidomide", {}).get("exposed"):
+    lenalidomide = assessment.drugs.get("lenalidomide")
+    if el.lenalidomide_exposed and not (lenalidomide and lenalidomide.exposed):
         return NOT_LEN_EXPOSED
-    lines = assessment.get("priorLines") or 0
+    lines = assessment.prior_lines
     if (el.min_prior_lines is not None and lines < el.min_prior_lines) or (
             el.max_prior_lines is not None and lines > el.max_prior_lines):
         return PRIOR_LINES
     return None
 
 
-def appraise_regimen(r: Regimen, assessment: dict) -> Appraisal:
-    drugs = _drugs(assessment)
+def appraise_regimen(r: Regimen, assessment: Assessment) -> Appraisal:
+    drugs = assessment.drugs
     a = Appraisal(r)
-    refractory_classes = {i.get("class") for i in drugs.values() if i.get("refractory")}
+    refractory_classes = {i.drug_class for i in drugs.values() if i.refractory}
     for d in r.drugs:
-        info = drugs.get(d) or {}
+        info = drugs.get(d)
         if is_steroid(d):
             continue
-        if info.get("refractory"):
-            (a.signal_kept if info.get("retreatmentSignal") else a.refractory).append(d)
+        if info is not None and info.refractory:
+            (a.signal_kept if info.retreatment_signal else a.refractory).append(d)
         elif drug_class(d) in refractory_classes:
             a.same_class.append(d)
-    a.cautions = cautions_for(r.drugs, _fitness(assessment).get("cautions") or [])
+    a.cautions = cautions_for(r.drugs, assessment.fitness.cautions)
     a.reason = REFRACTORY if a.refractory else eligibility_reason(r, assessment)
     return a
 
 
-def candidate_regimens(assessment: dict) -> list[Regimen]:
+def candidate_regimens(assessment: Assessment) -> list[Regimen]:
     """Every regimen that is an option at all: doublets only for frail or intermediate patients."""
     allowed = doublets_allowed(assessment)
     return [REGIMENS[c] for g, codes in GROUP_MEMBERS.items() if allowed or g != DOUBLETS for c in codes]
@@ -166,11 +159,12 @@ class DrugAppraisal:
         return caution_level(self.cautions)
 
 
-def appraise_drug(drug: str, assessment: dict) -> DrugAppraisal:
-    info = _drugs(assessment).get(drug) or {}
+def appraise_drug(drug: str, assessment: Assessment) -> DrugAppraisal:
+    info = assessment.drugs.get(drug)
     out = DrugAppraisal(drug)
-    out.refractory = bool(info.get("refractory")) and not info.get("retreatmentSignal")
-    out.signal = bool(info.get("refractory")) and bool(info.get("retreatmentSignal"))
+    if info is not None:
+        out.refractory = info.refractory and not info.retreatment_signal
+        out.signal = info.refractory and info.retreatment_signal
     candidates = {r.code for r in candidate_regimens(assessment)}
     for r in regimens_with(drug):
         if r.code not in candidates:
@@ -181,13 +175,13 @@ def appraise_drug(drug: str, assessment: dict) -> DrugAppraisal:
         else:
             out.not_offered.append({"code": r.code, "reason": a.reason, "drugs": list(a.refractory)})
     out.frailty = drug_class(drug) in T_CELL_REDIRECTING_CLASSES and is_frail(assessment)
-    out.cautions = cautions_for([drug], _fitness(assessment).get("cautions") or [])
+    out.cautions = cautions_for([drug], assessment.fitness.cautions)
     return out
 
 
 # --- ranking ---------------------------------------------------------------------------------------
 
-def group_order(strategy: str, assessment: dict) -> tuple[str, ...]:
+def group_order(strategy: str, assessment: Assessment) -> tuple[str, ...]:
     if strategy == "switch-class" and is_high_risk(assessment):
         return GROUP_ORDER_HIGH_RISK_SWITCH
     return GROUP_ORDER.get(strategy, ())
@@ -201,12 +195,11 @@ def _sort_key(a: Appraisal, high_risk: bool) -> tuple:
             members.index(a.regimen.code))
 
 
-def _goel_warning(a: Appraisal, assessment: dict) -> str:
-    drugs = _drugs(assessment)
+def _goel_warning(a: Appraisal, assessment: Assessment) -> str:
     parts = []
     for d in a.signal_kept:
-        info = drugs[d]
-        on, off = info.get("monthsOnDrug"), info.get("monthsSinceLastDose")
+        info = assessment.drugs[d]
+        on, off = info.months_on_drug, info.months_since_last_dose
         why = []
         if on is not None and on > RETREAT_MONTHS_ON_DRUG:
             why.append(f"{on:.1f} months on {d} > {RETREAT_MONTHS_ON_DRUG:g}")
@@ -217,12 +210,12 @@ def _goel_warning(a: Appraisal, assessment: dict) -> str:
             f"holds ({GOEL_2024.trial}: {GOEL_2024.figures}).")
 
 
-def refractory_of_class(assessment: dict, cls: str | None) -> list[str]:
+def refractory_of_class(assessment: Assessment, cls: str | None) -> list[str]:
     """The drugs of a class the disease is refractory to."""
-    return [d for d, i in _drugs(assessment).items() if i.get("refractory") and i.get("class") == cls]
+    return [d for d, i in assessment.drugs.items() if i.refractory and i.drug_class == cls]
 
 
-def to_json(a: Appraisal, assessment: dict, *, strategy_group: bool, reduced: bool) -> dict:
+def to_json(a: Appraisal, assessment: Assessment, *, strategy_group: bool, reduced: bool) -> dict:
     r = a.regimen
     warnings = []
     if a.signal_kept:
@@ -256,7 +249,7 @@ def to_json(a: Appraisal, assessment: dict, *, strategy_group: bool, reduced: bo
     }
 
 
-def rank_regimens(assessment: dict, strategy: str) -> tuple[list[dict], list[dict], dict]:
+def rank_regimens(assessment: Assessment, strategy: str) -> tuple[list[dict], list[dict], dict]:
     """(ranked regimens for the contract, notOffered, intensity) for a strategy (7.1, 7.2)."""
     order = group_order(strategy, assessment)
     if not order:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from myeloma_model.contract import Assessment, to_json
 from myeloma_model.drug_classes import T_CELL_REDIRECTING_CLASSES, drug_class, is_steroid
 from myeloma_model.guidance.investigations import MAX_AGE_DAYS, drug_prerequisites
 from myeloma_model.guidance.options import FRAILTY, NOT_TCE, REASON_ORDER, appraise_drug
@@ -32,23 +33,24 @@ class Finding:
     alternative: str | None = None  # regimen code offered instead (warnings only)
 
 
-def alternative_for(assessment: dict, drug: str) -> str | None:
+def alternative_for(assessment: Assessment, drug: str) -> str | None:
     """The strategy's first eligible regimen that does not contain the ordered drug."""
-    for r in assessment.get("regimens") or []:
-        if drug not in r.get("drugs", []):
-            return r["code"]
+    for r in assessment.regimens:
+        if drug not in r.drugs:
+            return r.code
     return None
 
 
-def refractory_finding(assessment: dict, drug: str, appraisal) -> Finding | None:
+def refractory_finding(assessment: Assessment, drug: str, appraisal) -> Finding | None:
     if not (appraisal.refractory or appraisal.signal):
         return None
-    info = (assessment.get("drugs") or {}).get(drug) or {}
+    entry = assessment.drugs.get(drug)
+    info = to_json(entry) if entry is not None else {}  # the card words the values in JSON form
     values = {k: info.get(k) for k in ("monthsOnDrug", "monthsSinceLastDose", "activeAtRelapse", "lastDose")}
     return Finding("refractory", "warning" if appraisal.refractory else "info", drug, values)
 
 
-def eligibility_finding(assessment: dict, drug: str, appraisal) -> Finding | None:
+def eligibility_finding(assessment: Assessment, drug: str, appraisal) -> Finding | None:
     if appraisal.eligible is not False or appraisal.refractory:
         return None  # eligible, no listed regimen, or already refused as refractory
     reasons = [FRAILTY] if appraisal.frailty else []
@@ -56,22 +58,22 @@ def eligibility_finding(assessment: dict, drug: str, appraisal) -> Finding | Non
     reasons.sort(key=REASON_ORDER.index)
     t_cell = drug_class(drug) in T_CELL_REDIRECTING_CLASSES
     warn = t_cell and bool({FRAILTY, NOT_TCE} & set(reasons))
-    fit = assessment.get("fitness") or {}
+    fit = assessment.fitness
     return Finding("eligibility", "warning" if warn else "info", drug, {
-        "reasons": reasons, "regimens": appraisal.not_offered, "priorLines": assessment.get("priorLines"),
-        "frailty": fit.get("frailty"), "ecog": fit.get("ecog"), "age": fit.get("age"),
+        "reasons": reasons, "regimens": appraisal.not_offered, "priorLines": assessment.prior_lines,
+        "frailty": fit.frailty, "ecog": fit.ecog, "age": fit.age,
     })
 
 
-def comorbidity_finding(assessment: dict, drug: str, appraisal) -> Finding | None:
+def comorbidity_finding(assessment: Assessment, drug: str, appraisal) -> Finding | None:
     if not appraisal.cautions:
         return None
     warn = [c for c in appraisal.cautions if c in WARNING_CAUTIONS]
     return Finding("comorbidity", "warning" if warn else "info", drug, {"cautions": appraisal.cautions})
 
 
-def prerequisite_finding(assessment: dict, drug: str) -> Finding | None:
-    status = (assessment.get("guidance") or {}).get("investigationStatus") or {}
+def prerequisite_finding(assessment: Assessment, drug: str) -> Finding | None:
+    status = (assessment.guidance or {}).get("investigationStatus") or {}
     items = []
     for test in drug_prerequisites(drug):
         s = status.get(test.code) or {"status": "missing", "lastDone": None}
@@ -87,9 +89,9 @@ def prerequisite_finding(assessment: dict, drug: str) -> Finding | None:
     return Finding("prerequisite", "warning", drug, {}, items)
 
 
-def order_findings(assessment: dict, drug: str) -> list[Finding]:
+def order_findings(assessment: Assessment, drug: str) -> list[Finding]:
     """Every finding for one ordered drug, most urgent kind first."""
-    if not assessment.get("inScope") or is_steroid(drug):
+    if not assessment.in_scope or is_steroid(drug):
         return []
     appraisal = appraise_drug(drug, assessment)
     out = [f for f in (refractory_finding(assessment, drug, appraisal),

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from myeloma_model.contract import Assessment
 from myeloma_model.drug_classes import BISPECIFIC_CLASSES, CAR_T_CLASSES
-from myeloma_model.guidance.strategy import parse_date
 from myeloma_model.markers import surely_below
 from myeloma_model.records import PatientRecord
 from myeloma_model.thresholds import (
@@ -25,12 +25,12 @@ from myeloma_model.thresholds import (
 RECURRENT_ASSUMPTION = "recurrent-infections-definition"
 
 
-def _t_cell_therapy(assessment: dict) -> tuple[list[str], date | None]:
+def _t_cell_therapy(assessment: Assessment) -> tuple[list[str], date | None]:
     """Drugs that put the patient at risk (active bispecific, any CAR-T) and the earliest start."""
-    drugs = assessment.get("drugs") or {}
+    drugs = assessment.drugs
     names = [d for d, i in drugs.items()
-             if (i.get("class") in BISPECIFIC_CLASSES and i.get("active")) or i.get("class") in CAR_T_CLASSES]
-    starts = [s for s in (parse_date(drugs[d].get("firstStart")) for d in names) if s]
+             if (i.drug_class in BISPECIFIC_CLASSES and i.active) or i.drug_class in CAR_T_CLASSES]
+    starts = [s for s in (drugs[d].first_start for d in names) if s]
     return names, (min(starts) if starts else None)
 
 
@@ -43,7 +43,7 @@ def _infections_since(record: PatientRecord, since: date | None, as_of: date) ->
     )
 
 
-def ivig_indicated(assessment: dict, record: PatientRecord, as_of: date) -> dict | None:
+def ivig_indicated(assessment: Assessment, record: PatientRecord, as_of: date) -> dict | None:
     names, since = _t_cell_therapy(assessment)
     if not names:
         return None
@@ -65,9 +65,8 @@ def ivig_indicated(assessment: dict, record: PatientRecord, as_of: date) -> dict
     }
 
 
-def blood_group_before_transfusion(assessment: dict, record: PatientRecord, as_of: date) -> dict | None:
-    drugs = assessment.get("drugs") or {}
-    on = [d for d, i in drugs.items() if i.get("class") == "anti-CD38" and i.get("active")]
+def blood_group_before_transfusion(assessment: Assessment, record: PatientRecord, as_of: date) -> dict | None:
+    on = [d for d, i in assessment.drugs.items() if i.drug_class == "anti-CD38" and i.active]
     if not on:
         return None
     if any(i.code == "blood-group" and (i.when is None or i.when <= as_of) for i in record.investigations):
@@ -79,7 +78,7 @@ def blood_group_before_transfusion(assessment: dict, record: PatientRecord, as_o
     }
 
 
-def safety_findings(assessment: dict, record: PatientRecord, as_of: date) -> list[dict]:
+def safety_findings(assessment: Assessment, record: PatientRecord, as_of: date) -> list[dict]:
     out = []
     for rule in (ivig_indicated, blood_group_before_transfusion):
         found = rule(assessment, record, as_of)

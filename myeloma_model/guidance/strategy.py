@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from myeloma_model.response import durability as response_durability
+from myeloma_model.contract import Assessment, DrugEntry, LineCourse
+from myeloma_model.response import response_durability
 from myeloma_model.thresholds import (
     DAYS_PER_MONTH,
     LONG_REMISSION_MONTHS,
@@ -30,87 +31,73 @@ INDEX_DRUG = "lenalidomide"
 DURABLE, NOT_DURABLE, UNKNOWN = "durable", "not-durable", "unknown"
 
 
-def parse_date(s) -> date | None:
-    """An assessment date string ("YYYY-MM-DD...") as a date; None when absent or unreadable."""
-    if not s:
-        return None
-    try:
-        return date.fromisoformat(str(s)[:10])
-    except ValueError:
-        return None
+def refractory_drugs(assessment: Assessment) -> list[str]:
+    return [d for d, info in assessment.drugs.items() if info.refractory]
 
 
-def refractory_drugs(assessment: dict) -> list[str]:
-    return [d for d, info in (assessment.get("drugs") or {}).items() if info.get("refractory")]
-
-
-def refractory_classes(assessment: dict) -> list[str]:
+def refractory_classes(assessment: Assessment) -> list[str]:
     out: list[str] = []
     for d in refractory_drugs(assessment):
-        cls = assessment["drugs"][d].get("class")
+        cls = assessment.drugs[d].drug_class
         if cls and cls not in out:
             out.append(cls)
     return out
 
 
-def lines_before_relapse(assessment: dict) -> list[dict]:
+def lines_before_relapse(assessment: Assessment) -> list[LineCourse]:
     """The assessment's `lines` (section 3a) that started before the relapse being treated."""
-    lines = [ln for ln in (assessment.get("lines") or []) if isinstance(ln, dict)]
-    relapse = parse_date((assessment.get("relapse") or {}).get("date"))
+    lines = list(assessment.lines)
+    relapse = assessment.relapse.date
     if relapse is None:
         return lines
-    return [ln for ln in lines if (parse_date(ln.get("start")) or date.min) < relapse]
+    return [ln for ln in lines if (ln.start or date.min) < relapse]
 
 
-def durability(assessment: dict, drug: str = INDEX_DRUG) -> dict:
+def durability(assessment: Assessment, drug: str = INDEX_DRUG) -> dict:
     """Section 3a, last bullet: the response to `drug` on the most recent line that contained it.
 
     {"value": durable | not-durable | unknown, "line", "bestResponse", "durationMonths"}; unknown
     when no line holds the drug or its line carries no judged response (lines from an older model)."""
-    lines = lines_before_relapse(assessment)
-    containing = [ln for ln in lines if drug in (ln.get("drugs") or [])]
+    containing = [ln for ln in lines_before_relapse(assessment) if drug in ln.drugs]
     if not containing:
         return {"value": UNKNOWN, "line": None, "bestResponse": None, "durationMonths": None}
     ln = containing[-1]
-    return {"value": response_durability(lines, drug), "line": ln.get("number"),
-            "bestResponse": ln.get("bestResponse"), "durationMonths": ln.get("durationMonths")}
+    return {"value": response_durability(ln.best_response, ln.duration_months), "line": ln.number,
+            "bestResponse": ln.best_response, "durationMonths": ln.duration_months}
 
 
-def remission_months(assessment: dict) -> float | None:
+def remission_months(assessment: Assessment) -> float | None:
     """Length of the remission the relapse ended: the response duration of the line it happened on."""
     lines = lines_before_relapse(assessment)
     if not lines:
         return None
-    months = lines[-1].get("durationMonths")
-    return months if isinstance(months, (int, float)) else None
+    return lines[-1].duration_months
 
 
-def imid_stopped_recently(assessment: dict) -> bool:
+def imid_stopped_recently(assessment: Assessment) -> bool:
     """An IMiD ran at the relapse, or its last dose was < SOON_AFTER_IMID_MONTHS before it."""
-    relapse = parse_date((assessment.get("relapse") or {}).get("date"))
-    for info in (assessment.get("drugs") or {}).values():
-        if info.get("class") != "IMiD":
+    relapse = assessment.relapse.date
+    for info in assessment.drugs.values():
+        if info.drug_class != "IMiD":
             continue
-        last = parse_date(info.get("lastDose"))
-        if info.get("activeAtRelapse") or (
+        last = info.last_dose
+        if info.active_at_relapse or (
                 relapse and last and (relapse - last).days / DAYS_PER_MONTH < SOON_AFTER_IMID_MONTHS):
             return True
     return False
 
 
-def _novel_mechanism_applies(assessment: dict) -> bool:
-    category = assessment.get("refractoryCategory")
-    lines = assessment.get("priorLines") or 0
-    return category in ("triple-class", "penta") or (
-        bool(assessment.get("tripleClassExposed")) and lines >= NOVEL_MECHANISM_MIN_PRIOR_LINES
+def _novel_mechanism_applies(assessment: Assessment) -> bool:
+    return assessment.refractory_category in ("triple-class", "penta") or (
+        assessment.triple_class_exposed and assessment.prior_lines >= NOVEL_MECHANISM_MIN_PRIOR_LINES
     )
 
 
-def _context_reasons(assessment: dict) -> list[dict]:
+def _context_reasons(assessment: Assessment) -> list[dict]:
     """b2m trend, high risk, fitness: listed whatever the strategy, each only when it holds."""
     out: list[dict] = []
-    risk = assessment.get("risk") or {}
-    trend = risk.get("b2mTrend", "unknown")
+    risk = assessment.risk
+    trend = risk.b2m_trend
     remission = remission_months(assessment)
     if trend == "rising" and imid_stopped_recently(assessment):
         out.append({"code": "b2m-rising-after-imid"})
@@ -122,22 +109,20 @@ def _context_reasons(assessment: dict) -> list[dict]:
         out.append({"code": "b2m-stable"})
     else:
         out.append({"code": "b2m-unknown"})
-    cyto = list(risk.get("highRiskCytogenetics") or [])
-    if cyto or risk.get("riss") == "III":
-        out.append({"code": "high-risk", "cytogenetics": cyto, "rissIII": risk.get("riss") == "III"})
-    fit = assessment.get("fitness") or {}
-    out.append({"code": "fitness", "frailty": fit.get("frailty", "unknown"), "age": fit.get("age"),
-                "ecog": fit.get("ecog")})
+    cyto = list(risk.high_risk_cytogenetics)
+    if cyto or risk.riss == "III":
+        out.append({"code": "high-risk", "cytogenetics": cyto, "rissIII": risk.riss == "III"})
+    fit = assessment.fitness
+    out.append({"code": "fitness", "frailty": fit.frailty, "age": fit.age, "ecog": fit.ecog})
     return out
 
 
-def _index_drug_reason(info: dict) -> dict:
+def _index_drug_reason(info: DrugEntry) -> dict:
     """Time on and off lenalidomide against the Goel 2024 retreatment signal (section 5)."""
     return {"code": "index-drug-times", "drug": INDEX_DRUG,
-            "monthsOnDrug": info.get("monthsOnDrug"), "monthsSinceLastDose": info.get("monthsSinceLastDose"),
-            "activeAtRelapse": bool(info.get("activeAtRelapse") or (info.get("active")
-                                                                    and not info.get("retreatmentSignal"))),
-            "retreatmentSignal": bool(info.get("retreatmentSignal"))}
+            "monthsOnDrug": info.months_on_drug, "monthsSinceLastDose": info.months_since_last_dose,
+            "activeAtRelapse": bool(info.active_at_relapse or (info.active and not info.retreatment_signal)),
+            "retreatmentSignal": bool(info.retreatment_signal)}
 
 
 def _response_reason(dur: dict) -> dict:
@@ -145,7 +130,7 @@ def _response_reason(dur: dict) -> dict:
             "durationMonths": dur["durationMonths"], "durability": dur["value"]}
 
 
-def advise_strategy(assessment: dict, timing: str) -> dict:
+def advise_strategy(assessment: Assessment, timing: str) -> dict:
     """{value, reasons, assumptions, durability} for the contract's `strategy` and its card.
 
     `reasons` are codes with values (the card layer words them), the deciding one first:
@@ -160,30 +145,29 @@ def advise_strategy(assessment: dict, timing: str) -> dict:
     `lenalidomide-naive-switch`)."""
     if timing != "treat-now":
         return {"value": NONE, "reasons": [], "assumptions": [], "durability": None}
-    drugs = assessment.get("drugs") or {}
     reasons: list[dict] = []
     assumptions: list[str] = []
     refr = refractory_drugs(assessment)
     if refr:
-        reasons.append({"code": "refractory", "drugs": refr, "category": assessment.get("refractoryCategory", "none")})
+        reasons.append({"code": "refractory", "drugs": refr, "category": assessment.refractory_category})
     else:
         reasons.append({"code": "no-refractoriness"})
-    reasons.append({"code": "exposure", "priorLines": assessment.get("priorLines") or 0,
-                    "tripleClassExposed": bool(assessment.get("tripleClassExposed"))})
+    reasons.append({"code": "exposure", "priorLines": assessment.prior_lines,
+                    "tripleClassExposed": assessment.triple_class_exposed})
 
-    len_info = drugs.get(INDEX_DRUG)
+    len_info = assessment.drugs.get(INDEX_DRUG)
     if len_info:
         reasons.append(_index_drug_reason(len_info))
 
     if _novel_mechanism_applies(assessment):
         value = NOVEL
         reasons.insert(0, {"code": "novel-mechanism-criteria", "minPriorLines": NOVEL_MECHANISM_MIN_PRIOR_LINES})
-    elif len_info and len_info.get("refractory"):
+    elif len_info and len_info.refractory:
         value = SWITCH
         reasons.insert(0, {"code": "lenalidomide-refractory"})
     elif len_info:
         dur = durability(assessment)
-        signal = bool(len_info.get("retreatmentSignal"))
+        signal = len_info.retreatment_signal
         if dur["value"] == DURABLE:
             value = RETREAT
             reasons.insert(0, {"code": "lenalidomide-durable"})

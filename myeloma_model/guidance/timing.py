@@ -10,6 +10,8 @@ only: the wording is in cds_service/cards/.
 """
 from __future__ import annotations
 
+from myeloma_model.contract import Assessment
+
 TREAT_NOW, CONFIRM, NONE = "treat-now", "confirm", "none"
 
 
@@ -24,7 +26,7 @@ def timing_value(status: str, freshness: str | None = None) -> str:
     return NONE
 
 
-def advise_timing(assessment: dict) -> dict:
+def advise_timing(assessment: Assessment) -> dict:
     """{value, reasons, highRiskRelapseFeatures, surveillance} for the relapse card.
 
     `reasons` are codes (the card layer words them): `clinical-relapse`, `biochemical-default`,
@@ -33,12 +35,11 @@ def advise_timing(assessment: dict) -> dict:
     "unsafe" (biochemical with a high-risk feature, or clinical relapse), None when no
     treatment decision is due.
     """
-    relapse = assessment.get("relapse") or {}
-    status = relapse.get("status", "unknown")
+    status = assessment.relapse.status
     status_value = timing_value(status)
-    stale = assessment.get("dataFreshness") == "stale"
-    value = timing_value(status, assessment.get("dataFreshness"))
-    features = list((assessment.get("risk") or {}).get("highRiskRelapseFeatures") or [])
+    stale = assessment.data_freshness == "stale"
+    value = timing_value(status, assessment.data_freshness)
+    features = list(assessment.risk.high_risk_relapse_features)
     reasons: list[str] = []
     surveillance = None
     if status == "clinical":
@@ -48,7 +49,7 @@ def advise_timing(assessment: dict) -> dict:
         reasons.append("biochemical-default")
         surveillance = "unsafe" if features else "alternative"
         reasons.append(f"surveillance-{surveillance}")
-        if relapse.get("significantParaproteinRelapse"):
+        if assessment.relapse.significant_paraprotein_relapse:
             reasons.append("significant-paraprotein-relapse")
     elif status == "suspected":
         reasons.append("repeat-to-confirm")

@@ -1,6 +1,7 @@
 """Small assessment dicts for guidance tests (the model's output shape, built by hand)."""
 from __future__ import annotations
 
+from myeloma_model.contract import drug_from_json
 from myeloma_model.drug_classes import drug_class
 from myeloma_model.fitness import frailty as frailty_of
 from myeloma_model.refractoriness import refractory_category, retreatment_signal, triple_class_exposed
@@ -35,6 +36,7 @@ def assessment(*drug_entries, status: str = "biochemical", relapse_date: str | N
                cautions: list[str] | None = None, crab: list[str] | None = None,
                lines: list[dict] | None = None) -> dict:
     drugs = dict(drug_entries)
+    typed_drugs = {name: drug_from_json(entry) for name, entry in drugs.items()}
     return {
         "patientId": "p1",
         "asOf": "2024-07-01",
@@ -44,8 +46,8 @@ def assessment(*drug_entries, status: str = "biochemical", relapse_date: str | N
                     "criteria": ["serum-m-protein"], "crabFeatures": crab or [], "markers": {}},
         "drugs": drugs,
         "priorLines": prior_lines,
-        "refractoryCategory": refractory_category(drugs),
-        "tripleClassExposed": triple_class_exposed(drugs),
+        "refractoryCategory": refractory_category(typed_drugs),
+        "tripleClassExposed": triple_class_exposed(typed_drugs),
         "risk": {"highRiskCytogenetics": hrc or [], "iss": "II", "riss": riss, "b2mTrend": b2m,
                  "highRiskRelapseFeatures": features or []},
         "fitness": {"age": age, "ecog": ecog, "frailty": frailty_of(age, ecog), "cautions": cautions or []},

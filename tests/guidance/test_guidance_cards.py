@@ -11,6 +11,7 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 from cds_service.cards import render_patient_view
 from cds_service.cards.codes import DEFAULT_BASE
 from cds_service.config import Config
+from myeloma_model.contract import from_json
 from myeloma_model.guidance import advise
 from myeloma_model.records import (
     EcogScore,
@@ -34,7 +35,7 @@ OVERRIDE_SYSTEM = DEFAULT_BASE + "/codesystem/override-reason"
 
 def full(a: dict, record: PatientRecord | None = None) -> dict:
     a = dict(a)
-    a.update(advise(a, record or PatientRecord("p1", in_scope=True), AS_OF))
+    a.update(advise(from_json(a), record or PatientRecord("p1", in_scope=True), AS_OF))
     return a
 
 

@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 
+from myeloma_model.contract import from_json
 from myeloma_model.guidance.options import rank_regimens
 from myeloma_model.guidance.regimens import REGIMENS
 from myeloma_model.guidance.strategy import advise_strategy
@@ -16,8 +17,8 @@ DOUBLETS = {"Rd", "Pd", "Kd", "Vd"}
 
 
 def ranked(a):
-    s = advise_strategy(a, "treat-now")["value"]
-    return rank_regimens(a, s)
+    s = advise_strategy(from_json(a), "treat-now")["value"]
+    return rank_regimens(from_json(a), s)
 
 
 def offered(a) -> list[str]:
@@ -269,7 +270,7 @@ def test_advise_reports_not_offered_with_contract_reasons_and_assess_shape():
     from myeloma_model.guidance import advise, empty_guidance
     from myeloma_model.records import PatientRecord
 
-    out = advise(len_refractory(), PatientRecord("p1", in_scope=True), date(2024, 7, 1))
+    out = advise(from_json(len_refractory()), PatientRecord("p1", in_scope=True), date(2024, 7, 1))
     assert out["notOffered"] and all(set(n) >= {"code", "reason"} for n in out["notOffered"])
     assert {n["reason"] for n in out["notOffered"]} <= {"refractory", "frailty", "not-triple-class-exposed",
                                                        "not-lenalidomide-exposed", "prior-lines"}

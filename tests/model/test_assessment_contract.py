@@ -74,7 +74,7 @@ def test_guidance_fields_are_merged(monkeypatch):
     seen = {}
 
     def fake_advise(assessment, record, as_of):
-        seen["status"] = assessment["relapse"]["status"]
+        seen["status"] = assessment.relapse.status  # guidance reads the typed assessment
         return {"timing": "treat-now", "strategy": "retreat-same-class", "regimens": [], "missingInvestigations": ["ecog"], "safety": []}
 
     monkeypatch.setattr(guidance, "advise", fake_advise)

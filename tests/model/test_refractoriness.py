@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from myeloma_model import assess
+from myeloma_model.contract import DrugEntry
 from myeloma_model.refractoriness import refractory_category, retreatment_signal, triple_class_exposed
 from myeloma_model.thresholds import (
     DAYS_PER_MONTH,
@@ -67,7 +68,7 @@ def test_progression_in_an_earlier_line_keeps_the_drug_refractory():
 def flags(**drugs):
     classes = {"lenalidomide": "IMiD", "pomalidomide": "IMiD", "bortezomib": "PI", "carfilzomib": "PI",
                "daratumumab": "anti-CD38", "elotuzumab": "anti-SLAMF7"}
-    return {d: {"class": classes[d], "exposed": True, "refractory": r} for d, r in drugs.items()}
+    return {d: DrugEntry(drug_class=classes[d], exposed=True, refractory=r) for d, r in drugs.items()}
 
 
 @pytest.mark.parametrize("drugs,category", [

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from cds_service.hooks import pipeline
 from cds_service.cards import render_patient_view
 from cds_service.config import Config
+from cds_service.hooks import pipeline
 from myeloma_model import assess
+from myeloma_model.contract import from_json
 from myeloma_model.guidance import advise
 from myeloma_model.records import LabResult, PatientRecord
 from tests.guidance.helpers import (
@@ -157,7 +158,7 @@ def test_order_hook_cards_for_every_drug_on_every_patient_are_clinical(client, p
 
 def guided(a: dict) -> dict:
     a = dict(a)
-    a.update(advise(a, PatientRecord("p1", in_scope=True), date(2024, 7, 1)))
+    a.update(advise(from_json(a), PatientRecord("p1", in_scope=True), date(2024, 7, 1)))
     return a
 
 

@@ -1,0 +1,314 @@
+"""The assessment as typed values (docs/assessment-contract.md), and its one JSON serialiser.
+
+The model and its guidance work on these frozen dataclasses, with dates as `datetime.date`;
+`to_json` turns an `Assessment` into the JSON contract at the edge (dates as "YYYY-MM-DD",
+field names in camelCase, in the contract's order). `from_json` reads the JSON form back, for
+callers that hold the dict (tests that build assessments by hand, the order hook).
+
+Field names are the contract's in snake_case (`patient_id` is `patientId`); a field whose JSON
+name is not its camelCase (`drug_class` is `class`) says so in its metadata. Fields marked
+`OMIT_NONE` are left out of the JSON when None (additions the contract only has sometimes).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, is_dataclass
+from datetime import date
+from typing import Any
+
+OMIT_NONE = {"omit_none": True}
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    """One `relapse.markers` entry: latest value on record and nadir since the line's start."""
+
+    latest: float
+    nadir: float | None
+    unit: str
+    latest_date: date
+    nadir_date: date | None
+    latest_comparator: str | None = field(default=None, metadata=OMIT_NONE)
+    nadir_comparator: str | None = field(default=None, metadata=OMIT_NONE)
+
+
+@dataclass(frozen=True, slots=True)
+class InvolvedMarker(Marker):
+    """`relapse.markers.involvedFlc`: a marker that also names the involved chain (or None)."""
+
+    chain: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Relapse:
+    status: str
+    significant_paraprotein_relapse: bool = False
+    date: date | None = None
+    crab_date: date | None = None
+    latest_marker_date: date | None = None
+    criteria: tuple[str, ...] = ()
+    crab_features: tuple[str, ...] = ()
+    markers: dict[str, Marker] = field(default_factory=dict)
+    # feature -> {"date": date, values...}: the evidence behind each CRAB feature (addition)
+    crab_values: dict[str, dict] | None = field(default=None, metadata=OMIT_NONE)
+
+
+@dataclass(frozen=True, slots=True)
+class DrugEntry:
+    """One `drugs` entry, plus the first start and last dose (additions guidance reads)."""
+
+    drug_class: str | None = field(metadata={"json": "class"})
+    exposed: bool = True
+    active: bool = False
+    refractory: bool = False
+    months_on_drug: float | None = None
+    months_since_last_dose: float | None = None
+    retreatment_signal: bool = False
+    active_at_relapse: bool | None = None
+    first_start: date | None = None
+    last_dose: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TherapyLine:
+    """A line of therapy as `details.lines` lists it."""
+
+    number: int
+    start: date
+    end: date | None
+    drugs: tuple[str, ...]
+    transplant: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LineCourse:
+    """One contract `lines` entry: the line and how it went."""
+
+    number: int
+    start: date | None
+    end: date | None = None
+    drugs: tuple[str, ...] = ()
+    transplant: bool = False
+    best_response: str | None = None
+    best_response_date: date | None = None
+    duration_months: float | None = None
+    progressed: bool = False
+    progression_date: date | None = None
+    treats: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Risk:
+    high_risk_cytogenetics: tuple[str, ...] = ()
+    iss: str = "unknown"
+    riss: str = "unknown"
+    b2m_trend: str = "unknown"
+    high_risk_relapse_features: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Fitness:
+    age: int | None = None
+    ecog: int | None = None
+    frailty: str = "unknown"
+    cautions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RegimenOption:
+    """One ranked `regimens` entry: the contract's fields, then what the cards show."""
+
+    code: str
+    drugs: tuple[str, ...]
+    cautions: tuple[str, ...]
+    evidence: tuple[str, ...]
+    warning: str | None
+    name: str
+    group: str
+    strategy_group: bool
+    intensity: str
+    caution_level: str | None
+    retreatment_signal_drugs: tuple[str, ...]
+    same_class_refractory: tuple[dict, ...]  # {"drug", "refractoryTo"}
+    reduced_intensity: bool
+    notes: tuple
+    evidence_detail: tuple[dict, ...]  # {"trial", "figures"}
+    toxicity: tuple[dict, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NotOffered:
+    code: str
+    reason: str
+    drugs: tuple[str, ...] = ()  # the refractory drugs behind `refractory` (addition)
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressionEvent:
+    date: date
+    status: str
+    line: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DatedValue:
+    value: float
+    date: date
+
+
+@dataclass(frozen=True, slots=True)
+class Details:
+    """The non-contract `details`: lines, progression events, the values behind the risk."""
+
+    lines: tuple[TherapyLine, ...] = ()
+    current_line: int | None = None
+    progression_events: tuple[ProgressionEvent, ...] = ()
+    first_progression: date | None = None
+    on_therapy_at_relapse: bool | None = None
+    b2m_at_line_start: DatedValue | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """The assessment of one patient as of a date (docs/assessment-contract.md)."""
+
+    patient_id: str | None
+    as_of: date
+    in_scope: bool
+    relapse: Relapse
+    lines: tuple[LineCourse, ...] = ()
+    data_freshness: str = "none"
+    drugs: dict[str, DrugEntry] = field(default_factory=dict)
+    prior_lines: int = 0
+    refractory_category: str = "none"
+    triple_class_exposed: bool = False
+    risk: Risk = field(default_factory=Risk)
+    fitness: Fitness = field(default_factory=Fitness)
+    timing: str = "none"
+    strategy: str = "none"
+    regimens: tuple[RegimenOption, ...] = ()
+    not_offered: tuple[NotOffered, ...] = ()
+    missing_investigations: tuple[str, ...] = ()
+    safety: tuple[str, ...] = ()
+    data_gaps: tuple[str, ...] = ()
+    details: Details | None = field(default=None, metadata=OMIT_NONE)
+    # reasons, assumptions and details the cards show, as codes and values (addition)
+    guidance: dict | None = field(default=None, metadata=OMIT_NONE)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p[:1].upper() + p[1:] for p in rest)
+
+
+def _json_names(cls: type) -> tuple[tuple[str, str, bool], ...]:
+    """(attribute, JSON name, omit when None) of each field of a contract class, in order."""
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = tuple(
+            (f.name, f.metadata.get("json", _camel(f.name)), bool(f.metadata.get("omit_none")))
+            for f in fields(cls))
+    return names
+
+
+_NAMES: dict[type, tuple[tuple[str, str, bool], ...]] = {}
+
+
+def to_json(value: Any) -> Any:
+    """The JSON contract form of an `Assessment` (or of any part of it): plain dicts, lists,
+    strings, numbers, booleans and None, with dates as "YYYY-MM-DD"."""
+    if is_dataclass(value):
+        out = {}
+        for attr, key, omit_none in _json_names(type(value)):
+            v = getattr(value, attr)
+            if v is None and omit_none:
+                continue
+            out[key] = to_json(v)
+        return out
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    return value
+
+
+# ---- reading the JSON form back --------------------------------------------------------------
+
+def parse_date(s: Any) -> date | None:
+    """A contract date string ("YYYY-MM-DD...") as a date; None when absent or unreadable."""
+    if isinstance(s, date):
+        return s
+    if not s:
+        return None
+    try:
+        return date.fromisoformat(str(s)[:10])
+    except ValueError:
+        return None
+
+
+def _flat(cls: type, d: dict, dates: tuple[str, ...] = (), **nested: Any) -> Any:
+    """A contract class from its JSON object: known keys only, dates parsed, lists as tuples."""
+    kwargs = {}
+    for attr, key, _ in _json_names(cls):
+        if attr in nested:
+            kwargs[attr] = nested[attr]
+        elif key in d:
+            v = d[key]
+            if attr in dates:
+                v = parse_date(v)
+            elif isinstance(v, list):
+                v = tuple(v)
+            kwargs[attr] = v
+    return cls(**kwargs)
+
+
+def marker_from_json(d: dict) -> Marker:
+    return _flat(InvolvedMarker if "chain" in d else Marker, d, ("latest_date", "nadir_date"))
+
+
+def drug_from_json(d: dict) -> DrugEntry:
+    return _flat(DrugEntry, d, ("first_start", "last_dose"))
+
+
+def line_from_json(d: dict) -> LineCourse:
+    return _flat(LineCourse, d, ("start", "end", "best_response_date", "progression_date", "treats"))
+
+
+def regimen_from_json(d: dict) -> RegimenOption:
+    return _flat(RegimenOption, d)
+
+
+def not_offered_from_json(d: dict) -> NotOffered:
+    return _flat(NotOffered, d)
+
+
+def from_json(d: dict) -> Assessment:
+    """An `Assessment` from its JSON form; absent fields take their defaults (empty, unknown)."""
+    rel = d.get("relapse") or {}
+    markers = {k: marker_from_json(m) for k, m in (rel.get("markers") or {}).items()}
+    crab_values = rel.get("crabValues")
+    if crab_values is not None:
+        crab_values = {k: {**v, "date": parse_date(v.get("date"))} for k, v in crab_values.items()}
+    relapse = _flat(Relapse, rel, ("date", "crab_date", "latest_marker_date"), markers=markers,
+                    crab_values=crab_values) if rel else Relapse(status="unknown")
+    details = d.get("details")
+    if details is not None:
+        b2m = details.get("b2mAtLineStart")
+        details = _flat(
+            Details, details, ("first_progression",),
+            lines=tuple(_flat(TherapyLine, x, ("start", "end")) for x in details.get("lines") or ()),
+            progression_events=tuple(_flat(ProgressionEvent, x, ("date",))
+                                     for x in details.get("progressionEvents") or ()),
+            b2m_at_line_start=_flat(DatedValue, b2m, ("date",)) if b2m else None)
+    return _flat(
+        Assessment, d, ("as_of",),
+        relapse=relapse,
+        lines=tuple(line_from_json(x) for x in d.get("lines") or ()),
+        drugs={k: drug_from_json(x) for k, x in (d.get("drugs") or {}).items()},
+        risk=_flat(Risk, d.get("risk") or {}),
+        fitness=_flat(Fitness, d.get("fitness") or {}),
+        regimens=tuple(regimen_from_json(x) for x in d.get("regimens") or ()),
+        not_offered=tuple(not_offered_from_json(x) for x in d.get("notOffered") or ()),
+        details=details,
+    )
