@@ -59,6 +59,12 @@ class CallBudget:
         if over:
             raise FhirFetchError("call-too-large", "the FHIR data of this call exceed what the service reads per call")
 
+    def give_back(self, n: int) -> None:
+        """A refused answer's bytes are dropped with it: they no longer count against the call
+        (so a big optional answer that failed cannot starve the small required ones after it)."""
+        with self._lock:
+            self.used -= n
+
 
 class Deadline:
     """One monotonic deadline shared by every request of a hook call."""
@@ -297,6 +303,17 @@ def _read_capped(resp: requests.Response, max_bytes: int, deadline: Deadline | N
     if declared and declared.isdigit() and int(declared) > max_bytes:
         raise FhirFetchError("too-large", "the FHIR server's answer is larger than the service accepts")
     body = bytearray()
+    try:
+        _read_into(body, resp, max_bytes, deadline, budget)
+    except FhirFetchError:
+        if budget is not None:
+            budget.give_back(len(body))
+        raise
+    return body
+
+
+def _read_into(body: bytearray, resp: requests.Response, max_bytes: int, deadline: Deadline | None,
+               budget: CallBudget | None) -> None:
     while True:
         # read1: one socket read at a time, so a server that drips bytes cannot hold the call
         # past its deadline (each read waits at most the read timeout).
@@ -307,15 +324,20 @@ def _read_capped(resp: requests.Response, max_bytes: int, deadline: Deadline | N
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise FhirFetchError("connection", f"the FHIR server's answer broke off ({type(exc).__name__})") from exc
         if not chunk:
-            break
+            return
         if deadline is not None:
             deadline.check()
         if budget is not None:
-            budget.take(len(chunk))
+            try:
+                budget.take(len(chunk))
+            except FhirFetchError:
+                budget.give_back(len(chunk))  # this chunk is dropped too
+                raise
         if len(body) + len(chunk) > max_bytes:
+            if budget is not None:
+                budget.give_back(len(chunk))
             raise FhirFetchError("too-large", "the FHIR server's answer is larger than the service accepts")
         body += chunk
-    return body
 
 
 def _bundle_resources(bundle: dict) -> list[dict]:

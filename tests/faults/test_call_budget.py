@@ -11,7 +11,7 @@ import pytest
 
 from cds_service import create_app
 from cds_service.config import Config
-from cds_service.fhir.client import CallBudget, FhirFetchError
+from cds_service.fhir.client import CallBudget, Deadline, FetchPolicy, FhirClient, FhirFetchError
 from tests.faults.fake_fhir import FakeFhirServer, Reply
 from tests.security.hook_bodies import PATIENT_ID, hook_body
 
@@ -87,3 +87,17 @@ def test_the_same_data_within_a_larger_budget_is_read(tmp_path):
 def test_setting_is_read_from_the_environment():
     assert Config.from_env({"CDS_FHIR_MAX_CALL_BYTES": "1234"}).fhir_max_call_bytes == 1234
     assert Config.from_env({}).fhir_max_call_bytes == 40 * MB
+
+
+def test_a_refused_answer_gives_its_bytes_back_so_later_small_reads_still_fit():
+    """Bytes of an answer that was refused are dropped with it: a 5 MB answer past a 4 MiB budget
+    fails, and the small answers read after it (required data) are still read."""
+    with FakeFhirServer(respond_with(("/MedicationStatement",), 5 * MB)) as fhir:
+        budget = CallBudget(4 * MB)
+        client = FhirClient(fhir.base_url, deadline=Deadline(30), policy=FetchPolicy(max_retries=0, page_workers=1),
+                            budget=budget)
+        with pytest.raises(FhirFetchError) as err:
+            client.search(f"MedicationStatement?patient={PATIENT_ID}")
+        assert err.value.reason == "call-too-large"
+        assert budget.used == 0  # what was read of the refused answer no longer counts
+        assert client.search(f"Observation?patient={PATIENT_ID}") == []
