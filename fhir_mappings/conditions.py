@@ -1,6 +1,6 @@
 """Condition -> ConditionFact (and scope / diagnosis date / light chain / transplant history).
 
-Clinical-rules.md section 1: a myeloma Condition (SNOMED 109989006 or a known subtype,
+docs/clinical-model.md section 1: a myeloma Condition (SNOMED 109989006 or a known subtype,
 ICD-10(-CM) C90.0*) that is not refuted and not entered in error puts the patient in scope,
 whatever its clinicalStatus (a myeloma in remission is the patient relapse surveillance is for);
 verificationStatus refuted or entered-in-error removes the Condition altogether. For the other

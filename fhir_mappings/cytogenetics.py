@@ -1,6 +1,6 @@
 """Cytogenetic abnormalities from FISH results: coded answers and free text.
 
-Clinical-rules.md section 6: a FISH Observation counts when its value is positive/detected
+docs/clinical-model.md section 6: a FISH Observation counts when its value is positive/detected
 (LA11882-0, SNOMED 10828004, or text saying detected/positive/present); LA11883-8
 "Not detected" and negative values rule the abnormality out. Text such as "del(17p)",
 "1q gain", "t(4;14)" names the abnormality when the code does not.

@@ -21,8 +21,13 @@ THRESHOLDS = ROOT / "myeloma_model" / "thresholds.py"
 TEXT_SUFFIXES = {".py", ".md", ".json", ".toml", ".yaml", ".yml", ".txt", ".cfg", ".ini", ".sh", ".js", ".mjs",
                  ".html", ".css", ".sql"}
 SKIPPED = ("frontend/package-lock.json",)
-# Paths that lie outside the repository: the workspace's shared notes and any absolute /work path.
-OUTSIDE = re.compile(r"\.\./shared|/work/|shared/seed|clinical-rules\.md")
+# A reference outside the repository, in any of four forms: a relative path that climbs above
+# the repository root, an absolute path into the folder that holds the repository, an absolute
+# path to a markdown document elsewhere, or the name of a markdown document the repository does
+# not have.
+RELATIVE_PATH = re.compile(r"(?<![\w/.])((?:\.\./)+[\w.-]+(?:/[\w.-]+)*)")
+ABSOLUTE_MD = re.compile(r"(?<![\w:/.])(/[\w.-]+(?:/[\w.-]+)*\.md)\b")
+MD_NAME = re.compile(r"(?<![\w/.:-])([\w-]+\.md)\b")
 DOC_REF = re.compile(r"docs/([\w-]+\.md)((?:#[\w-]+)(?:,\s*#[\w-]+)*)?")
 MD_LINK = re.compile(r"\]\(([^)\s]+)\)")
 
@@ -98,15 +103,40 @@ def test_clinical_model_anchors_are_unique():
     assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
 
 
+def outside_references(path: Path, line: str, md_names: set[str]) -> list[str]:
+    """The references of one line of `path` that lie outside the repository."""
+    found = [m for m in RELATIVE_PATH.findall(line)
+             if not (path.parent / m).resolve().is_relative_to(ROOT)]
+    found += [p for p in re.findall(re.escape(str(ROOT.parent)) + r"/[\w./-]+", line)
+              if not Path(p).resolve().is_relative_to(ROOT)]
+    found += [m for m in ABSOLUTE_MD.findall(line) if not Path(m).resolve().is_relative_to(ROOT)]
+    found += [m for m in MD_NAME.findall(line) if m not in md_names]
+    return found
+
+
 def test_no_file_refers_to_a_path_outside_the_repository():
+    files = repository_files()
+    md_names = {p.name for p in files if p.suffix == ".md"}
     offenders = []
-    for path in repository_files():
+    for path in files:
         for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-            if path == Path(__file__) and "OUTSIDE = " in line:
-                continue
-            if OUTSIDE.search(line):
-                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()[:100]}")
+            for ref in outside_references(path, line, md_names):
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {ref}")
     assert not offenders, "references outside the repository:\n" + "\n".join(offenders)
+
+
+def test_the_outside_reference_check_tells_inside_from_outside():
+    # The outside references are built from pieces, so that this file itself refers to none.
+    here, names, md = ROOT / "tests" / "x.py", {"clinical-model.md"}, ".md"
+    climbing = "../" * 2 + "notes/rules" + md
+    outside_file = f"{ROOT.parent}/elsewhere/x.txt"
+    assert outside_references(here, "see ../docs/clinical-model.md", names) == []
+    assert outside_references(here, "see " + climbing, names) == [climbing]
+    assert outside_references(here, "read " + outside_file, names) == [outside_file]
+    assert outside_references(here, f"read {ROOT}/README" + md, names) == []
+    assert outside_references(here, "the rules in rules-v2" + md, names) == ["rules-v2" + md]
+    assert outside_references(here, "see /srv/notes/rules" + md, names) == ["/srv/notes/rules" + md]
+    assert outside_references(here, "see https://example.org/a/rules" + md, names) == []
 
 
 def _doc_references():
