@@ -6,7 +6,7 @@ from datetime import date
 
 from myeloma_model.markers import MarkerBook
 from myeloma_model.records import DrugExposure
-from myeloma_model.thresholds import AGING_MAX_DAYS, FRESH_MAX_DAYS, STALE_ACTIVE_MEDICATION_DAYS
+from myeloma_model.thresholds import AGING_MAX_DAYS, DAYS_PER_MONTH, FRESH_MAX_DAYS, STALE_ACTIVE_MEDICATION_DAYS
 
 MARKER_ANALYTES = ("serum_m_protein", "urine_m_protein", "kappa_flc", "lambda_flc")
 
@@ -26,6 +26,12 @@ def data_freshness(latest: date | None, as_of: date) -> str:
     if age <= AGING_MAX_DAYS:
         return "aging"
     return "stale"
+
+
+def age_in_months(latest: date, as_of: date) -> int:
+    """Whole months (30.44 days each, rounded down) from `latest` to the as-of date: the age the
+    cards and the timeline show."""
+    return int((as_of - latest).days / DAYS_PER_MONTH)
 
 
 def stale_active_exposures(exposures: list[DrugExposure], as_of: date) -> list[tuple[str, date]]:

@@ -14,11 +14,11 @@ from datetime import timedelta
 from cds_service.cards.common import ADVISORY, IMWG_2016, make_card, md_list
 from cds_service.cards.investigations import order_set_suggestion
 from cds_service.cards.words import clinical_text, day, drug_names, num, parse, plural
+from myeloma_model.freshness import age_in_months
 from myeloma_model.guidance.regimens import REGIMENS
 from myeloma_model.thresholds import (
     CRAB_CALCIUM_MMOL_L,
     CRAB_HAEMOGLOBIN_FALL_G_L,
-    DAYS_PER_MONTH,
     PD_MARROW_PLASMA_CELL_RISE_POINTS,
     PD_RELATIVE_RISE,
     PD_URINE_ABSOLUTE_RISE_MG_24H,
@@ -139,7 +139,7 @@ def months_old(assessment: dict) -> int | None:
     as_of = parse(assessment.get("asOf"))
     if latest is None or as_of is None:
         return None
-    return int((as_of - latest).days / DAYS_PER_MONTH)
+    return age_in_months(latest, as_of)
 
 
 def freshness_line(assessment: dict) -> str | None:

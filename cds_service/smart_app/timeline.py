@@ -18,10 +18,10 @@ from __future__ import annotations
 from datetime import date
 
 from myeloma_model.drug_classes import drug_class
+from myeloma_model.freshness import age_in_months
 from myeloma_model.markers import daily_points, flc_points, involved_chain
 from myeloma_model.records import ANALYTE_UNITS, PatientRecord
 from myeloma_model.thresholds import (
-    DAYS_PER_MONTH,
     PD_DFLC_ABSOLUTE_RISE_MG_L,
     PD_MARROW_PLASMA_CELL_RISE_POINTS,
     PD_RELATIVE_RISE,
@@ -198,7 +198,7 @@ def data_age(assessment: dict, as_of: date) -> dict:
         return {"latestMarkerDate": None, "freshness": freshness, "days": None, "months": None,
                 "text": "No paraprotein or light-chain result on record"}
     days = (as_of - date.fromisoformat(latest)).days
-    months = int(days / DAYS_PER_MONTH)
+    months = age_in_months(date.fromisoformat(latest), as_of)
     ago = f"{days} day{'' if days == 1 else 's'}" if months < 1 else f"{months} month{'' if months == 1 else 's'}"
     text = f"Based on results up to {latest}, {ago} ago"
     if freshness == "stale":
