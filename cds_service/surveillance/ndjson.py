@@ -113,6 +113,16 @@ class FileStats:
     bad: list[tuple[int, str, str | None]] | None = None  # (index in partition, reason, patient)
 
 
+def _count_and_classify(stats: FileStats, line: str) -> tuple[str, str, str] | None:
+    """Count one line in `stats` and classify it; None for a blank line (counted as blank)."""
+    stats.lines += 1
+    text = line.strip()
+    if not text:
+        stats.blank += 1
+        return None
+    return _classify(text)
+
+
 def parse_partition(pairs: Iterable[tuple[str, str]], partition_index: Iterable[int]) -> list[tuple]:
     """Tag every line of one read_text partition; the PARTITION_STATS item comes last.
     `partition_index` is a one-element partition holding this partition's number."""
@@ -122,16 +132,14 @@ def parse_partition(pairs: Iterable[tuple[str, str]], partition_index: Iterable[
     for index, (line, path) in enumerate(pairs):
         if stats is None:
             stats = FileStats(path=path, partition=number, bad=[])
-        stats.lines += 1
-        text = line.strip()
-        if not text:
-            stats.blank += 1
+        classified = _count_and_classify(stats, line)
+        if classified is None:
             continue
-        tag, key, kept = _classify(text)
+        tag, key, kept = classified
         if tag in (_OTHER, MEDICATION):  # Medications are read from the Medication files only
             stats.not_patient_data += 1
         elif tag == _BAD:
-            hint = patient_hint(text)
+            hint = patient_hint(line.strip())
             stats.bad.append((index, key, hint))
             if hint is not None:
                 out.append((UNREADABLE, hint, key))
@@ -198,12 +206,10 @@ def read_medications(paths: list[Path]) -> tuple[dict[str, str], list[FileStats]
         st = FileStats(path=str(path), partition=-1, bad=[])
         with path.open(encoding="utf-8", errors="replace") as fh:
             for index, line in enumerate(fh):
-                st.lines += 1
-                text = line.strip()
-                if not text:
-                    st.blank += 1
+                classified = _count_and_classify(st, line)
+                if classified is None:
                     continue
-                tag, key, kept = _classify(text)
+                tag, key, kept = classified
                 if tag == MEDICATION:
                     meds[key] = kept
                 elif tag == _BAD:
