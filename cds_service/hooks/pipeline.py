@@ -1,12 +1,13 @@
 """From a request to cards: resources -> PatientRecord -> assessment -> cards.
 
 The service layer's only bridge to the clinical layers (docs/ARCHITECTURE.md, interfaces):
-fhir_mappings.build_patient_record and myeloma_model.assess. Also builds the assessment for
+fhir_mappings.build_patient_record and myeloma_model.evaluate. Also builds the assessment for
 POST /assessment and `myeloma-cds assess` from a Bundle or a hook request.
 """
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import date
 from typing import Iterable
 
@@ -16,7 +17,8 @@ from cds_service.fhir.patient_data import REQUIRED_PATIENT_DATA, patient_data_pr
 from cds_service.hooks.declaration import ServiceCall
 from cds_service.http.validation import validate_hook_request
 from fhir_mappings import ResourceSet, build_patient_record
-from myeloma_model import assess
+from myeloma_model import evaluate
+from myeloma_model.contract import Assessment, to_json
 
 log = logging.getLogger(__name__)
 
@@ -25,33 +27,51 @@ def today() -> date:
     return date.today()
 
 
-def assess_resources(
+def evaluate_resources(
     resources: Iterable[dict] | ResourceSet, *, patient_id: str | None, as_of: date, data_gaps: Iterable[str] = ()
-) -> dict:
+) -> Assessment:
     """Run the mappings and the model; add the service's own data gaps to the assessment.
     `resources` may be the ResourceSet the prefetch step already sorted (no second pass)."""
     record = build_patient_record(resources, patient_id=patient_id, as_of=as_of)
-    assessment = assess(record, as_of)
+    assessment = evaluate(record, as_of)
     # Whole data categories that could not be had come first: they matter more than one
     # unreadable value.
-    model_gaps = list(assessment.get("dataGaps") or [])
-    assessment["dataGaps"] = [g for g in data_gaps if g not in model_gaps] + model_gaps
-    return assessment
+    model_gaps = list(assessment.data_gaps)
+    return replace(assessment, data_gaps=tuple([g for g in data_gaps if g not in model_gaps] + model_gaps))
 
 
-def assess_hook_request(body: dict, templates: dict, *, required, config, as_of: date, fetch: bool = True) -> dict:
+def assess_resources(
+    resources: Iterable[dict] | ResourceSet, *, patient_id: str | None, as_of: date, data_gaps: Iterable[str] = ()
+) -> dict:
+    """`evaluate_resources` in the JSON contract form."""
+    return to_json(evaluate_resources(resources, patient_id=patient_id, as_of=as_of, data_gaps=data_gaps))
+
+
+def evaluate_hook_request(body: dict, templates: dict, *, required, config, as_of: date,
+                          fetch: bool = True) -> Assessment:
     """Prefetch-or-fetch the request's data, then assess the context's patient (every hook
     handler, POST /assessment and the CLI take this one path)."""
     data = prefetch.resolve(body, templates, required=required, config=config, fetch=fetch)
-    return assess_resources(
+    return evaluate_resources(
         data.resource_set, patient_id=body["context"]["patientId"], as_of=as_of, data_gaps=data.data_gaps
     )
 
 
+def assess_hook_request(body: dict, templates: dict, *, required, config, as_of: date, fetch: bool = True) -> dict:
+    """`evaluate_hook_request` in the JSON contract form."""
+    return to_json(evaluate_hook_request(body, templates, required=required, config=config, as_of=as_of,
+                                         fetch=fetch))
+
+
+def evaluate_call(call: ServiceCall) -> Assessment:
+    """The typed assessment for a service call, with the service's own prefetch templates."""
+    return evaluate_hook_request(call.body, call.service.prefetch, required=call.service.required_prefetch,
+                                 config=call.config, as_of=call.as_of or today())
+
+
 def assess_call(call: ServiceCall) -> dict:
-    """The assessment for a service call, with the service's own prefetch templates."""
-    return assess_hook_request(call.body, call.service.prefetch, required=call.service.required_prefetch,
-                               config=call.config, as_of=call.as_of or today())
+    """`evaluate_call` in the JSON contract form (what the cards read)."""
+    return to_json(evaluate_call(call))
 
 
 # -- POST /assessment and the CLI -----------------------------------------------------------
