@@ -230,18 +230,9 @@ def duration_months(response_date: date | None, progression: date | None, line_e
     return max(0.0, months_between(response_date, stop))
 
 
-def durability(lines: list[dict], drug: str) -> str:
-    """Durable response to `drug` (s3a, used by s7), judged on the most recent line containing
-    it: "durable" (PR or better lasting >= 12 months), "not-durable" (below PR, or shorter),
-    "unknown" (no such line, or no response could be judged on it)."""
-    line = next((ln for ln in reversed(lines) if drug in (ln.get("drugs") or [])), None)
-    if line is None:
-        return "unknown"
-    return response_durability(line.get("bestResponse"), line.get("durationMonths"))
-
-
 def response_durability(best: str | None, months: float | None) -> str:
-    """Durable, not-durable or unknown for one line's best response and its duration (s3a)."""
+    """Durable, not-durable or unknown for one line's best response and its duration (s3a; the
+    line that decides, the most recent one with the drug, is chosen by guidance.strategy)."""
     if best not in RANK:
         return "unknown"
     if RANK[best] < RANK["PR"]:

@@ -6,7 +6,7 @@ import pytest
 
 from myeloma_model import assess
 from myeloma_model.records import ImmunofixationResult
-from myeloma_model.response import durability
+from myeloma_model.response import response_durability
 from tests.model.builders import day, labs, record, regimen
 
 VRD = ["bortezomib", "lenalidomide", "dexamethasone"]
@@ -145,15 +145,13 @@ def test_less_than_results_count_as_zero_for_the_response():
 
 @pytest.mark.parametrize("months,verdict", [(12.0, "durable"), (11.9, "not-durable")])
 def test_durable_response_needs_pr_or_better_for_12_months(months, verdict):
-    lines = [{"drugs": ["lenalidomide"], "bestResponse": "PR", "durationMonths": months}]
-    assert durability(lines, "lenalidomide") == verdict
+    assert response_durability("PR", months) == verdict
 
 
 def test_durability_below_pr_is_not_durable_and_not_evaluable_is_unknown():
-    assert durability([{"drugs": ["lenalidomide"], "bestResponse": "MR", "durationMonths": 40.0}], "lenalidomide") == "not-durable"
-    assert durability([{"drugs": ["lenalidomide"], "bestResponse": "not-evaluable", "durationMonths": None}],
-                      "lenalidomide") == "unknown"
-    assert durability([], "lenalidomide") == "unknown"
+    assert response_durability("MR", 40.0) == "not-durable"
+    assert response_durability("not-evaluable", None) == "unknown"
+    assert response_durability(None, None) == "unknown"  # no line with the drug: nothing judged
 
 
 def test_a_running_line_treating_a_relapse_reports_on_its_own_series():
