@@ -9,7 +9,16 @@ resources again.
 """
 from __future__ import annotations
 
+import re
 from typing import Callable, Iterable
+
+# The FHIR R4 `id` datatype: 1-64 of A-Z, a-z, 0-9, "-" and ".".
+FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+
+
+def is_fhir_id(value: object) -> bool:
+    """Whether `value` is a valid FHIR resource id (a string of the id datatype)."""
+    return isinstance(value, str) and FHIR_ID.fullmatch(value) is not None
 
 HANDLED = (
     "Patient", "Observation", "Condition", "MedicationStatement", "MedicationRequest",

@@ -12,21 +12,19 @@ clinician may accept); the service itself never modifies the order.
 """
 from __future__ import annotations
 
-import re
 
 from cds_service.hooks import pipeline
 from cds_service.cards.orders import render_order_findings
 from cds_service.http.errors import bad_request
 from cds_service.hooks.declaration import ServiceCall
 from fhir_mappings.gaps import GapLog
-from fhir_mappings.resource_set import medication_index
+from fhir_mappings.resource_set import is_fhir_id, medication_index
 from fhir_mappings.medications import MedicationReader
 from myeloma_model.drug_classes import is_steroid
 from myeloma_model.contract import to_json
 from myeloma_model.guidance.orders import order_findings
 
 ORDER_TYPES = ("MedicationRequest", "MedicationOrder")
-FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 
 def draft_resources(context: dict) -> list[dict]:
@@ -75,7 +73,7 @@ def ordered_drugs(orders: list[dict], resources: list[dict]) -> list[tuple[str, 
     out: list[tuple[str, str | None]] = []
     for order in orders:
         # a valid FHIR id only: a `delete` suggestion names the draft by it (no id: no suggestion)
-        ref = f"{order['resourceType']}/{order['id']}" if FHIR_ID.fullmatch(str(order.get("id") or "")) else None
+        ref = f"{order['resourceType']}/{order['id']}" if is_fhir_id(order.get("id")) else None
         if not _well_formed_medication(order):
             # The order is the hook's subject: a malformed one is the client's error (400),
             # not something to skip silently as a data gap.

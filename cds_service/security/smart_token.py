@@ -14,9 +14,10 @@ Any failure is an AuthError (the caller answers a bare 401; the reason goes to t
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import quote
+
+from fhir_mappings.resource_set import is_fhir_id
 
 from ..fhir.client import Deadline, FhirClient, FhirFetchError
 from .fetch_policy import policy_for
@@ -25,7 +26,6 @@ from .url_policy import FhirBase, UrlPolicyError, parse_fhir_base, validate_allo
 
 FHIR_SERVER_HEADER = "X-FHIR-Server"
 PATIENT_HEADER = "X-FHIR-Patient"
-FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")  # FHIR id datatype
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def verify_smart_access(headers, *, allowed: list[FhirBase], config, session=Non
     token = bearer_token(headers.get("Authorization"))
     server = headers.get(FHIR_SERVER_HEADER, "")
     patient_id = headers.get(PATIENT_HEADER, "")
-    if not FHIR_ID.fullmatch(patient_id):
+    if not is_fhir_id(patient_id):
         raise AuthError(f"{PATIENT_HEADER} is missing or not a FHIR id")
     try:
         base = parse_fhir_base(server)

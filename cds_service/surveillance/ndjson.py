@@ -22,15 +22,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from fhir_mappings.resource_set import is_fhir_id
+from fhir_mappings.resource_set import patient_of as referenced_patient
+
 RESOURCE = "r"
 MEDICATION = "m"
 UNREADABLE = "b"
 PARTITION_STATS = "s"
 STATS_KEY = "#partition-stats"
 
-# FHIR R4 id: [A-Za-z0-9\-\.]{1,64}. A patient key that is not a valid id is refused (it
-# would also be unsafe to write into CSV or a URL as is).
-FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+# A patient key that is not a valid FHIR id (is_fhir_id) is refused: it would also be unsafe to
+# write into CSV or a URL as is.
 _PATIENT_REF = re.compile(r'"reference"\s*:\s*"(?:[^"]*/)?Patient/([A-Za-z0-9\-.]{1,64})"')
 _PATIENT_LINE = re.compile(r'"resourceType"\s*:\s*"Patient"')
 _ID_FIELD = re.compile(r'"id"\s*:\s*"([A-Za-z0-9\-.]{1,64})"')
@@ -47,22 +49,11 @@ def export_files(folder: Path) -> list[Path]:
 
 def patient_of(resource: dict) -> str | None:
     """The patient a resource belongs to: a Patient's own id, else the id its subject or
-    patient reference names (relative `Patient/x` or absolute `.../Patient/x`)."""
+    patient reference names (fhir_mappings' one reading of a patient reference)."""
     if resource.get("resourceType") == "Patient":
         rid = resource.get("id")
         return rid if isinstance(rid, str) else None
-    for field in ("subject", "patient"):
-        ref = resource.get(field)
-        if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
-            reference = ref["reference"]
-            if reference.startswith("Patient/"):
-                tail = reference[8:]
-            elif "/Patient/" in reference:
-                tail = reference.rsplit("/Patient/", 1)[1]
-            else:
-                continue
-            return tail.split("/", 1)[0]
-    return None
+    return referenced_patient(resource)
 
 
 def patient_hint(line: str) -> str | None:
@@ -96,7 +87,7 @@ def _classify(line: str) -> tuple[str, str, str]:
     pid = patient_of(resource)
     if pid is None:
         return _OTHER, "", ""
-    if not FHIR_ID.fullmatch(pid):
+    if not is_fhir_id(pid):
         return _BAD, "the patient id is not a valid FHIR id", ""
     return RESOURCE, pid, line
 
