@@ -60,7 +60,25 @@ def effective_date(resource: dict) -> date | None:
     return parse_date(d) if d is not None else None
 
 
-@lru_cache(maxsize=65536)
+# Timestamps already read -> (UTC date, UTC minute): a plain dict, so the hot loop of the
+# Observation reader can look a timestamp up without a call (fhir_mappings/observations.py).
+# Emptied when full, which bounds it as lru_cache would.
+UTC_SEEN: dict[str, tuple[date, str]] = {}
+UTC_SEEN_MAX = 65536
+
+
+def utc(value: str) -> tuple[date, str] | None:
+    """`_utc` remembered in UTC_SEEN (unreadable values are not remembered)."""
+    t = UTC_SEEN.get(value)
+    if t is None:
+        t = _utc(value)
+        if t is not None:
+            if len(UTC_SEEN) >= UTC_SEEN_MAX:
+                UTC_SEEN.clear()
+            UTC_SEEN[value] = t
+    return t
+
+
 def _utc(value: str) -> tuple[date, str] | None:
     """(UTC calendar date, UTC minute "YYYY-MM-DDTHH:MM" or the date alone) of a FHIR
     date/dateTime/instant. A dateTime with a time is normalised to UTC (FHIR requires a zone
@@ -85,11 +103,11 @@ def effective_time(resource: dict) -> tuple[date, str] | None:
     (UTC date, UTC minute key for de-duplication); None when none is readable."""
     d = resource.get("effectiveDateTime")
     if type(d) is str:  # the usual case, without building the list of candidates
-        return _utc(d)
+        return utc(d)
     p = resource.get("effectivePeriod")
     for value in (resource.get("effectiveDateTime"), p.get("start") if isinstance(p, dict) else None,
                   resource.get("effectiveInstant"), resource.get("issued"),
                   p.get("end") if isinstance(p, dict) else None):
         if type(value) is str:
-            return _utc(value)
+            return utc(value)
     return None

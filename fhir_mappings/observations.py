@@ -22,7 +22,7 @@ import re
 from datetime import date
 
 from fhir_mappings.cytogenetics import findings_in_text, names_abnormality, polarity
-from fhir_mappings.dates import effective_time
+from fhir_mappings.dates import UTC_SEEN as _UTC_SEEN, effective_time, utc as _utc
 from fhir_mappings.gaps import GapLog
 from fhir_mappings.terminology import SYSTEM_ALIASES, UCUM, coding_keys, ref_of, tables
 from fhir_mappings.units import human_unit, to_canonical, ucum_of
@@ -147,15 +147,20 @@ class ObservationReader:
             analyte, ecog, is_fish, fish, investigation, ife = info
         when = minute = None
         if analyte is not None or ecog or is_fish or investigation is not None or ife is not None:
-            when, minute = _when(obs)
-            if when is None:
+            d = obs.get("effectiveDateTime")
+            t = (_UTC_SEEN.get(d) or _utc(d)) if type(d) is str else effective_time(obs)
+            if t is None:
                 self.gaps.add("no-date", f"{ref_of(obs)} has no effective date; not used")
                 return
+            when, minute = t
+            source = ref_of(obs)
             # Evidence that a Table 1 test was done on a date: once per (test, date), as labs
             # are de-duplicated; most lab results are also such evidence.
-            if investigation is not None and ("inv", investigation, when) not in self._seen:
-                self._seen.add(("inv", investigation, when))
-                self.investigations.append(InvestigationRecord(investigation, when, ref_of(obs)))
+            if investigation is not None:
+                key = ("inv", investigation, when)
+                if key not in self._seen:
+                    self._seen.add(key)
+                    self.investigations.append(InvestigationRecord(investigation, when, source))
             if ife is not None:
                 self._immunofixation(obs, ife, when)
             if analyte is not None:
@@ -170,8 +175,17 @@ class ObservationReader:
                         factor = (_FACTORS.get((analyte, unit)) or _factor(analyte, unit))[0]
                 if factor is None:
                     self._lab(obs, analyte, when, minute=minute)
-                else:
+                elif analyte == "ldh":
                     self._keep(obs, obs, analyte, when, minute, round(v * factor, 6), None)
+                else:  # _keep inline: no reference range to read
+                    value = round(v * factor, 6)
+                    key = (analyte, minute, value, None)
+                    if key not in self._seen:
+                        self._seen.add(key)
+                        series = self.labs.get(analyte)
+                        if series is None:
+                            series = self.labs[analyte] = []
+                        series.append(LabResult(analyte, value, when, None, None, source))
             elif ecog:
                 self._ecog(obs, when)
             elif is_fish:

@@ -1,13 +1,13 @@
 """Domain records: what fhir_mappings/ produces and the clinical model consumes.
 
-Plain frozen dataclasses with canonical units (docs/clinical-model.md#units) so the model never
-sees FHIR, HTTP or unit strings. Everything here is pure Python.
+Plain frozen dataclasses (NamedTuples for the records made once per lab result) with canonical
+units (docs/clinical-model.md#units) so the model never sees FHIR, HTTP or unit strings. Everything here is pure Python.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Literal, NamedTuple
 
 # Canonical analyte keys -> canonical unit (docs/clinical-model.md#units).
 # fhir_mappings converts every value into these units before building a LabResult.
@@ -33,9 +33,12 @@ ANALYTE_UNITS: dict[str, str] = {
 Comparator = Literal["<", "<=", ">", ">="]
 
 
-@dataclass(frozen=True, slots=True)
-class LabResult:
-    """One usable numeric result, already in the analyte's canonical unit."""
+class LabResult(NamedTuple):
+    """One usable numeric result, already in the analyte's canonical unit.
+
+    A NamedTuple rather than a frozen dataclass, as the one-per-result records here are: just
+    as immutable, and built four times faster (about 0.25 against 1 us), which a patient with
+    thousands of results pays on every hook call (benchmarks/hook_stages.py)."""
 
     analyte: str
     value: float
@@ -132,9 +135,9 @@ InvestigationCode = Literal[
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class InvestigationRecord:
-    """Evidence that a Table 1 investigation was done on a date (any result)."""
+class InvestigationRecord(NamedTuple):
+    """Evidence that a Table 1 investigation was done on a date (any result); a NamedTuple
+    for the reason LabResult is one (built once per lab result)."""
 
     code: InvestigationCode
     when: date | None

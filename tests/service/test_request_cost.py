@@ -11,6 +11,7 @@ import threading
 import pytest
 
 from cds_service.hooks import patient_view
+from cds_service.http import safe_json
 from cds_service.http.errors import CdsError
 from cds_service.http.gc_pause import gc_paused
 from cds_service.http.validation import validate_hook_request
@@ -49,7 +50,15 @@ def test_hook_request_body_is_parsed_once(client, monkeypatch):
             big_parses.append(caller)
         return real_loads(s, *args, **kwargs)
 
+    real_decode = safe_json._DECODE
+
+    def counting_decode(b):
+        if len(b) >= len(raw):
+            big_parses.append("safe_json (msgspec)")
+        return real_decode(b)
+
     monkeypatch.setattr(json, "loads", counting_loads)
+    monkeypatch.setattr(safe_json, "_DECODE", counting_decode)  # the parser of every client body
     resp = client.post(URL, data=raw, content_type="application/json")
     assert resp.status_code == 200, resp.get_json()
     assert len(big_parses) == 1, big_parses  # the request log reuses the endpoint's parse
