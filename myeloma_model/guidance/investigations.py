@@ -114,9 +114,26 @@ def _latest_on_or_before(series, as_of: date) -> date | None:
     return series[i - 1].when if i else None
 
 
-def last_done(test: Test, record: PatientRecord, as_of: date) -> date | None:
-    """Date of the most recent evidence for the test on or before as_of (None: never)."""
-    dates = [i.when for i in record.investigations if i.code == test.code and i.when and i.when <= as_of]
+def investigation_dates(record: PatientRecord, as_of: date) -> tuple[dict[str, date], set[str]]:
+    """(latest date on or before as_of per investigation code, codes recorded without a date):
+    one pass over the record's investigations (thousands for a patient with years of labs)
+    instead of one per test."""
+    latest: dict[str, date] = {}
+    undated: set[str] = set()
+    for i in record.investigations:
+        if i.when is None:
+            undated.add(i.code)
+        elif i.when <= as_of and (i.code not in latest or i.when > latest[i.code]):
+            latest[i.code] = i.when
+    return latest, undated
+
+
+def last_done(test: Test, record: PatientRecord, as_of: date,
+              dates_index: tuple[dict[str, date], set[str]] | None = None) -> date | None:
+    """Date of the most recent evidence for the test on or before as_of (None: never).
+    `dates_index` is `investigation_dates(record, as_of)` when the caller has it."""
+    latest, undated = dates_index or investigation_dates(record, as_of)
+    dates = [latest[test.code]] if test.code in latest else []
     if test.code == "ecog":
         dates += [e.when for e in record.ecog if e.when <= as_of]
     if test.code == "marrow-biopsy-fish":
@@ -128,7 +145,7 @@ def last_done(test: Test, record: PatientRecord, as_of: date) -> date | None:
             group_dates.append(max(ds) if ds else None)
         if all(group_dates):
             dates.append(min(group_dates))  # every part must have been done
-    if test.category == EVER and any(i.code == test.code and i.when is None for i in record.investigations):
+    if test.category == EVER and test.code in undated:
         return date.min  # done, date unknown: enough for "ever"
     return max(dates) if dates else None
 
@@ -141,10 +158,10 @@ def max_age_days(test: Test, when: date | None = None, relapse_date: date | None
     return MAX_AGE_DAYS[test.category]
 
 
-def check(test: Test, record: PatientRecord, as_of: date,
-          relapse_date: date | None = None) -> tuple[str | None, date | None]:
+def check(test: Test, record: PatientRecord, as_of: date, relapse_date: date | None = None,
+          dates_index: tuple[dict[str, date], set[str]] | None = None) -> tuple[str | None, date | None]:
     """(status, last date): status None when up to date, else "missing" or "stale"."""
-    when = last_done(test, record, as_of)
+    when = last_done(test, record, as_of, dates_index)
     if when is None:
         return "missing", None
     limit = max_age_days(test, when, relapse_date)
@@ -156,7 +173,8 @@ def check(test: Test, record: PatientRecord, as_of: date,
 def check_all(record: PatientRecord, as_of: date,
               relapse_date: date | None = None) -> dict[str, tuple[str | None, date | None]]:
     """`check` of every Table 1 test, once per assessment (options and order hooks read it)."""
-    return {t.code: check(t, record, as_of, relapse_date) for t in TESTS}
+    index = investigation_dates(record, as_of)
+    return {t.code: check(t, record, as_of, relapse_date, index) for t in TESTS}
 
 
 def missing_investigations(drugs: list[str], record: PatientRecord, as_of: date,
