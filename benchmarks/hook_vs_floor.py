@@ -1,16 +1,17 @@
-"""The hook against the two floors at one size: is the service within 1.5x of merely parsing?
+"""The hook against the floors at one size: is the service within 1.5x of merely parsing?
 
-Starts three gunicorn apps with the production options (Dockerfile CMD): the hook
+Starts four gunicorn apps with the production options (Dockerfile CMD): the hook
 (`cds_service.wsgi:app`), the floor (`benchmarks.floor_app:app`, parse the body, answer
-`{"cards": []}`) and the same floor with the cyclic GC paused while it parses and frees the
-body, as the hook does (BENCH_FLOOR_GC_PAUSED=1). The same synthetic hook request (N
-Observations, benchmarks/synthetic.py) is sent to each in alternating rounds, so background
-load on a shared machine weighs on all three alike; p50 and p99 and the ratios are printed
+`{"cards": []}`), the same floor with the cyclic GC paused while it parses and frees the
+body, as the hook does (BENCH_FLOOR_GC_PAUSED=1), and that one parsing with the hook's own
+parser, msgspec (floor_msgspec). The same synthetic hook request (N Observations,
+benchmarks/synthetic.py) is sent to each in alternating rounds, so background load on a
+shared machine weighs on all alike; p50 and p99 and the ratios are printed
 and written as JSON. Takes about a minute at N = 5,000.
 
     .venv/bin/python -m benchmarks.hook_vs_floor [--n 5000] [--rounds 4] [--requests 40]
 
-With `--baseline DIR` (another checkout, e.g. `git worktree add /tmp/base <commit>`) a fourth
+With `--baseline DIR` (another checkout, e.g. `git worktree add /tmp/base <commit>`) a fifth
 app runs that checkout's hook (gunicorn --chdir DIR) in the same alternating
 rounds: before and after under the same background load. Without it, another checkout can
 also be measured alone: copy this file and floor_app.py into it and run it from there with
@@ -35,6 +36,8 @@ APPS = {
     "hook": ("cds_service.wsgi:app", {"CDS_AUTH": "off", "CDS_LOG_LEVEL": "WARNING"}),
     "floor": ("benchmarks.floor_app:app", {}),
     "floor_gc_paused": ("benchmarks.floor_app:app", {"BENCH_FLOOR_GC_PAUSED": "1"}),
+    # the same with the hook's own parser (msgspec): what is left is the hook's work after parsing
+    "floor_msgspec": ("benchmarks.floor_app:app", {"BENCH_FLOOR_GC_PAUSED": "1", "BENCH_FLOOR_PARSER": "msgspec"}),
 }
 
 
@@ -104,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
            "loadavg_before": load_before, "loadavg_after": os.getloadavg(),
            "wall_s": round(time.monotonic() - started, 1), "apps": res}
     hooks = [h for h in ("hook", "hook_baseline") if h in res]
-    pairs = [(h, floor) for h in hooks for floor in ("floor", "floor_gc_paused")]
+    pairs = [(h, floor) for h in hooks for floor in ("floor", "floor_gc_paused", "floor_msgspec")]
     for h, floor in pairs:
         out[f"{h}/{floor}"] = {"p50": ratio(res[h]["p50_ms"], res[floor]["p50_ms"]),
                                "p99": ratio(res[h]["p99_ms"], res[floor]["p99_ms"])}
