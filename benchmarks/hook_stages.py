@@ -2,8 +2,10 @@
 
 Times, with the GC paused as the endpoint runs them, on fresh parses of the same synthetic
 request (N Observations, benchmarks/synthetic.py): the bounded parse (`safe_json`), the
-prefetch step (`prefetch.resolve`: checks of every supplied key), the mapping
-(`build_patient_record`) and the model (`assess`), plus the floor's parse (`json.loads`). With
+prefetch step (`prefetch.resolve`: checks of every supplied key; since the Observations are
+read as they are sorted, it includes reading them into lab series), the mapping
+(`build_patient_record`: the rest) and the model (`assess`), plus the floor's parse
+(`json.loads`). Compare checkouts on the sum of the prefetch step and the mapping. With
 `--baseline DIR` the same measurement runs alternately in this checkout and in DIR (each round
 a fresh interpreter with that checkout first on the path), so background load on a shared
 machine weighs on both alike. Reports p50 and the minimum per stage (the minimum is the

@@ -31,3 +31,33 @@ class GapLog:
             if n > MAX_NOTES_PER_KIND:
                 out.append(f"... and {n - MAX_NOTES_PER_KIND} more like: {self._kinds[kind]}")
         return out
+
+
+# Structurally broken resources (a string where an object belongs, ...) raise one of these
+# deep in the readers; the resource is then reported and skipped, never a 500.
+MALFORMED = (AttributeError, TypeError, ValueError, KeyError, IndexError, OverflowError)
+
+
+def note_malformed(gaps, res: dict) -> None:
+    """The data gap for a resource a reader could not read (see MALFORMED)."""
+    rid = res.get("id")
+    ref = f"{res.get('resourceType')}/{rid}" if isinstance(rid, str) else str(res.get("resourceType"))
+    gaps.add(f"malformed:{res.get('resourceType')}", f"{ref} is malformed (not valid FHIR R4); not used")
+
+
+class DeferredGaps:
+    """Gap notes kept in order and added to the record's GapLog later (`replay`): the
+    Observations read while the prefetch step sorts them (resource_set.py) report their gaps
+    where the record builder would have, after the Patient's."""
+
+    __slots__ = ("calls",)
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def add(self, kind: str, message: str) -> None:
+        self.calls.append((kind, message))
+
+    def replay(self, into: GapLog) -> None:
+        for kind, message in self.calls:
+            into.add(kind, message)

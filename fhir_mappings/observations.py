@@ -23,7 +23,7 @@ from datetime import date
 
 from fhir_mappings.cytogenetics import findings_in_text, names_abnormality, polarity
 from fhir_mappings.dates import UTC_SEEN as _UTC_SEEN, effective_time, utc as _utc
-from fhir_mappings.gaps import GapLog
+from fhir_mappings.gaps import MALFORMED, DeferredGaps, GapLog, note_malformed
 from fhir_mappings.terminology import SYSTEM_ALIASES, UCUM, coding_keys, ref_of, tables
 from fhir_mappings.units import human_unit, to_canonical, ucum_of
 from myeloma_model.records import CytogeneticFinding, EcogScore, ImmunofixationResult, InvestigationRecord, LabResult
@@ -115,7 +115,7 @@ class ObservationReader:
 
     __slots__ = ("labs", "ecog", "cytogenetics", "investigations", "immunofixation", "gaps", "_seen")
 
-    def __init__(self, gaps: GapLog) -> None:
+    def __init__(self, gaps: GapLog | DeferredGaps) -> None:
         self.labs: dict[str, list[LabResult]] = {}
         self.ecog: list[EcogScore] = []
         self.cytogenetics: list[CytogeneticFinding] = []
@@ -338,6 +338,14 @@ class ObservationReader:
             series.sort(key=key)
         self.ecog.sort(key=key)
         self.immunofixation.sort(key=key)
+
+
+def read_observation(reader: ObservationReader, obs: dict) -> None:
+    """`reader.add`, a malformed Observation reported as a data gap instead of raising."""
+    try:
+        reader.add(obs)
+    except MALFORMED:
+        note_malformed(reader.gaps, obs)
 
 
 def _by_when(r) -> date:

@@ -14,23 +14,12 @@ from typing import Iterable
 
 from fhir_mappings.conditions import condition_facts
 from fhir_mappings.dates import parse_date
-from fhir_mappings.gaps import GapLog
+from fhir_mappings.gaps import MALFORMED, GapLog, note_malformed
 from fhir_mappings.medications import MedicationReader
-from fhir_mappings.observations import ObservationReader
+from fhir_mappings.observations import ObservationReader, read_observation
 from fhir_mappings.procedures import from_procedure, from_report, transplant_from_condition
 from fhir_mappings.resource_set import ResourceSet
 from myeloma_model.records import PatientRecord
-
-# Structurally broken resources (a string where an object belongs, ...) raise one of these
-# deep in the readers; the resource is then reported and skipped, never a 500.
-_MALFORMED = (AttributeError, TypeError, ValueError, KeyError, IndexError, OverflowError)
-
-
-def _malformed(gaps: GapLog, res: dict) -> None:
-    rid = res.get("id")
-    ref = f"{res.get('resourceType')}/{rid}" if isinstance(rid, str) else str(res.get("resourceType"))
-    gaps.add(f"malformed:{res.get('resourceType')}", f"{ref} is malformed (not valid FHIR R4); not used")
-
 
 def build_patient_record(resources: Iterable[dict] | ResourceSet, *, patient_id: str | None,
                          as_of: date) -> PatientRecord:
@@ -47,7 +36,7 @@ def build_patient_record(resources: Iterable[dict] | ResourceSet, *, patient_id:
     record = PatientRecord(patient_id=rs.patient_id or "")
     by_type = rs.by_type
     _read_patient(record, by_type["Patient"], rs.patient_id, gaps)
-    investigations = _read_observations(record, by_type["Observation"], as_of, gaps)
+    investigations = _read_observations(record, by_type["Observation"], as_of, gaps, rs.take_observations())
     _read_medications(record, by_type, rs.medications, as_of, gaps)
     transplants = _read_conditions(record, by_type["Condition"], gaps)
     _read_procedures_and_reports(by_type, transplants, investigations, gaps)
@@ -69,16 +58,18 @@ def _read_patient(record: PatientRecord, patients: list[dict], patient_id: str |
             break
 
 
-def _read_observations(record: PatientRecord, observations: list[dict], as_of: date, gaps: GapLog) -> list:
+def _read_observations(record: PatientRecord, observations: list[dict], as_of: date, gaps: GapLog,
+                       already_read: ObservationReader | None = None) -> list:
     """Labs, ECOG, immunofixation and cytogenetics known on `as_of` (the hot path); returns
-    the investigations the Observations record."""
-    obs_reader = ObservationReader(gaps)
-    add = obs_reader.add
-    for obs in observations:
-        try:
-            add(obs)
-        except _MALFORMED:
-            _malformed(gaps, obs)
+    the investigations the Observations record. `already_read`: the Observations were read
+    as the prefetch step sorted them (ResourceSet.take_observations); their gaps come here."""
+    if already_read is not None:
+        obs_reader = already_read
+        obs_reader.gaps.replay(gaps)
+    else:
+        obs_reader = ObservationReader(gaps)
+        for obs in observations:
+            read_observation(obs_reader, obs)
     obs_reader.finish()
     late = 0
     for analyte, series in obs_reader.labs.items():
@@ -113,8 +104,8 @@ def _read_medications(record: PatientRecord, by_type: dict[str, list[dict]], med
         for res in by_type[rtype]:
             try:
                 read(res)
-            except _MALFORMED:
-                _malformed(gaps, res)
+            except MALFORMED:
+                note_malformed(gaps, res)
     record.exposures = sorted(meds.finish(as_of), key=lambda e: (e.start or e.end or date.min, e.drug))
 
 
@@ -127,8 +118,8 @@ def _read_conditions(record: PatientRecord, conditions: list[dict], gaps: GapLog
         try:
             facts, _excluded = condition_facts(cond)
             t = transplant_from_condition(cond) if _excluded is None else None
-        except _MALFORMED:
-            _malformed(gaps, cond)
+        except MALFORMED:
+            note_malformed(gaps, cond)
             continue
         if t is not None:
             transplants.append(t)
@@ -157,8 +148,8 @@ def _read_procedures_and_reports(by_type: dict[str, list[dict]], transplants: li
     for proc in by_type["Procedure"]:
         try:
             transplant, investigation, problem = from_procedure(proc)
-        except _MALFORMED:
-            _malformed(gaps, proc)
+        except MALFORMED:
+            note_malformed(gaps, proc)
             continue
         if transplant is not None:
             transplants.append(transplant)
@@ -169,8 +160,8 @@ def _read_procedures_and_reports(by_type: dict[str, list[dict]], transplants: li
     for report in by_type["DiagnosticReport"]:
         try:
             inv = from_report(report)
-        except _MALFORMED:
-            _malformed(gaps, report)
+        except MALFORMED:
+            note_malformed(gaps, report)
             continue
         if inv is not None:
             investigations.append(inv)

@@ -5,12 +5,17 @@ checks each prefetch key or reads each search): the types the mapping reads are 
 a resource id seen twice (paging overlap, a resource in two prefetch keys) is kept once, a
 resource that plainly names another patient is set aside and counted, and Medications are
 indexed for medicationReference. `build_patient_record` reads the result without walking the
-resources again.
+resources again. With `read_observations` (the hook's prefetch step, where the patient is
+known), each Observation kept is also read into lab series right then, while it is in the
+processor's cache: one visit per Observation instead of two (benchmarks/hook_stages.py).
 """
 from __future__ import annotations
 
 import re
 from typing import Callable, Iterable
+
+from fhir_mappings.gaps import DeferredGaps
+from fhir_mappings.observations import ObservationReader, read_observation
 
 # The FHIR R4 `id` datatype: 1-64 of A-Z, a-z, 0-9, "-" and ".".
 FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
@@ -67,12 +72,20 @@ class ResourceSet:
     """Resources by type for one patient (`patient_id` None: the patient is not known yet;
     `settle_patient` then takes the one Patient's id and sets aside what belongs to another)."""
 
-    def __init__(self, patient_id: str | None) -> None:
+    def __init__(self, patient_id: str | None, *, read_observations: bool = False) -> None:
         self.patient_id = patient_id
         self.by_type: dict[str, list[dict]] = {t: [] for t in HANDLED}
         self.other_patient = 0  # resources set aside because they name another patient
         self._seen: set[tuple[str, str]] = set()
         self._own_ref = f"Patient/{patient_id}"
+        # Reading as they arrive needs the patient known: settle_patient may drop resources later.
+        self._reader = ObservationReader(DeferredGaps()) if read_observations and patient_id is not None else None
+
+    def take_observations(self) -> ObservationReader | None:
+        """The Observations read as they were kept (their gaps deferred), once; None when they
+        were not (then `by_type["Observation"]` is read as usual). Later additions are not read."""
+        reader, self._reader = self._reader, None
+        return reader
 
     def add(self, res: object) -> str:
         """Sort one resource; returns ADDED, DUPLICATE, OTHER_PATIENT or NOT_READ."""
@@ -92,6 +105,8 @@ class ResourceSet:
             self.other_patient += 1
             return OTHER_PATIENT
         bucket.append(res)
+        if self._reader is not None and rtype == "Observation":
+            read_observation(self._reader, res)
         return ADDED
 
     def add_all(self, resources: Iterable[object]) -> None:
@@ -104,6 +119,7 @@ class ResourceSet:
         of another patient. The common case (subject "Patient/<id>") is decided inline."""
         by_type, seen, own_ref, owns = self.by_type, self._seen, self._own_ref, self.owns
         check = self.patient_id is not None
+        observations, reader = by_type["Observation"], self._reader
 
         def sort_one(res: dict) -> bool:
             rtype = res["resourceType"]
@@ -122,6 +138,8 @@ class ResourceSet:
                     self.other_patient += 1
                     return False
             bucket.append(res)
+            if bucket is observations and reader is not None and self._reader is reader:
+                read_observation(reader, res)
             return True
 
         return sort_one

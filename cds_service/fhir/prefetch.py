@@ -146,8 +146,10 @@ def resolve(
 ) -> PrefetchResult:
     """Resolve every key of `templates` for the request `body` (already schema-valid)."""
     context = body.get("context") or {}
+    # Observations are read into lab series as they are sorted (fhir_mappings/resource_set.py).
+    resource_set = ResourceSet(context.get("patientId"), read_observations=True)
     state = _Resolution(body=body, parsed={key: Template.parse(key, text) for key, text in templates.items()},
-                        required=required, result=PrefetchResult(resource_set=ResourceSet(context.get("patientId"))))
+                        required=required, result=PrefetchResult(resource_set=resource_set))
     _take_supplied(state)
     server = body.get("fhirServer") if fetch else None
     policy, why_not = _fetch_policy(state, server, fetch, policy, config)
