@@ -140,56 +140,12 @@ class ObservationReader:
                 info = _CODE_INFO.get((c.get("system"), c.get("code")))
             else:
                 info = _merged_info(codings)
-        if info is None:
-            analyte = investigation = fish = ife = None
-            ecog = is_fish = False
-        else:
-            analyte, ecog, is_fish, fish, investigation, ife = info
         when = minute = None
-        if analyte is not None or ecog or is_fish or investigation is not None or ife is not None:
-            d = obs.get("effectiveDateTime")
-            t = (_UTC_SEEN.get(d) or _utc(d)) if type(d) is str else effective_time(obs)
+        if info is not None:  # every entry of _CODE_INFO names something the model reads
+            t = self._read_known(obs, info)
             if t is None:
-                self.gaps.add("no-date", f"{ref_of(obs)} has no effective date; not used")
                 return
             when, minute = t
-            source = ref_of(obs)
-            # Evidence that a Table 1 test was done on a date: once per (test, date), as labs
-            # are de-duplicated; most lab results are also such evidence.
-            if investigation is not None:
-                key = ("inv", investigation, when)
-                if key not in self._seen:
-                    self._seen.add(key)
-                    self.investigations.append(InvestigationRecord(investigation, when, source))
-            if ife is not None:
-                self._immunofixation(obs, ife, when)
-            if analyte is not None:
-                # The usual result inline (a plain UCUM Quantity in a unit already seen); any
-                # other value goes through _lab, which reads and reports every form.
-                q = obs.get("valueQuantity")
-                factor = None
-                if type(q) is dict and q.get("comparator") is None and q.get("system") == _UCUM:
-                    v = q.get("value")
-                    unit = q.get("code")
-                    if (type(v) is float or type(v) is int) and unit is not None and 0.0 <= v < _INF:
-                        factor = (_FACTORS.get((analyte, unit)) or _factor(analyte, unit))[0]
-                if factor is None:
-                    self._lab(obs, analyte, when, minute=minute)
-                elif analyte == "ldh":
-                    self._keep(obs, obs, analyte, when, minute, round(v * factor, 6), None)
-                else:  # _keep inline: no reference range to read
-                    value = round(v * factor, 6)
-                    key = (analyte, minute, value, None)
-                    if key not in self._seen:
-                        self._seen.add(key)
-                        series = self.labs.get(analyte)
-                        if series is None:
-                            series = self.labs[analyte] = []
-                        series.append(LabResult(analyte, value, when, None, None, source))
-            elif ecog:
-                self._ecog(obs, when)
-            elif is_fish:
-                self._fish(obs, fish, when)
         else:
             # An Observation the tables do not know: its name may still be a cytogenetic test.
             text = code.get("text")
@@ -200,6 +156,46 @@ class ObservationReader:
             if when is None:
                 when, minute = _when(obs)
             self._components(obs, components, when, minute)
+
+    def _read_known(self, obs: dict, info: tuple) -> tuple[date, str] | None:
+        """An Observation whose code the tables know: its date (None and a gap without one),
+        the investigation it evidences, then its result."""
+        analyte, ecog, is_fish, fish, investigation, ife = info
+        d = obs.get("effectiveDateTime")
+        t = (_UTC_SEEN.get(d) or _utc(d)) if type(d) is str else effective_time(obs)
+        if t is None:
+            self.gaps.add("no-date", f"{ref_of(obs)} has no effective date; not used")
+            return None
+        when, minute = t
+        source = ref_of(obs)
+        # Evidence that a Table 1 test was done on a date: once per (test, date), as labs
+        # are de-duplicated; most lab results are also such evidence.
+        if investigation is not None:
+            key = ("inv", investigation, when)
+            if key not in self._seen:
+                self._seen.add(key)
+                self.investigations.append(InvestigationRecord(investigation, when, source))
+        if ife is not None:
+            self._immunofixation(obs, ife, when)
+        if analyte is not None:
+            # The usual result inline (a plain UCUM Quantity in a unit already seen, no
+            # reference range to read); any other value goes through _lab, which reads and
+            # reports every form.
+            q = obs.get("valueQuantity")
+            if type(q) is dict and q.get("comparator") is None and q.get("system") == _UCUM and analyte != "ldh":
+                v = q.get("value")
+                unit = q.get("code")
+                if (type(v) is float or type(v) is int) and unit is not None and 0.0 <= v < _INF:
+                    factor = (_FACTORS.get((analyte, unit)) or _factor(analyte, unit))[0]
+                    if factor is not None:
+                        self._append(analyte, round(v * factor, 6), when, minute, source)
+                        return t
+            self._lab(obs, analyte, when, minute=minute)
+        elif ecog:
+            self._ecog(obs, when)
+        elif is_fish:
+            self._fish(obs, fish, when)
+        return t
 
     # -- numeric results -------------------------------------------------------------------
     def _lab(self, obs: dict, analyte: str, when: date, value_holder: dict | None = None,
@@ -232,15 +228,20 @@ class ObservationReader:
     def _keep(self, obs: dict, holder: dict, analyte: str, when: date, minute: str | None,
               canonical: float, comparator: str | None) -> None:
         """A readable result in the canonical unit: kept once per (analyte, minute, value)."""
+        ref_high = _ref_high(holder, analyte) if analyte == "ldh" else None
+        self._append(analyte, canonical, when, minute, ref_of(obs), comparator, ref_high)
+
+    def _append(self, analyte: str, canonical: float, when: date, minute: str | None, source: str | None,
+                comparator: str | None = None, ref_high: float | None = None) -> None:
+        """Add the result to its series unless the same (analyte, minute, value) is there."""
         dedup = (analyte, minute or when, canonical, comparator)
         if dedup in self._seen:
             return
         self._seen.add(dedup)
-        ref_high = _ref_high(holder, analyte) if analyte == "ldh" else None
         series = self.labs.get(analyte)
         if series is None:
             series = self.labs[analyte] = []
-        series.append(LabResult(analyte, canonical, when, comparator, ref_high, ref_of(obs)))
+        series.append(LabResult(analyte, canonical, when, comparator, ref_high, source))
 
     def _components(self, obs: dict, components: list, when: date | None, minute: str | None = None) -> None:
         """Panel components: numeric analytes (an FLC panel) and FISH probes (a FISH panel)."""
