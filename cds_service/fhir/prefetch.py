@@ -17,6 +17,7 @@ import re
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable, NoReturn
 from urllib.parse import quote, urljoin
 
@@ -287,6 +288,17 @@ def _fetch_all(plan: FetchPlan, result: PrefetchResult) -> tuple[dict, int]:
     config = plan.config
     deadline = Deadline(config.request_deadline_s)
     budget = CallBudget(int(getattr(config, "fhir_max_call_bytes", FetchPolicy.max_call_bytes)))
+    jobs = _fetch_jobs(plan, _client_maker(plan, deadline, budget))
+    failures = _run_jobs(jobs, deadline, plan, result)
+    for key, err in failures.items():
+        log.info("prefetch key %s unavailable: %s", key, err.reason)
+    return failures, budget.used
+
+
+def _client_maker(plan: FetchPlan, deadline: Deadline, budget: CallBudget) -> Callable[[], FhirClient]:
+    """A new FHIR client per job (one connection pool each), all under the call's deadline
+    and byte budget."""
+    config = plan.config
     token = (plan.body.get("fhirAuthorization") or {}).get("access_token")
 
     def make_client() -> FhirClient:
@@ -299,6 +311,13 @@ def _fetch_all(plan: FetchPlan, result: PrefetchResult) -> tuple[dict, int]:
             policy=plan.policy,
             budget=budget,
         )
+
+    return make_client
+
+
+def _fetch_jobs(plan: FetchPlan, make_client: Callable[[], FhirClient]) -> dict[str, Callable[[], list[dict]]]:
+    """key -> the job that reads it: a read or search from its template, or the later pages
+    of a supplied first page."""
 
     def fetch_one(tpl: Template) -> list[dict]:
         client = make_client()
@@ -320,12 +339,18 @@ def _fetch_all(plan: FetchPlan, result: PrefetchResult) -> tuple[dict, int]:
         finally:
             client.close()
 
-    jobs = {tpl.key: (fetch_one, tpl) for tpl in plan.to_fetch}
-    jobs.update({key: (continue_one, bundle) for key, bundle in plan.to_continue.items()})
+    jobs = {tpl.key: partial(fetch_one, tpl) for tpl in plan.to_fetch}
+    jobs.update({key: partial(continue_one, bundle) for key, bundle in plan.to_continue.items()})
+    return jobs
+
+
+def _run_jobs(jobs: dict[str, Callable[[], list[dict]]], deadline: Deadline, plan: FetchPlan,
+              result: PrefetchResult) -> dict[str, FhirFetchError]:
+    """Run the jobs in threads until the deadline; record what arrived, return what failed."""
     failures: dict[str, FhirFetchError] = {}
     pool = ThreadPoolExecutor(max_workers=min(len(jobs), MAX_FETCH_WORKERS), thread_name_prefix="fhir-fetch")
     try:
-        futures = {pool.submit(fn, arg): key for key, (fn, arg) in jobs.items()}
+        futures = {pool.submit(job): key for key, job in jobs.items()}
         done, pending = wait(futures, timeout=max(deadline.remaining(), 0.0))
         for fut in pending:
             fut.cancel()
@@ -344,9 +369,7 @@ def _fetch_all(plan: FetchPlan, result: PrefetchResult) -> tuple[dict, int]:
             _record_fetched(result, key, resources, continued=key in plan.to_continue)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
-    for key, err in failures.items():
-        log.info("prefetch key %s unavailable: %s", key, err.reason)
-    return failures, budget.used
+    return failures
 
 
 def _record_fetched(result: PrefetchResult, key: str, resources: list[dict], *, continued: bool) -> None:
