@@ -68,11 +68,11 @@ def _td(value, cls: str = "") -> str:
 
 def render_report(result, *, as_of: str, source: str, app_url: str | None, fhir_base: str | None,
                   server_errors: int = 0) -> str:
+    """The service lead's HTML page: warnings first, then counts, the worklist, what was read."""
     rows = result.rows
     in_scope = [r for r in rows if r["inScope"] == "true"]
     failed = [r for r in rows if r["error"]]
     actionable = [r for r in rows if 0 <= r["rank"] < NOT_ACTIONABLE]
-    unattributed = [b for b in result.bad_lines if b.patient_id is None]
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f"<title>Relapse surveillance as of {_e(as_of)}</title><style>{_STYLE}</style></head><body>",
@@ -81,42 +81,64 @@ def render_report(result, *, as_of: str, source: str, app_url: str | None, fhir_
         f"<strong>{len(actionable)} to review</strong>.</p>",
         "<p>This list advises; it orders nothing. Each patient's assessment is the one the chart's "
         "decision support shows, as of the date above.</p>",
+        *_warnings(result, failed, server_errors, links=bool(app_url and fhir_base)),
+        *_counts(in_scope, actionable),
+        "<h2>Worklist</h2>",
+        _worklist(failed + actionable, as_of=as_of, app_url=app_url, fhir_base=fhir_base),
+        *_files_read(result),
+        f"<p>Run: {_e(result.scheduler)}, {result.partitions} partitions, "
+        f"{result.elapsed_s:.1f} s.</p></body></html>",
     ]
+    return "\n".join(parts)
+
+
+def _warnings(result, failed: list[dict], server_errors: int, *, links: bool) -> list[str]:
+    """What may make the list incomplete, said before the list."""
+    out = []
+    unattributed = [b for b in result.bad_lines if b.patient_id is None]
     if unattributed:
-        parts.append(f'<p class="warn"><strong>{len(unattributed)} export line(s) could not be read and could '
-                     "not be tied to a patient</strong>: any patient's record may be incomplete. See "
-                     '"Unreadable lines" below.</p>')
+        out.append(f'<p class="warn"><strong>{len(unattributed)} export line(s) could not be read and could '
+                   "not be tied to a patient</strong>: any patient's record may be incomplete. See "
+                   '"Unreadable lines" below.</p>')
     attributed = len(result.bad_lines) - len(unattributed)
     if attributed:
-        parts.append(f'<p class="warn">{attributed} unreadable line(s) belong to known patients; their rows say '
-                     "how many, and their assessments carry a data gap (record incomplete).</p>")
+        out.append(f'<p class="warn">{attributed} unreadable line(s) belong to known patients; their rows say '
+                   "how many, and their assessments carry a data gap (record incomplete).</p>")
     if failed:
-        parts.append(f'<p class="warn"><strong>{len(failed)} patient(s) could not be assessed</strong>; they are '
-                     "listed first.</p>")
+        out.append(f'<p class="warn"><strong>{len(failed)} patient(s) could not be assessed</strong>; they are '
+                   "listed first.</p>")
     if server_errors:
-        parts.append(f'<p class="warn">The FHIR server reported {server_errors} error(s) while exporting; some '
-                     "records may be missing from the export.</p>")
-    if not (app_url and fhir_base):
-        parts.append("<p>Timeline links need the app's launch URL (--app-url or CDS_APP_URL) and the FHIR "
-                     "server the app reads (--fhir-base, or a URL SOURCE).</p>")
+        out.append(f'<p class="warn">The FHIR server reported {server_errors} error(s) while exporting; some '
+                   "records may be missing from the export.</p>")
+    if not links:
+        out.append("<p>Timeline links need the app's launch URL (--app-url or CDS_APP_URL) and the FHIR "
+                   "server the app reads (--fhir-base, or a URL SOURCE).</p>")
+    return out
 
+
+def _counts(in_scope: list[dict], actionable: list[dict]) -> list[str]:
+    """Patients by relapse status, and those to review by urgency."""
     status_counts = Counter(r["status"] for r in in_scope)
-    parts.append("<h2>Patients with myeloma by relapse status</h2>")
-    parts.append(_table(["Relapse status", "Patients"], [
-        [_td(STATUS_LABELS.get(s, s)), _td(status_counts.get(s, 0), "num")]
-        for s in ("clinical", "biochemical", "suspected", "none", "unknown")
-        if s in status_counts or s != "unknown"]))
     urgency_counts = Counter(r["urgency"] for r in actionable)
-    parts.append("<h2>To review, by urgency</h2>")
-    parts.append(_table(["Reason", "Patients"], [
-        [_td(URGENCY_LABELS[u]), _td(urgency_counts.get(u, 0), "num")] for u in URGENCY]))
     tce = sum(1 for r in in_scope if r["tripleClassExposed"] == "true")
-    parts.append(f"<p>Each patient is counted once, under the first reason that applies. "
-                 f"Triple-class exposed in all, whatever the relapse status: {tce}.</p>")
+    return [
+        "<h2>Patients with myeloma by relapse status</h2>",
+        _table(["Relapse status", "Patients"], [
+            [_td(STATUS_LABELS.get(s, s)), _td(status_counts.get(s, 0), "num")]
+            for s in ("clinical", "biochemical", "suspected", "none", "unknown")
+            if s in status_counts or s != "unknown"]),
+        "<h2>To review, by urgency</h2>",
+        _table(["Reason", "Patients"], [
+            [_td(URGENCY_LABELS[u]), _td(urgency_counts.get(u, 0), "num")] for u in URGENCY]),
+        f"<p>Each patient is counted once, under the first reason that applies. "
+        f"Triple-class exposed in all, whatever the relapse status: {tce}.</p>",
+    ]
 
-    parts.append("<h2>Worklist</h2>")
+
+def _worklist(rows: list[dict], *, as_of: str, app_url: str | None, fhir_base: str | None) -> str:
+    """One row per patient to review (those that could not be assessed first)."""
     table_rows = []
-    for r in failed + actionable:
+    for r in rows:
         link = timeline_link(app_url, fhir_base, r["patientId"], as_of)
         patient = (f'<a href="{_e(link)}">{_e(r["patientId"])}</a>' if link else _e(r["patientId"]))
         notes = []
@@ -135,25 +157,26 @@ def render_report(result, *, as_of: str, source: str, app_url: str | None, fhir_
             _td(FRESHNESS_LABELS.get(r["dataFreshness"], r["dataFreshness"])), _td(r["relapseDate"]),
             _td("; ".join(notes)),
         ])
-    parts.append(_table(["Reason", "Patient", "Relapse status", "Timing", "Strategy", "Refractory",
-                         "Triple-class exposed", "Data freshness", "Relapse date", "Notes"], table_rows))
+    return _table(["Reason", "Patient", "Relapse status", "Timing", "Strategy", "Refractory",
+                   "Triple-class exposed", "Data freshness", "Relapse date", "Notes"], table_rows)
 
-    parts.append("<h2>Unreadable lines</h2>")
+
+def _files_read(result) -> list[str]:
+    """The lines that could not be read, and every file with its counts."""
+    out = ["<h2>Unreadable lines</h2>"]
     if result.bad_lines:
         shown = result.bad_lines[:MAX_BAD_LINES_SHOWN]
-        parts.append(_table(["File", "Line", "Problem", "Patient"], [
+        out.append(_table(["File", "Line", "Problem", "Patient"], [
             [_td(b.file), _td(b.line, "num"), _td(b.reason), _td(b.patient_id or "unknown")] for b in shown]))
         if len(result.bad_lines) > len(shown):
-            parts.append(f"<p>… and {len(result.bad_lines) - len(shown)} more (see summary.json).</p>")
+            out.append(f"<p>… and {len(result.bad_lines) - len(shown)} more (see summary.json).</p>")
     else:
-        parts.append("<p>None: every line of the export was read.</p>")
-    parts.append("<h2>Files read</h2>")
-    parts.append(_table(["File", "Lines", "Unreadable", "Not patient data"], [
+        out.append("<p>None: every line of the export was read.</p>")
+    out.append("<h2>Files read</h2>")
+    out.append(_table(["File", "Lines", "Unreadable", "Not patient data"], [
         [_td(name), _td(c["lines"], "num"), _td(c["bad"], "num"), _td(c["notPatientData"], "num")]
         for name, c in sorted(result.files.items())]))
-    parts.append(f"<p>Run: {_e(result.scheduler)}, {result.partitions} partitions, "
-                 f"{result.elapsed_s:.1f} s.</p></body></html>")
-    return "\n".join(parts)
+    return out
 
 
 def describe_row(row: dict) -> str:
