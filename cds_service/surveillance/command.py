@@ -73,44 +73,21 @@ def _download(args, parse_bytes) -> tuple[list[Path], int] | int:
 
 
 def cmd_surveil(args) -> int:
+    """Check the options, get the NDJSON files, assess every patient on Dask, write the outputs."""
     # Imported here to save start-up time: dask and the model load in ~1 s and `serve` never
     # needs them.
     from dask.utils import parse_bytes  # start-up cost, see above
 
-    from cds_service.surveillance.ndjson import export_files  # start-up cost, see above
-    from cds_service.surveillance.report import describe_row, render_report  # start-up cost, see above
-    from cds_service.surveillance.run import LOCAL_SCHEDULERS, run_surveillance  # start-up cost, see above
-    from cds_service.surveillance.worklist import write_csv, write_tasks  # start-up cost, see above
+    from cds_service.surveillance.run import run_surveillance  # start-up cost, see above
 
     as_of = args.as_of or date.today()
-    if args.scheduler not in LOCAL_SCHEDULERS and "://" not in args.scheduler:
-        return _fail(f"--scheduler must be one of {', '.join(LOCAL_SCHEDULERS)} or an address like "
-                     f"tcp://host:8786, got {args.scheduler!r}", EXIT_BAD_INPUT)
-    try:
-        parse_bytes(args.partition_size)
-    except ValueError:
-        return _fail(f"--partition-size is not a size: {args.partition_size!r}", EXIT_BAD_INPUT)
-    is_url = args.source.startswith(("http://", "https://"))
-    try:
-        args.out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        return _fail(f"cannot create {args.out}: {exc.strerror}", EXIT_BAD_INPUT)
-    server_errors = 0
-    if is_url:
-        got = _download(args, parse_bytes)
-        if isinstance(got, int):
-            return got
-        paths, server_errors = got
-        source_label = f"$export from {split_source(args.source)[0]}"
-    else:
-        folder = Path(args.source)
-        if not folder.is_dir():
-            return _fail(f"{args.source} is neither a folder of NDJSON files nor an http(s) URL", EXIT_BAD_INPUT)
-        paths = export_files(folder)
-        source_label = f"folder {folder.name}"
-    if not paths:
-        return _fail("the export holds no NDJSON files", EXIT_NO_DATA)
-
+    failed = _bad_options(args, parse_bytes)
+    if failed is not None:
+        return failed
+    got = _source_files(args, parse_bytes)
+    if isinstance(got, int):
+        return got
+    paths, server_errors, source_label = got
     try:
         result = run_surveillance(paths, as_of=as_of, partition_size=args.partition_size,
                                   scheduler=args.scheduler, progress=not args.quiet)
@@ -118,11 +95,64 @@ def cmd_surveil(args) -> int:
         return _fail(f"the run failed: {type(exc).__name__}: {exc}", EXIT_NO_DATA)
     except ValueError as exc:  # e.g. an unknown scheduler name
         return _fail(str(exc), EXIT_BAD_INPUT)
+    summary = _write_outputs(result, args, as_of=as_of, source_label=source_label, server_errors=server_errors)
+    print(f"myeloma-cds surveil: {len(result.rows)} patients, {summary['toReview']} to review, "
+          f"{len(result.bad_lines)} unreadable line(s), {summary['failedAssessments']} failed assessment(s); "
+          f"{result.elapsed_s:.1f} s; wrote {args.out / 'report.html'}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _bad_options(args, parse_bytes) -> int | None:
+    """An exit code for an option that cannot work (the output folder is created here)."""
+    from cds_service.surveillance.run import LOCAL_SCHEDULERS  # start-up cost, see cmd_surveil
+
+    if args.scheduler not in LOCAL_SCHEDULERS and "://" not in args.scheduler:
+        return _fail(f"--scheduler must be one of {', '.join(LOCAL_SCHEDULERS)} or an address like "
+                     f"tcp://host:8786, got {args.scheduler!r}", EXIT_BAD_INPUT)
+    try:
+        parse_bytes(args.partition_size)
+    except ValueError:
+        return _fail(f"--partition-size is not a size: {args.partition_size!r}", EXIT_BAD_INPUT)
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return _fail(f"cannot create {args.out}: {exc.strerror}", EXIT_BAD_INPUT)
+    return None
+
+
+def _source_files(args, parse_bytes) -> tuple[list[Path], int, str] | int:
+    """(NDJSON files, server error count, how the report names the source), or an exit code."""
+    from cds_service.surveillance.ndjson import export_files  # start-up cost, see cmd_surveil
+
+    if _is_url(args.source):
+        got = _download(args, parse_bytes)
+        if isinstance(got, int):
+            return got
+        paths, server_errors = got
+        label = f"$export from {split_source(args.source)[0]}"
+    else:
+        folder = Path(args.source)
+        if not folder.is_dir():
+            return _fail(f"{args.source} is neither a folder of NDJSON files nor an http(s) URL", EXIT_BAD_INPUT)
+        paths, server_errors, label = export_files(folder), 0, f"folder {folder.name}"
+    if not paths:
+        return _fail("the export holds no NDJSON files", EXIT_NO_DATA)
+    return paths, server_errors, label
+
+
+def _is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+def _write_outputs(result, args, *, as_of: date, source_label: str, server_errors: int) -> dict:
+    """worklist.csv, worklist-tasks.ndjson, report.html and summary.json; returns the summary."""
+    from cds_service.surveillance.report import describe_row, render_report  # start-up cost, see cmd_surveil
+    from cds_service.surveillance.worklist import write_csv, write_tasks  # start-up cost, see cmd_surveil
 
     config = Config.from_env()
     app_url = args.app_url or config.app_url or (
         config.public_base_url.rstrip("/") + "/app/launch" if config.public_base_url else None)
-    fhir_base = args.fhir_base or (split_source(args.source)[0] if is_url else None)
+    fhir_base = args.fhir_base or (split_source(args.source)[0] if _is_url(args.source) else None)
     write_csv(result.rows, args.out / "worklist.csv")
     n_tasks = write_tasks(result.rows, args.out / "worklist-tasks.ndjson", as_of=as_of.isoformat(), describe=describe_row)
     (args.out / "report.html").write_text(render_report(
@@ -139,7 +169,4 @@ def cmd_surveil(args) -> int:
         "scheduler": result.scheduler, "partitions": result.partitions, "seconds": round(result.elapsed_s, 2),
     }
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    print(f"myeloma-cds surveil: {len(result.rows)} patients, {n_tasks} to review, "
-          f"{len(result.bad_lines)} unreadable line(s), {summary['failedAssessments']} failed assessment(s); "
-          f"{result.elapsed_s:.1f} s; wrote {args.out / 'report.html'}", file=sys.stderr)
-    return EXIT_OK
+    return summary
