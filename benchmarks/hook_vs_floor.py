@@ -12,8 +12,12 @@ and written as JSON. Takes about a minute at N = 5,000.
     .venv/bin/python -m benchmarks.hook_vs_floor [--n 5000] [--rounds 4] [--requests 40]
 
 With `--baseline DIR` (another checkout, e.g. `git worktree add /tmp/base <commit>`) a fifth
-app runs that checkout's hook (gunicorn --chdir DIR) in the same alternating
-rounds: before and after under the same background load. Without it, another checkout can
+app runs that checkout's hook (gunicorn started in DIR, with DIR's Dockerfile options) in the
+same alternating rounds: before and after under the same background load. (Until 2026-11-30
+05:50 UTC the baseline was started with `--chdir DIR` from this checkout: the gunicorn master
+then imported this checkout's `cds_service` for `--config python:cds_service.gunicorn_config`
+and every worker inherited it, so "baseline" figures since that option came in measured this
+checkout's code; see the README, Performance.) Without it, another checkout can
 also be measured alone: copy this file and floor_app.py into it and run it from there with
 PYTHONPATH pointing at it.
 """
@@ -41,13 +45,15 @@ APPS = {
 }
 
 
-def apps(baseline: str | None) -> dict[str, tuple[str, dict, list[str]]]:
-    """label -> (gunicorn app, extra environment, extra gunicorn options)."""
-    out = {label: (app, env, []) for label, (app, env) in APPS.items()}
+def apps(baseline: str | None) -> dict[str, tuple[str, dict, Path]]:
+    """label -> (gunicorn app, extra environment, checkout it runs from)."""
+    out = {label: (app, env, REPO) for label, (app, env) in APPS.items()}
     if baseline:
-        # --chdir puts DIR first on sys.path; an inherited PYTHONPATH would keep it out
-        out["hook_baseline"] = (APPS["hook"][0], {**APPS["hook"][1], "PYTHONPATH": ""}, ["--chdir", baseline])
+        # started in DIR, DIR is first on sys.path (master and workers); an inherited
+        # PYTHONPATH naming this checkout would win over it
+        out["hook_baseline"] = (APPS["hook"][0], {**APPS["hook"][1], "PYTHONPATH": ""}, Path(baseline).resolve())
     return out
+
 
 
 def measure(body_file: Path, raw: bytes, *, rounds: int, requests: int, concurrency: int, workers: int,
@@ -56,8 +62,8 @@ def measure(body_file: Path, raw: bytes, *, rounds: int, requests: int, concurre
     chosen = apps(baseline)
     latencies: dict[str, list[float]] = {label: [] for label in chosen}
     statuses: dict[str, dict] = {label: {} for label in chosen}
-    servers = {label: Gunicorn(app, workers=workers, env=env, extra_args=production_gunicorn_args() + extra,
-                               log_dir=log_dir) for label, (app, env, extra) in chosen.items()}
+    servers = {label: Gunicorn(app, workers=workers, env=env, extra_args=production_gunicorn_args(checkout),
+                               log_dir=log_dir, cwd=checkout) for label, (app, env, checkout) in chosen.items()}
     for server in servers.values():
         server.__enter__()
     try:

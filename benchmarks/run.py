@@ -66,14 +66,14 @@ TARGETS = {
 }
 
 
-def production_gunicorn_args() -> list[str]:
+def production_gunicorn_args(repo: Path = REPO) -> list[str]:
     """Gunicorn options the service uses in production, minus bind and workers (set here).
 
-    Read from the Dockerfile's `CMD ["gunicorn", ...]` so the benchmark follows production;
-    the floor gets the same options. A gunicorn.conf.py in the repo root would be read by
-    gunicorn itself (cwd is the repo root), for both alike.
+    Read from the Dockerfile's `CMD ["gunicorn", ...]` of `repo` (default this checkout) so the
+    benchmark follows production; the floor gets the same options. A gunicorn.conf.py in the
+    repo root would be read by gunicorn itself (cwd is the repo root), for both alike.
     """
-    dockerfile = REPO / "Dockerfile"
+    dockerfile = Path(repo) / "Dockerfile"
     if not dockerfile.exists():
         return []
     for line in dockerfile.read_text().splitlines():

@@ -77,8 +77,13 @@ class Gunicorn:
     """`gunicorn -w 2 -b 127.0.0.1:<free port> <app>`, the production way of running the service."""
 
     def __init__(self, app: str, *, workers: int = 2, extra_args: list[str] | None = None,
-                 env: dict[str, str] | None = None, health_path: str = "/healthz", log_dir: Path | None = None):
+                 env: dict[str, str] | None = None, health_path: str = "/healthz", log_dir: Path | None = None,
+                 cwd: Path | None = None):
         self.app = app
+        # The folder gunicorn starts in is first on its sys.path, in the master too: another
+        # checkout (a benchmark's baseline) must be started from its own folder, or the master
+        # imports this checkout's package for `--config python:...` and every worker inherits it.
+        self.cwd = Path(cwd) if cwd else REPO
         self.workers = workers
         self.extra_args = list(extra_args or [])
         self.env = {**os.environ, **(env or {})}
@@ -94,7 +99,7 @@ class Gunicorn:
 
     def __enter__(self) -> "Gunicorn":
         log = open(self.log_dir / f"gunicorn-{self.port}.log", "wb")
-        self.proc = subprocess.Popen(self.command, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        self.proc = subprocess.Popen(self.command, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         log.close()
         try:
