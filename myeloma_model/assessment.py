@@ -28,8 +28,6 @@ from myeloma_model.contract import (
     Relapse,
     Risk,
     TherapyLine,
-    not_offered_from_json,
-    regimen_from_json,
     to_json,
 )
 from myeloma_model.drug_classes import drug_class
@@ -147,9 +145,7 @@ def evaluate(record: PatientRecord, as_of: date) -> Assessment:
         details=_details_section(rel, on_tx, b2m_base),
     )
     advice = guidance.advise(assessment, view, as_of) or {}
-    parse = {"regimens": lambda v: tuple(regimen_from_json(r) for r in v),
-             "notOffered": lambda v: tuple(not_offered_from_json(n) for n in v),
-             "missingInvestigations": tuple, "safety": tuple}
+    parse = {"missingInvestigations": tuple, "safety": tuple}
     attrs = {"notOffered": "not_offered", "missingInvestigations": "missing_investigations"}
     return replace(assessment, **{attrs.get(k, k): parse.get(k, lambda v: v)(v) for k, v in advice.items()})
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 OMIT_NONE = {"omit_none": True}
 
@@ -114,25 +114,65 @@ class Fitness:
 
 
 @dataclass(frozen=True, slots=True)
+class RetreatmentKept:
+    """A refractory drug a regimen keeps because its retreatment signal holds: its times, and
+    each threshold it crossed (None: not crossed), so the wording can cite them."""
+
+    drug: str
+    months_on_drug: float | None
+    months_since_last_dose: float | None
+    on_drug_threshold: float | None  # RETREAT_MONTHS_ON_DRUG when months_on_drug exceeds it
+    since_dose_threshold: float | None  # RETREAT_MONTHS_SINCE_LAST_DOSE when exceeded
+
+
+@dataclass(frozen=True, slots=True)
+class RegimenWarning:
+    """Why a regimen carries the contract's `warning`, as codes and values: drugs kept on the
+    retreatment signal, warning-level cautions, reduced intensity for a frail patient. The JSON
+    form is a sentence: `to_json` asks its `words` for it (the card layer's wording)."""
+
+    retreatment: tuple[RetreatmentKept, ...] = ()
+    cautions: tuple[str, ...] = ()
+    reduced_intensity: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SameClassRefractory:
+    """A regimen drug of a class the disease is refractory to, and those refractory drugs."""
+
+    drug: str
+    refractory_to: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TrialFigures:
+    trial: str | None
+    figures: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class RegimenOption:
-    """One ranked `regimens` entry: the contract's fields, then what the cards show."""
+    """One ranked `regimens` entry: the contract's fields, then what the cards show.
+
+    `warning` is typed (`RegimenWarning`, None when nothing to warn); a `str` only in an
+    assessment read back with `from_json`, where it is the sentence already worded."""
 
     code: str
     drugs: tuple[str, ...]
     cautions: tuple[str, ...]
     evidence: tuple[str, ...]
-    warning: str | None
+    warning: RegimenWarning | str | None
     name: str
     group: str
     strategy_group: bool
     intensity: str
-    caution_level: str | None
+    caution_level: int
     retreatment_signal_drugs: tuple[str, ...]
-    same_class_refractory: tuple[dict, ...]  # {"drug", "refractoryTo"}
+    same_class_refractory: tuple[SameClassRefractory, ...]
     reduced_intensity: bool
-    notes: tuple
-    evidence_detail: tuple[dict, ...]  # {"trial", "figures"}
-    toxicity: tuple[dict, ...]
+    notes: tuple[str, ...]
+    evidence_detail: tuple[TrialFigures, ...]
+    toxicity: tuple[TrialFigures, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,23 +253,47 @@ def _json_names(cls: type) -> tuple[tuple[str, str, bool], ...]:
 _NAMES: dict[type, tuple[tuple[str, str, bool], ...]] = {}
 
 
-def to_json(value: Any) -> Any:
+class Words(Protocol):
+    """The wording of the contract's sentence fields (the card layer provides it)."""
+
+    def regimen_warning(self, warning: RegimenWarning) -> str: ...
+
+
+class CodeWords:
+    """The sentence fields as their codes, for callers without the card layer (model tests,
+    benchmarks): contract-typed strings, not the service's sentences."""
+
+    def regimen_warning(self, warning: RegimenWarning) -> str:
+        parts = [f"retreatment-signal {k.drug}" for k in warning.retreatment]
+        parts += [f"caution {c}" for c in warning.cautions]
+        if warning.reduced_intensity:
+            parts.append("reduced-intensity")
+        return "; ".join(parts)
+
+
+CODE_WORDS = CodeWords()
+
+
+def to_json(value: Any, words: Words = CODE_WORDS) -> Any:
     """The JSON contract form of an `Assessment` (or of any part of it): plain dicts, lists,
-    strings, numbers, booleans and None, with dates as "YYYY-MM-DD"."""
+    strings, numbers, booleans and None, with dates as "YYYY-MM-DD". `words` writes the
+    sentence fields (`regimens[].warning`); the service passes the card layer's."""
+    if isinstance(value, RegimenWarning):
+        return words.regimen_warning(value)
     if is_dataclass(value):
         out = {}
         for attr, key, omit_none in _json_names(type(value)):
             v = getattr(value, attr)
             if v is None and omit_none:
                 continue
-            out[key] = to_json(v)
+            out[key] = to_json(v, words)
         return out
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, dict):
-        return {k: to_json(v) for k, v in value.items()}
+        return {k: to_json(v, words) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [to_json(v) for v in value]
+        return [to_json(v, words) for v in value]
     return value
 
 
@@ -276,7 +340,13 @@ def line_from_json(d: dict) -> LineCourse:
 
 
 def regimen_from_json(d: dict) -> RegimenOption:
-    return _flat(RegimenOption, d)
+    """A regimen from its JSON; `warning` stays the sentence it already is."""
+    return _flat(
+        RegimenOption, d,
+        same_class_refractory=tuple(SameClassRefractory(x.get("drug"), tuple(x.get("refractoryTo") or ()))
+                                    for x in d.get("sameClassRefractory") or ()),
+        evidence_detail=tuple(_flat(TrialFigures, x) for x in d.get("evidenceDetail") or ()),
+        toxicity=tuple(_flat(TrialFigures, x) for x in d.get("toxicity") or ()))
 
 
 def not_offered_from_json(d: dict) -> NotOffered:

@@ -21,7 +21,7 @@ from fhir_mappings.gaps import GapLog
 from fhir_mappings.resource_set import is_fhir_id, medication_index
 from fhir_mappings.medications import MedicationReader
 from myeloma_model.drug_classes import is_steroid
-from myeloma_model.contract import to_json
+from cds_service.cards.contract_words import assessment_json
 from myeloma_model.guidance.orders import order_findings
 
 ORDER_TYPES = ("MedicationRequest", "MedicationOrder")
@@ -99,7 +99,7 @@ def handle_order_hook(call: ServiceCall) -> dict:
     typed = pipeline.evaluate_call(call)  # the guidance reads the typed form; the cards read the JSON
     if not typed.in_scope:
         return {"cards": []}
-    assessment = to_json(typed)
+    assessment = assessment_json(typed)
     findings = [(f, ref) for drug, ref in drugs for f in order_findings(typed, drug)]
     return {"cards": render_order_findings(findings, patient_id=context["patientId"], assessment=assessment,
                                            config=call.config)}

@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Iterable
 
+from cds_service.cards.contract_words import assessment_json
 from cds_service.fhir import prefetch
 from cds_service.http.errors import bad_request
 from cds_service.fhir.patient_data import REQUIRED_PATIENT_DATA, patient_data_prefetch
@@ -18,7 +19,7 @@ from cds_service.hooks.declaration import ServiceCall
 from cds_service.http.validation import validate_hook_request
 from fhir_mappings import ResourceSet, build_patient_record
 from myeloma_model import evaluate
-from myeloma_model.contract import Assessment, to_json
+from myeloma_model.contract import Assessment
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def assess_resources(
     resources: Iterable[dict] | ResourceSet, *, patient_id: str | None, as_of: date, data_gaps: Iterable[str] = ()
 ) -> dict:
     """`evaluate_resources` in the JSON contract form."""
-    return to_json(evaluate_resources(resources, patient_id=patient_id, as_of=as_of, data_gaps=data_gaps))
+    return assessment_json(evaluate_resources(resources, patient_id=patient_id, as_of=as_of, data_gaps=data_gaps))
 
 
 def evaluate_hook_request(body: dict, templates: dict, *, required, config, as_of: date,
@@ -59,7 +60,7 @@ def evaluate_hook_request(body: dict, templates: dict, *, required, config, as_o
 
 def assess_hook_request(body: dict, templates: dict, *, required, config, as_of: date, fetch: bool = True) -> dict:
     """`evaluate_hook_request` in the JSON contract form."""
-    return to_json(evaluate_hook_request(body, templates, required=required, config=config, as_of=as_of,
+    return assessment_json(evaluate_hook_request(body, templates, required=required, config=config, as_of=as_of,
                                          fetch=fetch))
 
 
@@ -71,7 +72,7 @@ def evaluate_call(call: ServiceCall) -> Assessment:
 
 def assess_call(call: ServiceCall) -> dict:
     """`evaluate_call` in the JSON contract form (what the cards read)."""
-    return to_json(evaluate_call(call))
+    return assessment_json(evaluate_call(call))
 
 
 # -- POST /assessment and the CLI -----------------------------------------------------------

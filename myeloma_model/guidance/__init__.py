@@ -36,12 +36,12 @@ def advise(assessment: Assessment, record: PatientRecord, as_of: date) -> dict:
     # Stale data: timing is "confirm", but the strategy the status calls for is still worked out
     # and shown as provisional (docs/clinical-model.md, data freshness).
     strategy = advise_strategy(assessment, timing["statusValue"])
-    regimens, not_offered, intensity = rank_regimens(assessment, strategy["value"])
+    regimens, not_offered, reduced = rank_regimens(assessment, strategy["value"])
 
     regimens_by_drug: dict[str, list[str]] = {}
     for r in regimens:
-        for d in r["drugs"]:
-            regimens_by_drug.setdefault(d, []).append(r["code"])
+        for d in r.drugs:
+            regimens_by_drug.setdefault(d, []).append(r.code)
     offered_drugs = list(regimens_by_drug)
     relapse_date = assessment.relapse.date
     checked = check_all(record, as_of, relapse_date)
@@ -70,7 +70,7 @@ def advise(assessment: Assessment, record: PatientRecord, as_of: date) -> dict:
             "timing": {k: timing[k] for k in ("reasons", "highRiskRelapseFeatures", "surveillance", "stale")},
             "provisional": timing["stale"] and strategy["value"] != "none",
             "strategy": {"reasons": strategy["reasons"]},
-            "intensity": intensity,
+            "intensity": {"reduced": reduced},
             "durability": strategy["durability"],
             "investigations": investigations,
             "investigationStatus": investigation_status(checked),

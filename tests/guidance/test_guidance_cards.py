@@ -3,6 +3,7 @@ in the service's code system, sources, override reasons, draft ServiceRequests v
 FHIR R4B and coded."""
 from __future__ import annotations
 
+from cds_service.cards.contract_words import assessment_json
 from datetime import date
 
 import pytest
@@ -35,7 +36,7 @@ OVERRIDE_SYSTEM = DEFAULT_BASE + "/codesystem/override-reason"
 
 def full(a: dict, record: PatientRecord | None = None) -> dict:
     a = dict(a)
-    a.update(advise(from_json(a), record or PatientRecord("p1", in_scope=True), AS_OF))
+    a.update(assessment_json(advise(from_json(a), record or PatientRecord("p1", in_scope=True), AS_OF)))
     return a
 
 

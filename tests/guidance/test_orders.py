@@ -2,6 +2,7 @@
 so order-select / order-sign can never disagree with patient-view."""
 from __future__ import annotations
 
+from cds_service.cards.contract_words import assessment_json
 from datetime import date
 
 import pytest
@@ -23,7 +24,7 @@ REGIMEN_DRUGS = sorted({d for r in REGIMENS.values() for d in r.drugs if not is_
 
 def with_guidance(a, investigations=ALL_DONE):
     a = dict(a)
-    a.update(advise(from_json(a), PatientRecord("p1", in_scope=True, investigations=list(investigations)), AS_OF))
+    a.update(assessment_json(advise(from_json(a), PatientRecord("p1", in_scope=True, investigations=list(investigations)), AS_OF)))
     return a
 
 

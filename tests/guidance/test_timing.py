@@ -1,6 +1,7 @@
 """Section 4: treat now / confirm / none, and the high-risk features that make surveillance unsafe."""
 from __future__ import annotations
 
+from cds_service.cards.contract_words import assessment_json
 import pytest
 
 from cds_service.cards.treatment import HIGH_RISK_FEATURES
@@ -57,7 +58,7 @@ def test_no_relapse_means_no_timing_advice(status):
 @pytest.mark.parametrize("status,timing", [("suspected", "confirm"), ("none", "none"), ("unknown", "none")])
 def test_no_strategy_or_regimens_unless_treat_now(status, timing):
     a = len_durable(status=status)
-    out = advise(from_json(a), PatientRecord("p1", in_scope=True), __import__("datetime").date(2024, 7, 1))
+    out = assessment_json(advise(from_json(a), PatientRecord("p1", in_scope=True), __import__("datetime").date(2024, 7, 1)))
     assert out["timing"] == timing
     assert out["strategy"] == "none" and out["regimens"] == [] and out["missingInvestigations"] == []
 
@@ -65,7 +66,7 @@ def test_no_strategy_or_regimens_unless_treat_now(status, timing):
 def test_biochemical_relapse_gets_strategy_and_regimens():
     from datetime import date
 
-    out = advise(from_json(len_durable(status="biochemical")), PatientRecord("p1", in_scope=True), date(2024, 7, 1))
+    out = assessment_json(advise(from_json(len_durable(status="biochemical")), PatientRecord("p1", in_scope=True), date(2024, 7, 1)))
     assert out["timing"] == "treat-now" and out["strategy"] != "none" and out["regimens"]
 
 
@@ -74,5 +75,5 @@ def test_out_of_scope_gets_no_guidance():
 
     a = len_durable()
     a["inScope"] = False
-    out = advise(from_json(a), PatientRecord("p1"), date(2024, 7, 1))
+    out = assessment_json(advise(from_json(a), PatientRecord("p1"), date(2024, 7, 1)))
     assert out["timing"] == "none" and out["regimens"] == [] and out["safety"] == []

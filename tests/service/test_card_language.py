@@ -5,6 +5,7 @@ checked LOINC or SNOMED CT code; summaries under 140 characters; one SMART link 
 patient-view response."""
 from __future__ import annotations
 
+from cds_service.cards.contract_words import assessment_json
 import copy
 import json
 import re
@@ -158,7 +159,7 @@ def test_order_hook_cards_for_every_drug_on_every_patient_are_clinical(client, p
 
 def guided(a: dict) -> dict:
     a = dict(a)
-    a.update(advise(from_json(a), PatientRecord("p1", in_scope=True), date(2024, 7, 1)))
+    a.update(assessment_json(advise(from_json(a), PatientRecord("p1", in_scope=True), date(2024, 7, 1))))
     return a
 
 
