@@ -144,10 +144,10 @@ def evaluate(record: PatientRecord, as_of: date) -> Assessment:
         data_gaps=tuple(gaps),
         details=_details_section(rel, on_tx, b2m_base),
     )
-    advice = guidance.advise(assessment, view, as_of) or {}
-    parse = {"missingInvestigations": tuple, "safety": tuple}
-    attrs = {"notOffered": "not_offered", "missingInvestigations": "missing_investigations"}
-    return replace(assessment, **{attrs.get(k, k): parse.get(k, lambda v: v)(v) for k, v in advice.items()})
+    advice = guidance.advise(assessment, view, as_of)
+    return replace(assessment, timing=advice.timing, strategy=advice.strategy, regimens=advice.regimens,
+                   not_offered=advice.not_offered, missing_investigations=advice.missing_investigations,
+                   safety=advice.safety, guidance=advice.guidance)
 
 
 def _drugs(view, rel, as_of: date, gaps: list[str]) -> dict[str, DrugEntry]:

@@ -7,15 +7,18 @@ callers that hold the dict (tests that build assessments by hand, the order hook
 
 Field names are the contract's in snake_case (`patient_id` is `patientId`); a field whose JSON
 name is not its camelCase (`drug_class` is `class`) says so in its metadata. Fields marked
-`OMIT_NONE` are left out of the JSON when None (additions the contract only has sometimes).
+`OMIT_NONE` are left out of the JSON when None (additions the contract only has sometimes);
+fields marked `NOT_JSON` are the model's own (e.g. a strategy's assumptions, which the guidance
+gathers into one list) and have no JSON form. `Reason` is a code with values.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import date
 from typing import Any, Protocol
 
 OMIT_NONE = {"omit_none": True}
+NOT_JSON = {"json": None}  # a field the model uses that the JSON form does not carry
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +185,143 @@ class NotOffered:
     drugs: tuple[str, ...] = ()  # the refractory drugs behind `refractory` (addition)
 
 
+# ---- the guidance: reasons, assumptions and details the cards show (an addition) ----------------
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """A reason as a code with values; its JSON is `{"code": ..., **values}` (value names as the
+    JSON has them, e.g. `monthsOnDrug`)."""
+
+    code: str
+    values: tuple[tuple[str, Any], ...] = ()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return next((v for k, v in self.values if k == key), default)
+
+
+def reason(code: str, **values: Any) -> Reason:
+    return Reason(code, tuple(values.items()))
+
+
+@dataclass(frozen=True, slots=True)
+class TimingAdvice:
+    """Section 4: the contract's `timing` (`value`), the status's own value (`status_value`, kept
+    when stale data turn it into `confirm`), and what `guidance.timing` shows."""
+
+    reasons: tuple[str, ...] = ()
+    high_risk_relapse_features: tuple[str, ...] = ()
+    surveillance: str | None = None  # "alternative" | "unsafe" | None
+    stale: bool = False
+    value: str = field(default="none", metadata=NOT_JSON)
+    status_value: str = field(default="none", metadata=NOT_JSON)
+
+
+@dataclass(frozen=True, slots=True)
+class Durability:
+    """Section 3a: the response to the index drug on the most recent line that held it."""
+
+    value: str  # "durable" | "not-durable" | "unknown"
+    line: int | None = None
+    best_response: str | None = None
+    duration_months: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyAdvice:
+    """Section 7: the contract's `strategy` (`value`) and `guidance.strategy` (its reasons)."""
+
+    reasons: tuple[Reason, ...] = ()
+    value: str = field(default="none", metadata=NOT_JSON)
+    assumptions: tuple[str, ...] = field(default=(), metadata=NOT_JSON)
+    durability: Durability | None = field(default=None, metadata=NOT_JSON)
+
+
+@dataclass(frozen=True, slots=True)
+class Intensity:
+    reduced: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MissingInvestigation:
+    """A Table 1 test missing or stale before the offered drugs (section 8)."""
+
+    code: str
+    status: str  # "missing" | "stale"
+    last_done: date | None
+    max_age_days: int | None  # None: ever
+    assessment: bool  # a clinical assessment for the visit, never an order
+    for_drugs: tuple[str, ...] = ()
+    for_regimens: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TestStatus:
+    """Every Table 1 test's state (`guidance.investigationStatus`), for the order hooks."""
+
+    __test__ = False  # not a pytest test class
+    status: str  # "current" | "missing" | "stale"
+    last_done: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IggResult:
+    value: float
+    unit: str
+    date: date
+
+
+@dataclass(frozen=True, slots=True)
+class IvigIndicated:
+    """Section 9: IVIG on T-cell redirecting therapy with low IgG or recurrent infections."""
+
+    code: str
+    drugs: tuple[str, ...]
+    igg: IggResult | None  # the low result, None when only infections recur
+    infections: int
+    infections_since: date | None
+    assumptions: tuple[str, ...] = field(default=(), metadata=NOT_JSON)
+
+
+@dataclass(frozen=True, slots=True)
+class BloodGroupBeforeTransfusion:
+    """Section 9: on an anti-CD38 antibody with no blood group on record."""
+
+    code: str
+    drugs: tuple[str, ...]
+    assumptions: tuple[str, ...] = field(default=(), metadata=NOT_JSON)
+
+
+SafetyFinding = IvigIndicated | BloodGroupBeforeTransfusion
+
+
+@dataclass(frozen=True, slots=True)
+class Guidance:
+    """The non-contract `guidance` object: what the cards show, as codes and values."""
+
+    timing: TimingAdvice
+    provisional: bool
+    strategy: StrategyAdvice
+    intensity: Intensity
+    durability: Durability | None
+    investigations: tuple[MissingInvestigation, ...]
+    investigation_status: dict[str, TestStatus]
+    safety: tuple[SafetyFinding, ...]
+    assumptions: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Advice:
+    """What guidance adds to the assessment: the contract's guidance fields and `guidance`."""
+
+    timing: str = "none"
+    strategy: str = "none"
+    regimens: tuple[RegimenOption, ...] = ()
+    not_offered: tuple[NotOffered, ...] = ()
+    missing_investigations: tuple[str, ...] = ()
+    safety: tuple[str, ...] = ()
+    guidance: Guidance | None = field(default=None, metadata=OMIT_NONE)
+
+
 @dataclass(frozen=True, slots=True)
 class ProgressionEvent:
     date: date
@@ -232,7 +372,7 @@ class Assessment:
     data_gaps: tuple[str, ...] = ()
     details: Details | None = field(default=None, metadata=OMIT_NONE)
     # reasons, assumptions and details the cards show, as codes and values (addition)
-    guidance: dict | None = field(default=None, metadata=OMIT_NONE)
+    guidance: Guidance | None = field(default=None, metadata=OMIT_NONE)
 
 
 def _camel(name: str) -> str:
@@ -246,7 +386,7 @@ def _json_names(cls: type) -> tuple[tuple[str, str, bool], ...]:
     if names is None:
         names = _NAMES[cls] = tuple(
             (f.name, f.metadata.get("json", _camel(f.name)), bool(f.metadata.get("omit_none")))
-            for f in fields(cls))
+            for f in fields(cls) if f.metadata.get("json", "") is not None)
     return names
 
 
@@ -280,6 +420,8 @@ def to_json(value: Any, words: Words = CODE_WORDS) -> Any:
     sentence fields (`regimens[].warning`); the service passes the card layer's."""
     if isinstance(value, RegimenWarning):
         return words.regimen_warning(value)
+    if isinstance(value, Reason):
+        return {"code": value.code, **{k: to_json(v, words) for k, v in value.values}}
     if is_dataclass(value):
         out = {}
         for attr, key, omit_none in _json_names(type(value)):
@@ -353,6 +495,37 @@ def not_offered_from_json(d: dict) -> NotOffered:
     return _flat(NotOffered, d)
 
 
+def _reason_from_json(d: Any) -> Reason:
+    d = dict(d)
+    return Reason(d.pop("code"), tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in d.items()))
+
+
+def _safety_from_json(d: dict) -> SafetyFinding:
+    if d.get("code") == "ivig-indicated":
+        igg = d.get("igg")
+        return _flat(IvigIndicated, d, ("infections_since",),
+                     igg=_flat(IggResult, igg, ("date",)) if igg else None)
+    return _flat(BloodGroupBeforeTransfusion, d)
+
+
+def guidance_from_json(g: dict) -> Guidance:
+    """The `guidance` object read back (timing and strategy values are not in it: see `from_json`)."""
+    dur = g.get("durability")
+    return Guidance(
+        timing=_flat(TimingAdvice, g.get("timing") or {}),
+        provisional=bool(g.get("provisional")),
+        strategy=StrategyAdvice(reasons=tuple(_reason_from_json(r) for r in (g.get("strategy") or {}).get("reasons")
+                                              or ())),
+        intensity=_flat(Intensity, g.get("intensity") or {}),
+        durability=_flat(Durability, dur) if dur else None,
+        investigations=tuple(_flat(MissingInvestigation, x, ("last_done",)) for x in g.get("investigations") or ()),
+        investigation_status={k: _flat(TestStatus, v, ("last_done",))
+                              for k, v in (g.get("investigationStatus") or {}).items()},
+        safety=tuple(_safety_from_json(x) for x in g.get("safety") or ()),
+        assumptions=tuple(g.get("assumptions") or ()),
+    )
+
+
 def from_json(d: dict) -> Assessment:
     """An `Assessment` from its JSON form; absent fields take their defaults (empty, unknown)."""
     rel = d.get("relapse") or {}
@@ -381,4 +554,16 @@ def from_json(d: dict) -> Assessment:
         regimens=tuple(regimen_from_json(x) for x in d.get("regimens") or ()),
         not_offered=tuple(not_offered_from_json(x) for x in d.get("notOffered") or ()),
         details=details,
+        guidance=_guidance(d),
     )
+
+
+def _guidance(d: dict) -> Guidance | None:
+    """`guidance` with the timing and strategy values the top level holds put back in."""
+    g = d.get("guidance")
+    if g is None:
+        return None
+    out = guidance_from_json(g)
+    timing = replace(out.timing, value=d.get("timing") or "none", status_value=d.get("timing") or "none")
+    strategy = replace(out.strategy, value=d.get("strategy") or "none", durability=out.durability)
+    return replace(out, timing=timing, strategy=strategy)

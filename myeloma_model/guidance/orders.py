@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from myeloma_model.contract import Assessment, to_json
+from myeloma_model.contract import Assessment, TestStatus, to_json
 from myeloma_model.drug_classes import T_CELL_REDIRECTING_CLASSES, drug_class, is_steroid
 from myeloma_model.guidance.investigations import MAX_AGE_DAYS, drug_prerequisites
 from myeloma_model.guidance.options import FRAILTY, NOT_TCE, REASON_ORDER, appraise_drug
@@ -73,14 +73,14 @@ def comorbidity_finding(assessment: Assessment, drug: str, appraisal) -> Finding
 
 
 def prerequisite_finding(assessment: Assessment, drug: str) -> Finding | None:
-    status = (assessment.guidance or {}).get("investigationStatus") or {}
+    status = assessment.guidance.investigation_status if assessment.guidance else {}
     items = []
     for test in drug_prerequisites(drug):
-        s = status.get(test.code) or {"status": "missing", "lastDone": None}
-        if s["status"] == "current":
+        s = status.get(test.code) or TestStatus("missing")
+        if s.status == "current":
             continue
         items.append({
-            "code": test.code, "status": s["status"], "lastDone": s.get("lastDone"),
+            "code": test.code, "status": s.status, "lastDone": s.last_done.isoformat() if s.last_done else None,
             "maxAgeDays": MAX_AGE_DAYS[test.category], "assessment": test.assessment,
             "forDrugs": [drug], "forRegimens": [],
         })

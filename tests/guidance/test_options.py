@@ -19,7 +19,7 @@ DOUBLETS = {"Rd", "Pd", "Kd", "Vd"}
 
 def ranked(a):
     """(regimens, notOffered, reduced intensity) in the contract's JSON form, as the service sends it."""
-    s = advise_strategy(from_json(a), "treat-now")["value"]
+    s = advise_strategy(from_json(a), "treat-now").value
     regs, not_offered, reduced = rank_regimens(from_json(a), s)
     return assessment_json(regs), assessment_json(not_offered), {"reduced": reduced}
 
@@ -279,4 +279,4 @@ def test_advise_reports_not_offered_with_contract_reasons_and_assess_shape():
                                                        "not-lenalidomide-exposed", "prior-lines"}
     offered_codes = set(codes(out["regimens"]))
     assert not offered_codes & {n["code"] for n in out["notOffered"]}  # each regimen in one list only
-    assert empty_guidance()["notOffered"] == []
+    assert empty_guidance().not_offered == ()

@@ -5,14 +5,20 @@ from cds_service.cards.contract_words import assessment_json
 import pytest
 
 from cds_service.cards.treatment import HIGH_RISK_FEATURES
-from myeloma_model.contract import from_json
+from myeloma_model.contract import from_json, to_json
 from myeloma_model.guidance import advise
-from myeloma_model.guidance.timing import advise_timing
+from myeloma_model.guidance.timing import advise_timing as typed_timing
 from myeloma_model.records import PatientRecord
 from tests.guidance.helpers import assessment, len_durable
 
 FEATURES = ["circulating-plasma-cells", "extramedullary", "heavy-marrow-infiltration", "high-risk-cytogenetics",
             "relapse-on-therapy", "early-first-relapse", "rising-b2m"]
+
+
+def advise_timing(a) -> dict:
+    """The timing advice as a dict: its value, the status's own value, then its JSON fields."""
+    t = typed_timing(a)
+    return {"value": t.value, "statusValue": t.status_value, **to_json(t)}
 
 
 def test_clinical_relapse_is_treat_now_and_surveillance_unsafe():
