@@ -87,7 +87,7 @@ class LineCourse:
     """One contract `lines` entry: the line and how it went."""
 
     number: int
-    start: date | None
+    start: date | None = None
     end: date | None = None
     drugs: tuple[str, ...] = ()
     transplant: bool = False
@@ -162,20 +162,20 @@ class RegimenOption:
 
     code: str
     drugs: tuple[str, ...]
-    cautions: tuple[str, ...]
-    evidence: tuple[str, ...]
-    warning: RegimenWarning | str | None
-    name: str
-    group: str
-    strategy_group: bool
-    intensity: str
-    caution_level: int
-    retreatment_signal_drugs: tuple[str, ...]
-    same_class_refractory: tuple[SameClassRefractory, ...]
-    reduced_intensity: bool
-    notes: tuple[str, ...]
-    evidence_detail: tuple[TrialFigures, ...]
-    toxicity: tuple[TrialFigures, ...]
+    cautions: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()
+    warning: RegimenWarning | str | None = None
+    name: str = ""
+    group: str = ""
+    strategy_group: bool = True
+    intensity: str = ""
+    caution_level: int = 0
+    retreatment_signal_drugs: tuple[str, ...] = ()
+    same_class_refractory: tuple[SameClassRefractory, ...] = ()
+    reduced_intensity: bool = False
+    notes: tuple[str, ...] = ()
+    evidence_detail: tuple[TrialFigures, ...] = ()
+    toxicity: tuple[TrialFigures, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,9 +247,9 @@ class MissingInvestigation:
 
     code: str
     status: str  # "missing" | "stale"
-    last_done: date | None
-    max_age_days: int | None  # None: ever
-    assessment: bool  # a clinical assessment for the visit, never an order
+    last_done: date | None = None
+    max_age_days: int | None = None  # None: ever
+    assessment: bool = False  # a clinical assessment for the visit, never an order
     for_drugs: tuple[str, ...] = ()
     for_regimens: tuple[str, ...] = ()
 
@@ -275,10 +275,10 @@ class IvigIndicated:
     """Section 9: IVIG on T-cell redirecting therapy with low IgG or recurrent infections."""
 
     code: str
-    drugs: tuple[str, ...]
-    igg: IggResult | None  # the low result, None when only infections recur
-    infections: int
-    infections_since: date | None
+    drugs: tuple[str, ...] = ()
+    igg: IggResult | None = None  # the low result, None when only infections recur
+    infections: int = 0
+    infections_since: date | None = None
     assumptions: tuple[str, ...] = field(default=(), metadata=NOT_JSON)
 
 
@@ -287,7 +287,7 @@ class BloodGroupBeforeTransfusion:
     """Section 9: on an anti-CD38 antibody with no blood group on record."""
 
     code: str
-    drugs: tuple[str, ...]
+    drugs: tuple[str, ...] = ()
     assumptions: tuple[str, ...] = field(default=(), metadata=NOT_JSON)
 
 

@@ -70,20 +70,15 @@ def evaluate_call(call: ServiceCall) -> Assessment:
                                  config=call.config, as_of=call.as_of or today())
 
 
-def assess_call(call: ServiceCall) -> dict:
-    """`evaluate_call` in the JSON contract form (what the cards read)."""
-    return assessment_json(evaluate_call(call))
-
-
 # -- POST /assessment and the CLI -----------------------------------------------------------
-def assessment_from_input(body: dict, *, config, as_of: date, fetch: bool) -> dict:
-    """The assessment for a FHIR Bundle (any type) or a CDS Hooks request JSON."""
+def evaluate_input(body: dict, *, config, as_of: date, fetch: bool) -> Assessment:
+    """The typed assessment for a FHIR Bundle (any type) or a CDS Hooks request JSON."""
     if body.get("resourceType") == "Bundle":
-        return assess_bundle(body, as_of=as_of)
+        return evaluate_bundle(body, as_of=as_of)
     if "hook" in body or "context" in body:
         validate_hook_request(body)
-        return assess_hook_request(body, patient_data_prefetch(), required=REQUIRED_PATIENT_DATA,
-                                   config=config, as_of=as_of, fetch=fetch)
+        return evaluate_hook_request(body, patient_data_prefetch(), required=REQUIRED_PATIENT_DATA,
+                                     config=config, as_of=as_of, fetch=fetch)
     raise bad_request(
         "Expected a FHIR Bundle (resourceType 'Bundle') or a CDS Hooks request (with 'hook' and 'context').",
         expression="$",
@@ -106,6 +101,15 @@ def bundle_patient(bundle: dict) -> tuple[list[dict], str | None]:
     return resources, ids.pop()
 
 
-def assess_bundle(bundle: dict, *, as_of: date) -> dict:
+def assessment_from_input(body: dict, *, config, as_of: date, fetch: bool) -> dict:
+    """`evaluate_input` in the JSON contract form (POST /assessment, `myeloma-cds assess`)."""
+    return assessment_json(evaluate_input(body, config=config, as_of=as_of, fetch=fetch))
+
+
+def evaluate_bundle(bundle: dict, *, as_of: date) -> Assessment:
     resources, patient_id = bundle_patient(bundle)
-    return assess_resources(resources, patient_id=patient_id, as_of=as_of)
+    return evaluate_resources(resources, patient_id=patient_id, as_of=as_of)
+
+
+def assess_bundle(bundle: dict, *, as_of: date) -> dict:
+    return assessment_json(evaluate_bundle(bundle, as_of=as_of))

@@ -148,7 +148,7 @@ class DrugAppraisal:
     refractory: bool = False  # refractory without the retreatment signal: never offered
     signal: bool = False  # refractory, but the signal holds (kept with the Goel caveat)
     offered_in: list[str] = field(default_factory=list)  # offered regimens containing the drug
-    not_offered: list[dict] = field(default_factory=list)  # {code, reason} of its other regimens
+    not_offered: list[NotOffered] = field(default_factory=list)  # its other regimens, with the reason
     frailty: bool = False  # a CAR-T or bispecific for a frail patient (section 7.1)
     cautions: list[str] = field(default_factory=list)
 
@@ -180,7 +180,7 @@ def appraise_drug(drug: str, assessment: Assessment) -> DrugAppraisal:
         if a.offered:
             out.offered_in.append(r.code)
         else:
-            out.not_offered.append({"code": r.code, "reason": a.reason, "drugs": list(a.refractory)})
+            out.not_offered.append(NotOffered(r.code, a.reason, tuple(a.refractory)))
     out.frailty = drug_class(drug) in T_CELL_REDIRECTING_CLASSES and is_frail(assessment)
     out.cautions = cautions_for([drug], assessment.fitness.cautions)
     return out

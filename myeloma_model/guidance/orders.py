@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from myeloma_model.contract import Assessment, TestStatus, to_json
+from myeloma_model.contract import Assessment, MissingInvestigation, TestStatus
 from myeloma_model.drug_classes import T_CELL_REDIRECTING_CLASSES, drug_class, is_steroid
 from myeloma_model.guidance.investigations import MAX_AGE_DAYS, drug_prerequisites
 from myeloma_model.guidance.options import FRAILTY, NOT_TCE, REASON_ORDER, appraise_drug
@@ -28,8 +28,8 @@ class Finding:
     kind: str  # "refractory" | "eligibility" | "comorbidity" | "prerequisite"
     indicator: str  # "warning" | "info"
     drug: str
-    values: dict = field(default_factory=dict)  # what the card words (codes, numbers, regimen codes)
-    tests: list[dict] = field(default_factory=list)  # prerequisite items (code, status, lastDone, maxAgeDays)
+    values: dict = field(default_factory=dict)  # what the card words, by name (codes, numbers, dates, NotOffered)
+    tests: list[MissingInvestigation] = field(default_factory=list)  # prerequisite items
     alternative: str | None = None  # regimen code offered instead (warnings only)
 
 
@@ -45,8 +45,8 @@ def refractory_finding(assessment: Assessment, drug: str, appraisal) -> Finding 
     if not (appraisal.refractory or appraisal.signal):
         return None
     entry = assessment.drugs.get(drug)
-    info = to_json(entry) if entry is not None else {}  # the card words the values in JSON form
-    values = {k: info.get(k) for k in ("monthsOnDrug", "monthsSinceLastDose", "activeAtRelapse", "lastDose")}
+    values = {"monthsOnDrug": entry.months_on_drug, "monthsSinceLastDose": entry.months_since_last_dose,
+              "activeAtRelapse": entry.active_at_relapse, "lastDose": entry.last_dose} if entry else {}
     return Finding("refractory", "warning" if appraisal.refractory else "info", drug, values)
 
 
@@ -54,7 +54,7 @@ def eligibility_finding(assessment: Assessment, drug: str, appraisal) -> Finding
     if appraisal.eligible is not False or appraisal.refractory:
         return None  # eligible, no listed regimen, or already refused as refractory
     reasons = [FRAILTY] if appraisal.frailty else []
-    reasons += [n["reason"] for n in appraisal.not_offered if n["reason"] not in reasons]
+    reasons += [n.reason for n in appraisal.not_offered if n.reason not in reasons]
     reasons.sort(key=REASON_ORDER.index)
     t_cell = drug_class(drug) in T_CELL_REDIRECTING_CLASSES
     warn = t_cell and bool({FRAILTY, NOT_TCE} & set(reasons))
@@ -79,11 +79,8 @@ def prerequisite_finding(assessment: Assessment, drug: str) -> Finding | None:
         s = status.get(test.code) or TestStatus("missing")
         if s.status == "current":
             continue
-        items.append({
-            "code": test.code, "status": s.status, "lastDone": s.last_done.isoformat() if s.last_done else None,
-            "maxAgeDays": MAX_AGE_DAYS[test.category], "assessment": test.assessment,
-            "forDrugs": [drug], "forRegimens": [],
-        })
+        items.append(MissingInvestigation(test.code, s.status, s.last_done, MAX_AGE_DAYS[test.category],
+                                          test.assessment, for_drugs=(drug,)))
     if not items:
         return None
     return Finding("prerequisite", "warning", drug, {}, items)

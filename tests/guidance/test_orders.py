@@ -140,7 +140,7 @@ def test_steroid_orders_get_nothing():
 def test_missing_prerequisite_warns_and_recent_one_does_not(ordered, test_code):
     missing = [f for f in order_findings(from_json(with_guidance(len_durable(), investigations=[])), ordered)
                if f.kind == "prerequisite"]
-    assert missing and missing[0].indicator == "warning" and test_code in {t["code"] for t in missing[0].tests}
+    assert missing and missing[0].indicator == "warning" and test_code in {t.code for t in missing[0].tests}
     done = [f for f in order_findings(from_json(with_guidance(len_durable())), ordered) if f.kind == "prerequisite"]
     assert not done
 

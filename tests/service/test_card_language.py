@@ -17,7 +17,7 @@ import pytest
 from cds_service.cards import render_patient_view
 from cds_service.config import Config
 from cds_service.hooks import pipeline
-from myeloma_model import assess
+from myeloma_model import evaluate
 from myeloma_model.contract import from_json
 from myeloma_model.guidance import advise
 from myeloma_model.records import LabResult, PatientRecord
@@ -175,8 +175,8 @@ def guided(a: dict) -> dict:
 def test_test_patients_get_clinical_cards(make):
     a = guided(make())
     a["dataGaps"] = ["Observation/x-1: igg missing unit; value not used", "staging: no ldh result on record"]
-    check_cards(render_patient_view(a, config=Config()))
-    check_cards(render_patient_view(a, config=Config(stable_disease_card=True)))
+    check_cards(render_patient_view(from_json(a), config=Config()))
+    check_cards(render_patient_view(from_json(a), config=Config(stable_disease_card=True)))
 
 
 def test_suspected_and_stable_records_get_clinical_cards():
@@ -185,7 +185,7 @@ def test_suspected_and_stable_records_get_clinical_cards():
     for values in (rising, flat):
         record = PatientRecord("p1", in_scope=True,
                                labs={"serum_m_protein": [LabResult("serum_m_protein", v, d) for d, v in values]})
-        check_cards(render_patient_view(assess(record, AS_OF), config=Config(stable_disease_card=True)))
+        check_cards(render_patient_view(evaluate(record, AS_OF), config=Config(stable_disease_card=True)))
 
 
 @pytest.mark.parametrize("bad", ["treat-now", "1 prior line(s)", "(clinical-model.md section 8)", "(see rules section 8)",

@@ -2,6 +2,7 @@
 "smart" (issue 7; one link per response since issue 11)."""
 from __future__ import annotations
 
+from myeloma_model.contract import from_json
 from datetime import date
 
 from cds_service.cards import render_patient_view
@@ -40,7 +41,7 @@ def test_without_configuration_the_request_base_is_used(app):
 
 def test_the_response_links_to_the_app_once_on_its_first_card():
     assessment = assess(relapsing_record(), AS_OF)
-    cards = render_patient_view(assessment, config=Config(app_url="https://apps.example.org/launch"))
+    cards = render_patient_view(from_json(assessment), config=Config(app_url="https://apps.example.org/launch"))
     assert cards, "an in-scope relapsing patient gets at least the relapse card"
     assert cards[0]["links"] == [{"label": cards[0]["links"][0]["label"], "url": "https://apps.example.org/launch",
                                   "type": "smart"}]
