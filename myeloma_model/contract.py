@@ -22,6 +22,23 @@ NOT_JSON = {"json": None}  # a field the model uses that the JSON form does not 
 
 
 @dataclass(frozen=True, slots=True)
+class DataGap:
+    """A data gap the model found, as a code with values (e.g. `drug-not-classed` {drug}); the
+    JSON's `dataGaps` holds it as a sentence, which `to_json` asks its `words` for. The mapping's
+    and the service's own gaps stay plain strings."""
+
+    code: str
+    values: tuple[tuple[str, Any], ...] = ()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return next((v for k, v in self.values if k == key), default)
+
+
+def data_gap(code: str, **values: Any) -> DataGap:
+    return DataGap(code, tuple(values.items()))
+
+
+@dataclass(frozen=True, slots=True)
 class Marker:
     """One `relapse.markers` entry: latest value on record and nadir since the line's start."""
 
@@ -369,7 +386,7 @@ class Assessment:
     not_offered: tuple[NotOffered, ...] = ()
     missing_investigations: tuple[str, ...] = ()
     safety: tuple[str, ...] = ()
-    data_gaps: tuple[str, ...] = ()
+    data_gaps: tuple[str | DataGap, ...] = ()  # the mapping's strings, the model's DataGaps
     details: Details | None = field(default=None, metadata=OMIT_NONE)
     # reasons, assumptions and details the cards show, as codes and values (addition)
     guidance: Guidance | None = field(default=None, metadata=OMIT_NONE)
@@ -398,6 +415,8 @@ class Words(Protocol):
 
     def regimen_warning(self, warning: RegimenWarning) -> str: ...
 
+    def data_gap(self, gap: DataGap) -> str: ...
+
 
 class CodeWords:
     """The sentence fields as their codes, for callers without the card layer (model tests,
@@ -410,6 +429,9 @@ class CodeWords:
             parts.append("reduced-intensity")
         return "; ".join(parts)
 
+    def data_gap(self, gap: DataGap) -> str:
+        return " ".join([gap.code] + [f"{k}={to_json(v)}" for k, v in gap.values])
+
 
 CODE_WORDS = CodeWords()
 
@@ -420,6 +442,8 @@ def to_json(value: Any, words: Words = CODE_WORDS) -> Any:
     sentence fields (`regimens[].warning`); the service passes the card layer's."""
     if isinstance(value, RegimenWarning):
         return words.regimen_warning(value)
+    if isinstance(value, DataGap):
+        return words.data_gap(value)
     if isinstance(value, Reason):
         return {"code": value.code, **{k: to_json(v, words) for k, v in value.values}}
     if is_dataclass(value):

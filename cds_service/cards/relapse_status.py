@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from cds_service.cards.common import ADVISORY, IMWG_2016, make_card, md_list
+from cds_service.cards.contract_words import gap_text
 from cds_service.cards.investigations import order_set_suggestion
 from cds_service.cards.words import clinical_text, day, drug_names, num, plural
 from myeloma_model.contract import Assessment, LineCourse, Marker, Relapse
@@ -219,7 +220,8 @@ def data_note(assessment: Assessment, limit: int = 3) -> str | None:
     gaps = assessment.data_gaps
     if not gaps:
         return None
-    return "**Not used from the record:**\n" + md_list(list(dict.fromkeys(clinical_text(g) for g in gaps)), limit=limit)
+    return "**Not used from the record:**\n" + md_list(list(dict.fromkeys(clinical_text(gap_text(g)) for g in gaps)),
+                                                     limit=limit)
 
 
 def repeat_markers_suggestion(assessment: Assessment, config=None) -> dict:

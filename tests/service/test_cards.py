@@ -3,6 +3,7 @@ one SMART link per response, summaries under 140 characters; on the demo patient
 2025-06-30 and on small records built here."""
 from __future__ import annotations
 
+from cds_service.cards.contract_words import assessment_json
 from myeloma_model.contract import from_json
 import json
 from datetime import date
@@ -14,9 +15,15 @@ from cds_service.cards import render_patient_view
 from cds_service.cards.common import SUMMARY_MAX, guard_summary, make_card
 from cds_service.config import Config
 from cds_service.hooks.pipeline import assess_bundle
-from myeloma_model import assess
+from myeloma_model import evaluate
 from myeloma_model.records import LabResult, PatientRecord
 from tests.schema_assert import assert_cds_response
+
+
+def assess(record, as_of) -> dict:
+    """The assessment in the JSON form the service sends (sentences worded)."""
+    return assessment_json(evaluate(record, as_of))
+
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 AS_OF = date(2025, 6, 30)

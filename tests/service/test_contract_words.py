@@ -52,3 +52,33 @@ def test_json_edge_words_the_warning_and_the_model_alone_gives_codes():
     assert assessment_json(w)["warning"].startswith("Caution: eGFR below 30")
     assert to_json(w)["warning"] == to_json(w, CODE_WORDS)["warning"] == "caution renal-severe; reduced-intensity"
     assert assessment_json({"warning": None}) == {"warning": None}
+
+
+# --- the model's data gaps: each code gives its `dataGaps` sentence -------------------------------
+
+def test_each_data_gap_code_gives_its_sentence():
+    from datetime import date
+
+    from cds_service.cards.contract_words import DATA_GAP_TEXT, gap_text
+    from myeloma_model.contract import data_gap
+
+    cases = {
+        data_gap("cr-not-confirmed-no-immunofixation", line=1): "line 1: CR not confirmed: no immunofixation",
+        data_gap("cr-without-marrow-assessment", line=2): "line 2: CR without marrow assessment",
+        data_gap("stale-active-medication", drug="lenalidomide", lastSeen=date(2021, 9, 6), days=365):
+            "lenalidomide: recorded as active, but the latest evidence is from 2021-09-06 (more than 365 days "
+            "before the as-of date); whether it is still taken is not known",
+        data_gap("drug-not-classed", drug="iberdomide"):
+            "drug 'iberdomide' is not in the model's drug-class table; not assessed",
+        data_gap("exposure-undated", drug="bortezomib"):
+            "bortezomib: exposure without dates; time on drug and refractoriness unknown",
+        data_gap("staging-no-result", analyte="ldh"): "staging: no ldh result on record",
+        data_gap("staging-outside-window", analyte="b2m", windowDays=90, used=date(2024, 3, 1)):
+            "staging: no b2m result within 90 days of the diagnosis date; the latest (2024-03-01) was used "
+            "(staging at relapse)",
+    }
+    assert {g.code for g in cases} == set(DATA_GAP_TEXT)
+    for gap, text in cases.items():
+        assert gap_text(gap) == text == CONTRACT_WORDS.data_gap(gap)
+        assert assessment_json({"dataGaps": [gap, "a mapping note"]}) == {"dataGaps": [text, "a mapping note"]}
+    assert to_json([data_gap("drug-not-classed", drug="x")]) == ["drug-not-classed drug=x"]  # the model alone

@@ -4,12 +4,19 @@ the data age; stale: repeat SPEP/FLC first, options provisional). Dates as a cli
 them (words.day)."""
 from __future__ import annotations
 
+from cds_service.cards.contract_words import assessment_json
 from myeloma_model.contract import from_json
 from cds_service.cards import render_patient_view
 from cds_service.cards.words import day as written
 from cds_service.config import Config
-from myeloma_model import assess
+from myeloma_model import evaluate
 from tests.model.builders import condition, day, labs, record, regimen
+
+
+def assess(record, as_of) -> dict:
+    """The assessment in the JSON form the service sends (sentences worded)."""
+    return assessment_json(evaluate(record, as_of))
+
 
 STABLE_ON = Config(stable_disease_card=True)
 

@@ -2,6 +2,7 @@
 "smart" (issue 7; one link per response since issue 11)."""
 from __future__ import annotations
 
+from cds_service.cards.contract_words import assessment_json
 from myeloma_model.contract import from_json
 from datetime import date
 
@@ -9,8 +10,14 @@ from cds_service.cards import render_patient_view
 from cds_service.cards.codes import DEFAULT_BASE
 from cds_service.cards.common import TIMELINE_LAUNCH_PATH, timeline_app_link
 from cds_service.config import Config
-from myeloma_model import assess
+from myeloma_model import evaluate
 from myeloma_model.records import LabResult, PatientRecord
+
+
+def assess(record, as_of) -> dict:
+    """The assessment in the JSON form the service sends (sentences worded)."""
+    return assessment_json(evaluate(record, as_of))
+
 
 AS_OF = date(2025, 6, 30)
 
