@@ -583,7 +583,8 @@ def from_json(d: dict) -> Assessment:
 
 
 def _guidance(d: dict) -> Guidance | None:
-    """`guidance` with the timing and strategy values the top level holds put back in."""
+    """`guidance` with the timing and strategy values the top level holds put back in (the
+    JSON does not keep the status's own timing behind a stale `confirm`: it reads as `timing`)."""
     g = d.get("guidance")
     if g is None:
         return None
