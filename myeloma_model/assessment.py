@@ -86,7 +86,8 @@ def _course(view: PatientRecord, book: MarkerBook, rel, as_of: date,
 
 
 def assess(record: PatientRecord, as_of: date) -> dict:
-    """The assessment object of docs/assessment-contract.md (JSON-ready) for one patient."""
+    """The assessment object of docs/assessment-contract.md (JSON-ready) for one patient, its
+    sentence fields as codes (`contract.CODE_WORDS`); the service's JSON is worded at its edge."""
     return to_json(evaluate(record, as_of))
 
 
