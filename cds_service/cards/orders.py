@@ -13,6 +13,7 @@ nothing is signed.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 from cds_service.cards.common import ADVISORY, REVIEW, REVIEW_SHORT, make_card, md_list
 from cds_service.cards.investigations import (
@@ -30,6 +31,7 @@ from fhir_mappings.terminology import (
     investigation_is_assessment,
 )
 from myeloma_model.contract import Assessment, DrugEntry
+from myeloma_model.guidance.orders import RefractoryValues
 from myeloma_model.guidance.regimens import GOEL_2024, WARNING_CAUTIONS
 from myeloma_model.thresholds import (
     REFRACTORY_WINDOW_DAYS,
@@ -51,66 +53,71 @@ def _alternative(finding, assessment: Assessment | None) -> tuple[str, tuple[str
     return code, (regimen.drugs if regimen else ())
 
 
-def _time_line(drug: str, values: dict, entry: DrugEntry | None) -> str:
-    """Time on and off the drug against the retreatment signal; `values` are the finding's (times,
-    whether it ran at the relapse, last dose), `entry` the assessment's drug (signal, active)."""
+def _time_line(drug: str, v: RefractoryValues, entry: DrugEntry | None) -> str:
+    """Time on and off the drug against the retreatment signal; `v` the finding's times, `entry`
+    the assessment's drug (signal, active)."""
     signal = "met" if entry and entry.retreatment_signal else "not met"
-    if values.get("activeAtRelapse"):
-        return (f"{months(values.get('monthsOnDrug')).capitalize()} on {drug_name(drug)}, still taken when the disease "
+    if v.active_at_relapse:
+        return (f"{months(v.months_on_drug).capitalize()} on {drug_name(drug)}, still taken when the disease "
                 "progressed: giving it again would continue a failing drug; the retreatment signal does not apply.")
     if entry and entry.active:
-        taken = f"{months(values.get('monthsOnDrug')).capitalize()} on {drug_name(drug)}, still taking it"
+        taken = f"{months(v.months_on_drug).capitalize()} on {drug_name(drug)}, still taking it"
     else:
-        taken = (f"{months(values.get('monthsOnDrug')).capitalize()} on {drug_name(drug)}, "
-                 f"{months(values.get('monthsSinceLastDose'))} since the last dose")
+        taken = (f"{months(v.months_on_drug).capitalize()} on {drug_name(drug)}, "
+                 f"{months(v.months_since_last_dose)} since the last dose")
     return (f"{taken}; the retreatment signal "
             f"(> {RETREAT_MONTHS_ON_DRUG:g} months on it or > {RETREAT_MONTHS_SINCE_LAST_DOSE:g} months since it, "
             f"for a drug stopped before the relapse; Goel 2024, retrospective) is {signal}.")
 
 
+def _refractory_values(finding, entry: DrugEntry | None) -> RefractoryValues:
+    """The finding's values, the assessment's drug for those it leaves out."""
+    v = finding.values if isinstance(finding.values, RefractoryValues) else RefractoryValues()
+    if entry is None:
+        return v
+    return replace(v, **{f: getattr(entry, f) for f in ("months_on_drug", "months_since_last_dose",
+                                                        "active_at_relapse", "last_dose")
+                         if getattr(v, f) is None})
+
+
 def _refractory_text(finding, assessment: Assessment | None) -> tuple[str, list[str]]:
     drug = finding.drug
     entry = assessment.drugs.get(drug) if assessment else None
-    values = dict(finding.values)
-    if entry is not None:  # the finding's values first, the assessment's drug for what they leave out
-        for key, attr in (("monthsOnDrug", "months_on_drug"), ("monthsSinceLastDose", "months_since_last_dose"),
-                          ("activeAtRelapse", "active_at_relapse")):
-            if values.get(key) is None:
-                values[key] = getattr(entry, attr)
+    values = _refractory_values(finding, entry)
     name = drug_name(drug)
     lines = [f"The disease progressed on {name} or within {REFRACTORY_WINDOW_DAYS} days of its last dose.",
              _time_line(drug, values, entry)]
     if finding.indicator == "info":
         lines.append(f"{GOEL_2024.trial}: {GOEL_2024.figures}.")
         return f"Refractory to {name}, but the retreatment signal is met: retreatment may be considered", lines
-    if values.get("activeAtRelapse"):
+    if values.active_at_relapse:
         return f"Disease progressed while on {name}: continuing it is not retreatment", lines
     return f"Refractory to {name}: retreatment is unlikely to work", lines
 
 
 def _eligibility_text(finding, assessment: Assessment | None) -> tuple[str, list[str]]:
     v = finding.values
-    reasons = v.get("reasons") or []
+    reasons = v.reasons
     name = drug_name(finding.drug)
     if "frailty" in reasons:
         fit = []
-        if v.get("age") is not None:
-            fit.append(f"age {v['age']}")
-        if v.get("ecog") is not None:
-            fit.append(f"ECOG {v['ecog']}")
+        if v.age is not None:
+            fit.append(f"age {v.age}")
+        if v.ecog is not None:
+            fit.append(f"ECOG {v.ecog}")
         summary = f"{name.capitalize()} is not suitable for a frail patient" + (f" ({', '.join(fit)})" if fit else "")
     elif "not-triple-class-exposed" in reasons:
         summary = f"{name.capitalize()} is for triple-class exposed disease; this patient is not triple-class exposed"
     else:
         summary = f"{name.capitalize()}: none of its regimens fits this patient as the review states them"
-    lines = [f"{n.code}: {not_offered_reason(n, assessment)}." for n in v.get("regimens") or []]
+    lines = [f"{n.code}: {not_offered_reason(n, assessment)}." for n in v.regimens]
     if not lines:  # a drug in no listed regimen (e.g. cevostamab): only the frailty rule applies
         lines = [NOT_OFFERED_TEXT[r][0].upper() + NOT_OFFERED_TEXT[r][1:] + "." for r in reasons if r in NOT_OFFERED_TEXT]
     return summary, lines
 
 
 def _comorbidity_text(finding, assessment: Assessment | None) -> tuple[str, list[str]]:
-    cautions = list(finding.values.get("cautions") or [])
+    cautions = list(finding.values.cautions if finding.values else ())
     lines = [caution_text(c)[0].upper() + caution_text(c)[1:] + "." for c in cautions]
     lead = next((c for c in cautions if c in WARNING_CAUTIONS), cautions[0] if cautions else None)
     return f"{drug_name(finding.drug).capitalize()}: {caution_text(lead) if lead else 'comorbidity caution'}", lines

@@ -70,7 +70,7 @@ def test_lenalidomide_ordered_while_the_disease_progressed_on_it_warns_with_an_a
     a = with_guidance(len_refractory())
     found = [f for f in order_findings(from_json(a), "lenalidomide") if f.kind == "refractory"]
     assert found and found[0].indicator == "warning"
-    assert found[0].values["activeAtRelapse"] is True
+    assert found[0].values.active_at_relapse is True
     assert found[0].alternative == a["regimens"][0]["code"] == "DVd"
 
 
@@ -86,14 +86,14 @@ def test_bispecific_for_a_frail_patient_warns(age, ecog, indicator):
     found = [f for f in order_findings(from_json(a), "teclistamab") if f.kind == "eligibility"]
     assert (found[0].indicator if found else None) == indicator
     if found:
-        assert "frailty" in found[0].values["reasons"] and found[0].alternative
+        assert "frailty" in found[0].values.reasons and found[0].alternative
 
 
 @pytest.mark.parametrize("age,reason", [(84, "frailty"), (65, "not-triple-class-exposed")])
 def test_teclistamab_at_one_prior_line_warns_with_the_first_reason(age, reason):
     a = with_guidance(len_durable(age=age, prior_lines=1))
     found = [f for f in order_findings(from_json(a), "teclistamab") if f.kind == "eligibility"]
-    assert found[0].indicator == "warning" and found[0].values["reasons"] == [reason]
+    assert found[0].indicator == "warning" and found[0].values.reasons == (reason,)
 
 
 @pytest.mark.parametrize("lines,indicator", [(1, "info"), (2, None)])

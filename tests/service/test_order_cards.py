@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from myeloma_model.contract import from_json
 from cds_service.cards.orders import render_order_findings
-from myeloma_model.guidance.orders import Finding
+from myeloma_model.guidance.orders import Finding, RefractoryValues
 from tests.guidance.helpers import drug, len_refractory
 from tests.schema_assert import assert_cds_response
 
@@ -16,7 +16,8 @@ def test_refractory_warning_offers_replace_and_remove():
     a = len_refractory()
     a["regimens"] = [{"code": "DRd", "drugs": ["daratumumab", "lenalidomide", "dexamethasone"]},
                      {"code": "DVd", "drugs": ["daratumumab", "bortezomib", "dexamethasone"]}]
-    finding = Finding("refractory", "warning", "lenalidomide", {"activeAtRelapse": False}, [], alternative="DVd")
+    finding = Finding("refractory", "warning", "lenalidomide", RefractoryValues(active_at_relapse=False), [],
+                      alternative="DVd")
     (card,) = render_order_findings([(finding, "MedicationRequest/abc")], patient_id="p1", assessment=from_json(a))
     assert_cds_response({"cards": [card]})
     assert card["summary"] == "Refractory to lenalidomide: retreatment is unlikely to work; consider DVd"
@@ -35,8 +36,8 @@ def test_refractory_warning_offers_replace_and_remove():
 def test_info_finding_and_an_order_without_id_offer_no_order_change():
     a = len_refractory()
     a["drugs"].update(dict([drug("bortezomib", refractory=True)]))
-    info = Finding("refractory", "info", "bortezomib", {}, [])
-    warning = Finding("refractory", "warning", "bortezomib", {}, [], alternative="DRd")
+    info = Finding("refractory", "info", "bortezomib", RefractoryValues(), [])
+    warning = Finding("refractory", "warning", "bortezomib", RefractoryValues(), [], alternative="DRd")
     cards = render_order_findings([(info, "MedicationRequest/x"), (warning, None)], patient_id="p1", assessment=from_json(a))
     assert all("suggestions" not in c for c in cards)
 
@@ -44,6 +45,6 @@ def test_info_finding_and_an_order_without_id_offer_no_order_change():
 def test_no_replacement_when_the_alternative_has_a_drug_without_a_verified_code():
     a = len_refractory()
     a["regimens"] = [{"code": "teclistamab", "drugs": ["teclistamab"]}]
-    finding = Finding("refractory", "warning", "lenalidomide", {}, [], alternative="teclistamab")
+    finding = Finding("refractory", "warning", "lenalidomide", RefractoryValues(), [], alternative="teclistamab")
     (card,) = render_order_findings([(finding, "MedicationRequest/abc")], patient_id="p1", assessment=from_json(a))
     assert [s["label"] for s in card["suggestions"]] == ["Remove the draft lenalidomide order"]
