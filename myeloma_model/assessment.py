@@ -172,7 +172,7 @@ def _relapse_section(rel, latest_marker: date | None) -> Relapse:
         criteria=tuple(cur.criteria),
         crab_features=tuple(cur.crab),
         markers=rel.markers,
-        crab_values={k: dict(v) for k, v in cur.crab_evidence.items()},
+        crab_values=dict(cur.crab_evidence),
     )
 
 

@@ -59,6 +59,50 @@ class InvolvedMarker(Marker):
 
 
 @dataclass(frozen=True, slots=True)
+class Hypercalcaemia:
+    """The first calcium result above the CRAB bar (`relapse.crabValues.hypercalcaemia`)."""
+
+    date: date
+    value: float
+    unit: str = "mmol/L"
+
+
+@dataclass(frozen=True, slots=True)
+class Anaemia:
+    """The haemoglobin fall that met the CRAB bar, from the best value before it."""
+
+    date: date
+    best: float
+    value: float
+    fall: float
+    unit: str = "g/L"
+
+
+@dataclass(frozen=True, slots=True)
+class RenalRise:
+    """The creatinine rise above the line's baseline that met the CRAB bar."""
+
+    date: date
+    baseline: float
+    value: float
+    rise: float
+    unit: str = "umol/L"
+
+
+@dataclass(frozen=True, slots=True)
+class BoneLesion:
+    """The first new bone lesion, plasmacytoma or extramedullary disease on record."""
+
+    date: date
+    kind: str
+
+
+CrabEvidence = Hypercalcaemia | Anaemia | RenalRise | BoneLesion
+CRAB_EVIDENCE: dict[str, type] = {"hypercalcaemia": Hypercalcaemia, "anaemia": Anaemia, "renal": RenalRise,
+                                  "bone-lesion": BoneLesion}
+
+
+@dataclass(frozen=True, slots=True)
 class Relapse:
     status: str
     significant_paraprotein_relapse: bool = False
@@ -68,8 +112,8 @@ class Relapse:
     criteria: tuple[str, ...] = ()
     crab_features: tuple[str, ...] = ()
     markers: dict[str, Marker] = field(default_factory=dict)
-    # feature -> {"date": date, values...}: the evidence behind each CRAB feature (addition)
-    crab_values: dict[str, dict] | None = field(default=None, metadata=OMIT_NONE)
+    # feature -> the evidence behind it, its first date and values (addition)
+    crab_values: dict[str, CrabEvidence] | None = field(default=None, metadata=OMIT_NONE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -556,7 +600,7 @@ def from_json(d: dict) -> Assessment:
     markers = {k: marker_from_json(m) for k, m in (rel.get("markers") or {}).items()}
     crab_values = rel.get("crabValues")
     if crab_values is not None:
-        crab_values = {k: {**v, "date": parse_date(v.get("date"))} for k, v in crab_values.items()}
+        crab_values = {k: _flat(CRAB_EVIDENCE[k], v, ("date",)) for k, v in crab_values.items() if k in CRAB_EVIDENCE}
     relapse = _flat(Relapse, rel, ("date", "crab_date", "latest_marker_date"), markers=markers,
                     crab_values=crab_values) if rel else Relapse(status="unknown")
     details = d.get("details")

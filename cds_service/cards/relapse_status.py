@@ -15,7 +15,16 @@ from cds_service.cards.common import ADVISORY, IMWG_2016, make_card, md_list
 from cds_service.cards.contract_words import gap_text
 from cds_service.cards.investigations import order_set_suggestion
 from cds_service.cards.words import clinical_text, day, drug_names, num, plural
-from myeloma_model.contract import Assessment, LineCourse, Marker, Relapse
+from myeloma_model.contract import (
+    Anaemia,
+    Assessment,
+    BoneLesion,
+    Hypercalcaemia,
+    LineCourse,
+    Marker,
+    Relapse,
+    RenalRise,
+)
 from myeloma_model.freshness import age_in_months
 from myeloma_model.guidance.regimens import REGIMENS
 from myeloma_model.thresholds import (
@@ -107,23 +116,19 @@ def verdict_lines(assessment: Assessment) -> list[str]:
 def crab_values(relapse: Relapse) -> list[str]:
     """The values behind a clinical relapse, each with its unit and date."""
     out = []
-    for code, v in (relapse.crab_values or {}).items():
-        if not isinstance(v, dict):
-            continue
-        unit = v.get("unit") or ""
-        if code == "hypercalcaemia":
-            out.append(f"Calcium {num(v.get('value'), unit)} on {day(v.get('date'))} "
-                       f"(above {CRAB_CALCIUM_MMOL_L:g} mmol/L)")
-        elif code == "anaemia":
-            out.append(f"Haemoglobin fell by {num(v.get('fall'), unit)}, from {num(v.get('best'))} to "
-                       f"{num(v.get('value'), unit)} on {day(v.get('date'))}")
-        elif code == "renal":
-            out.append(f"Creatinine rose by {num(v.get('rise'), unit)}, from {num(v.get('baseline'))} to "
-                       f"{num(v.get('value'), unit)} on {day(v.get('date'))}")
-        elif code == "bone-lesion":
+    for v in (relapse.crab_values or {}).values():
+        if isinstance(v, Hypercalcaemia):
+            out.append(f"Calcium {num(v.value, v.unit)} on {day(v.date)} (above {CRAB_CALCIUM_MMOL_L:g} mmol/L)")
+        elif isinstance(v, Anaemia):
+            out.append(f"Haemoglobin fell by {num(v.fall, v.unit)}, from {num(v.best)} to "
+                       f"{num(v.value, v.unit)} on {day(v.date)}")
+        elif isinstance(v, RenalRise):
+            out.append(f"Creatinine rose by {num(v.rise, v.unit)}, from {num(v.baseline)} to "
+                       f"{num(v.value, v.unit)} on {day(v.date)}")
+        elif isinstance(v, BoneLesion):
             kind = {"plasmacytoma": "Plasmacytoma", "extramedullary-disease": "Extramedullary disease"}.get(
-                v.get("kind"), "New bone lesion")
-            out.append(f"{kind} recorded on {day(v.get('date'))}")
+                v.kind, "New bone lesion")
+            out.append(f"{kind} recorded on {day(v.date)}")
     return out
 
 
