@@ -119,7 +119,7 @@ def in_process(raw: bytes, patient_id: str, as_of: date, reps: int) -> dict:
     from cds_service.hooks.services import find_service
     from cds_service.http.validation import validate_hook_request
     from fhir_mappings import build_patient_record
-    from myeloma_model import assess
+    from myeloma_model import evaluate
 
     try:  # run each repetition with the GC as the hook endpoint runs it (paused, if it does)
         from cds_service.http.gc_pause import gc_paused
@@ -144,7 +144,7 @@ def in_process(raw: bytes, patient_id: str, as_of: date, reps: int) -> dict:
             t.append(time.perf_counter())
             record = build_patient_record(resources, patient_id=patient_id, as_of=as_of)
             t.append(time.perf_counter())
-            assessment = assess(record, as_of)
+            assessment = evaluate(record, as_of)  # the typed assessment the hook's cards read
             t.append(time.perf_counter())
             cards = render_patient_view(assessment, config=cfg)
             t.append(time.perf_counter())
@@ -158,8 +158,8 @@ def in_process(raw: bytes, patient_id: str, as_of: date, reps: int) -> dict:
     out["gc_paused_like_the_endpoint"] = gc_paused.__name__ == "gc_paused"
     out["json_loads_gc_on_vs_off_ms"] = parse_cost_by_gc(raw, max(3, min(reps, 20)))
     out["card_count"] = len(cards or [])
-    out["relapse_status"] = (assessment or {}).get("relapse", {}).get("status")
-    out["data_gaps"] = len((assessment or {}).get("dataGaps") or [])
+    out["relapse_status"] = assessment.relapse.status if assessment else None
+    out["data_gaps"] = len(assessment.data_gaps) if assessment else 0
     return out
 
 

@@ -24,11 +24,12 @@ from werkzeug.serving import WSGIRequestHandler
 
 from cds_service import create_app
 from cds_service.cards import render_patient_view
+from cds_service.cards.contract_words import assessment_json
 from cds_service.config import Config
 from cds_service.demo import DemoLoadError, load_demo
 from cds_service.http.errors import CdsError, operation_outcome
 from cds_service.feedback.report import run_feedback_report
-from cds_service.hooks.pipeline import assessment_from_input, today
+from cds_service.hooks.pipeline import evaluate_input, today
 from cds_service.security import AuthConfigError
 from cds_service.http.validation import parse_json_object
 from cds_service.surveillance import command as surveil
@@ -110,7 +111,7 @@ def cmd_assess(args) -> int:
     config = Config.from_env()
     try:
         body = parse_json_object(raw, what=f"file {args.file}")
-        assessment = assessment_from_input(body, config=config, as_of=args.as_of or today(), fetch=args.fetch)
+        assessment = evaluate_input(body, config=config, as_of=args.as_of or today(), fetch=args.fetch)
     except CdsError as err:
         json.dump(operation_outcome(err.issues), sys.stderr, indent=2)
         print(file=sys.stderr)
@@ -119,7 +120,7 @@ def cmd_assess(args) -> int:
         json.dump({"cards": render_patient_view(assessment, config=config)}, sys.stdout, indent=2, ensure_ascii=False)
         print()
         return 0
-    json.dump(assessment, sys.stdout, indent=2)
+    json.dump(assessment_json(assessment), sys.stdout, indent=2)
     print()
     return 0
 

@@ -28,8 +28,7 @@ from myeloma_model.contract import (
     Relapse,
     Risk,
     TherapyLine,
-    not_offered_from_json,
-    regimen_from_json,
+    data_gap,
     to_json,
 )
 from myeloma_model.drug_classes import drug_class
@@ -39,7 +38,7 @@ from myeloma_model.markers import MarkerBook
 from myeloma_model.records import PatientRecord
 from myeloma_model.refractoriness import drugs_summary, on_therapy, refractory_category, triple_class_exposed
 from myeloma_model.relapse import PROGRESSION_STATUSES, analyse_relapse
-from myeloma_model.response import GAP_CR_NO_IFE, GAP_CR_NO_MARROW, line_courses
+from myeloma_model.response import line_courses
 from myeloma_model.risk import b2m_at_line_start, b2m_trend, high_risk_cytogenetics, high_risk_relapse_features, staging
 from myeloma_model.thresholds import STALE_ACTIVE_MEDICATION_DAYS
 
@@ -72,27 +71,23 @@ def out_of_scope(record: PatientRecord, as_of: date) -> Assessment:
                       data_gaps=tuple(record.data_gaps))
 
 
-# Data-gap wording of the response rules (s3a) and of stale medication evidence (s10).
-_RESPONSE_GAPS = {GAP_CR_NO_IFE: "CR not confirmed: no immunofixation", GAP_CR_NO_MARROW: "CR without marrow assessment"}
-
-
 def _course(view: PatientRecord, book: MarkerBook, rel, as_of: date,
-            gaps: list[str]) -> tuple[tuple[LineCourse, ...], date | None, str]:
-    """(contract `lines`, latestMarkerDate, dataFreshness), appending their data gaps."""
+            gaps: list) -> tuple[tuple[LineCourse, ...], date | None, str]:
+    """(contract `lines`, latestMarkerDate, dataFreshness), appending their data gaps: the
+    response rules' (s3a, codes `cr-not-confirmed-no-immunofixation`, `cr-without-marrow-assessment`
+    with the line) and stale medication evidence (s10, `stale-active-medication`)."""
     lines, codes = line_courses(rel, book, view.immunofixation, as_of)
-    for c in codes:
-        prefix, code = c.split(": ", 1)
-        gaps.append(f"{prefix}: {_RESPONSE_GAPS.get(code, code)}")
+    for number, code in codes:
+        gaps.append(data_gap(code, line=number))
     for drug, seen in stale_active_exposures(view.exposures, as_of):
-        gaps.append(f"{drug}: recorded as active, but the latest evidence is from {seen.isoformat()} "
-                    f"(more than {STALE_ACTIVE_MEDICATION_DAYS} days before the as-of date); whether it is "
-                    "still taken is not known")
+        gaps.append(data_gap("stale-active-medication", drug=drug, lastSeen=seen, days=STALE_ACTIVE_MEDICATION_DAYS))
     latest = latest_marker_date(book)
     return tuple(lines), latest, data_freshness(latest, as_of)
 
 
 def assess(record: PatientRecord, as_of: date) -> dict:
-    """The assessment object of docs/assessment-contract.md (JSON-ready) for one patient."""
+    """The assessment object of docs/assessment-contract.md (JSON-ready) for one patient, its
+    sentence fields as codes (`contract.CODE_WORDS`); the service's JSON is worded at its edge."""
     return to_json(evaluate(record, as_of))
 
 
@@ -146,24 +141,22 @@ def evaluate(record: PatientRecord, as_of: date) -> Assessment:
         data_gaps=tuple(gaps),
         details=_details_section(rel, on_tx, b2m_base),
     )
-    advice = guidance.advise(assessment, view, as_of) or {}
-    parse = {"regimens": lambda v: tuple(regimen_from_json(r) for r in v),
-             "notOffered": lambda v: tuple(not_offered_from_json(n) for n in v),
-             "missingInvestigations": tuple, "safety": tuple}
-    attrs = {"notOffered": "not_offered", "missingInvestigations": "missing_investigations"}
-    return replace(assessment, **{attrs.get(k, k): parse.get(k, lambda v: v)(v) for k, v in advice.items()})
+    advice = guidance.advise(assessment, view, as_of)
+    return replace(assessment, timing=advice.timing, strategy=advice.strategy, regimens=advice.regimens,
+                   not_offered=advice.not_offered, missing_investigations=advice.missing_investigations,
+                   safety=advice.safety, guidance=advice.guidance)
 
 
-def _drugs(view, rel, as_of: date, gaps: list[str]) -> dict[str, DrugEntry]:
+def _drugs(view, rel, as_of: date, gaps: list) -> dict[str, DrugEntry]:
     """Per-drug exposure summary; drugs the model cannot class or date are data gaps."""
     progressions = [e.date for e in rel.events]
     drugs = drugs_summary(view.exposures, progressions, as_of, rel.current.date)
     for e in view.exposures:
         if drug_class(e.drug) is None:
-            gaps.append(f"drug '{e.drug}' is not in the model's drug-class table; not assessed")
+            gaps.append(data_gap("drug-not-classed", drug=e.drug))
     for name, info in drugs.items():
         if info.months_on_drug is None:
-            gaps.append(f"{name}: exposure without dates; time on drug and refractoriness unknown")
+            gaps.append(data_gap("exposure-undated", drug=name))
     return drugs
 
 
@@ -179,7 +172,7 @@ def _relapse_section(rel, latest_marker: date | None) -> Relapse:
         criteria=tuple(cur.criteria),
         crab_features=tuple(cur.crab),
         markers=rel.markers,
-        crab_values={k: dict(v) for k, v in cur.crab_evidence.items()},
+        crab_values=dict(cur.crab_evidence),
     )
 
 

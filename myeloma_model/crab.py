@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from myeloma_model.contract import Anaemia, BoneLesion, CrabEvidence, Hypercalcaemia, RenalRise
 from myeloma_model.markers import EPS, MarkerBook, as_book, between, surely_above, value_at
 from myeloma_model.records import PatientRecord
 from myeloma_model.thresholds import CRAB_CALCIUM_MMOL_L, CRAB_CREATININE_RISE_UMOL_L, CRAB_HAEMOGLOBIN_FALL_G_L
@@ -61,22 +62,21 @@ def new_bone_lesion(source: PatientRecord | MarkerBook, since: date | None, end:
 
 
 def crab_evidence(source: PatientRecord | MarkerBook, line_start: date | None, since: date | None,
-                  end: date | None = None) -> dict[str, dict]:
+                  end: date | None = None) -> dict[str, CrabEvidence]:
     """For each CRAB feature present in [since, end), the first day it held and the values
-    behind it (canonical units), for `relapse.crabDate` and the clinical relapse card:
-    hypercalcaemia {date, value}; anaemia {date, best, value, fall}; renal {date, baseline,
-    value, rise}; bone-lesion {date, kind}. Same rules as the boolean tests above."""
+    behind it (canonical units), for `relapse.crabDate` and the clinical relapse card
+    (contract.Hypercalcaemia, Anaemia, RenalRise, BoneLesion). Same rules as the boolean tests
+    above."""
     book = as_book(source)
-    out: dict[str, dict] = {}
+    out: dict[str, CrabEvidence] = {}
     for p in between(book.points("calcium"), since, end):
         if surely_above(p, CRAB_CALCIUM_MMOL_L):
-            out["hypercalcaemia"] = {"date": p.when, "value": p.value, "unit": "mmol/L"}
+            out["hypercalcaemia"] = Hypercalcaemia(p.when, p.value)
             break
     best = None
     for p in between(book.points("haemoglobin"), since, end):
         if best is not None and p.high is not None and best.low - p.high >= CRAB_HAEMOGLOBIN_FALL_G_L - EPS:
-            out["anaemia"] = {"date": p.when, "best": best.value, "value": p.value,
-                              "fall": round(best.low - p.high, 3), "unit": "g/L"}
+            out["anaemia"] = Anaemia(p.when, best.value, p.value, round(best.low - p.high, 3))
             break
         if p.low is not None and (best is None or p.low > best.low):
             best = p
@@ -85,14 +85,13 @@ def crab_evidence(source: PatientRecord | MarkerBook, line_start: date | None, s
     if base is not None and base.high is not None:
         for p in between(points, since, end):
             if p.when > base.when and p.low is not None and p.low - base.high >= CRAB_CREATININE_RISE_UMOL_L - EPS:
-                out["renal"] = {"date": p.when, "baseline": base.value, "value": p.value,
-                                "rise": round(p.low - base.high, 3), "unit": "umol/L"}
+                out["renal"] = RenalRise(p.when, base.value, p.value, round(p.low - base.high, 3))
                 break
     lesions = sorted((c for c in book.record.conditions
                       if c.kind in LESION_KINDS and c.active and c.onset is not None and _in(c.onset, since, end)),
                      key=lambda c: c.onset)
     if lesions:
-        out["bone-lesion"] = {"date": lesions[0].onset, "kind": lesions[0].kind}
+        out["bone-lesion"] = BoneLesion(lesions[0].onset, lesions[0].kind)
     return out
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from myeloma_model.contract import CrabEvidence
 from myeloma_model.contract import InvolvedMarker, Marker
 from myeloma_model.crab import crab_evidence
 from myeloma_model.lines import Line, build_lines
@@ -36,12 +37,12 @@ class WindowStatus:
     criteria: list[str]
     crab: list[str]
     spr: bool
-    crab_evidence: dict[str, dict] = field(default_factory=dict)  # feature -> first day + values
+    crab_evidence: dict[str, CrabEvidence] = field(default_factory=dict)  # feature -> first day + values
 
     @property
     def crab_date(self) -> date | None:
         """First day a CRAB / clinical feature held (s3 `relapse.crabDate`)."""
-        return min((e["date"] for e in self.crab_evidence.values()), default=None)
+        return min((e.date for e in self.crab_evidence.values()), default=None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -243,16 +243,16 @@ def response_durability(best: str | None, months: float | None) -> str:
 
 
 def line_courses(rel, book: MarkerBook, ife: list[ImmunofixationResult],
-                 as_of: date) -> tuple[list[LineCourse], list[str]]:
+                 as_of: date) -> tuple[list[LineCourse], list[tuple[int, str]]]:
     """The contract's `lines` (every line in time order, the running one last) from a
-    RelapseAnalysis, and the response data-gap codes as "line N: code" strings.
+    RelapseAnalysis, and the response data-gap codes as (line number, code).
 
     `treats`: a line that started after the previous line's progression (biochemical or
     clinical) treats that relapse: its date. A rise that held only on the previous line's last
     result (`suspected`) also counts here when the new line started after it: the treating
     physician acted on it, and the confirming result then falls in the new line's series."""
     out: list[LineCourse] = []
-    gaps: list[str] = []
+    gaps: list[tuple[int, str]] = []
     for i, line in enumerate(rel.lines):
         nxt = rel.lines[i + 1].start if i + 1 < len(rel.lines) else None
         status = rel.line_status[i] if i < len(rel.line_status) else None
@@ -274,5 +274,5 @@ def line_courses(rel, book: MarkerBook, ife: list[ImmunofixationResult],
             progression_date=progression,
             treats=treats,
         ))
-        gaps.extend(f"line {line.number}: {g}" for g in resp.gaps)
+        gaps.extend((line.number, g) for g in resp.gaps)
     return out, gaps

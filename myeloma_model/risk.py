@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from myeloma_model.contract import data_gap
 from myeloma_model.markers import MarkerBook, as_book, at_least, surely_above, surely_below, value_at
 from myeloma_model.records import LabResult, PatientRecord
 from myeloma_model.thresholds import (
@@ -49,11 +50,11 @@ def high_risk_cytogenetics(record: PatientRecord) -> list[str]:
 
 # --- staging --------------------------------------------------------------------------------------
 
-def staging_result(record: PatientRecord, analyte: str, gaps: list[str]) -> LabResult | None:
-    """Earliest result within 90 days of the diagnosis date, else the latest (with a gap note)."""
+def staging_result(record: PatientRecord, analyte: str, gaps: list) -> LabResult | None:
+    """Earliest result within 90 days of the diagnosis date, else the latest (with a data gap)."""
     series = record.series(analyte)
     if not series:
-        gaps.append(f"staging: no {analyte} result on record")
+        gaps.append(data_gap("staging-no-result", analyte=analyte))
         return None
     dx = record.diagnosis_date
     if dx is not None:
@@ -61,10 +62,8 @@ def staging_result(record: PatientRecord, analyte: str, gaps: list[str]) -> LabR
         for r in series:
             if abs(r.when - dx) <= window:
                 return r
-    gaps.append(
-        f"staging: no {analyte} result within {STAGING_WINDOW_DAYS} days of the diagnosis date; "
-        f"the latest ({series[-1].when.isoformat()}) was used (staging at relapse)"
-    )
+    gaps.append(data_gap("staging-outside-window", analyte=analyte, windowDays=STAGING_WINDOW_DAYS,
+                         used=series[-1].when))
     return series[-1]
 
 
@@ -112,7 +111,7 @@ def riss_stage(iss: str, cyto: dict[str, bool], high_ldh: bool | None) -> str:
     return "II" if none_abn and high_ldh is False else "unknown"
 
 
-def staging(record: PatientRecord, gaps: list[str]) -> tuple[str, str]:
+def staging(record: PatientRecord, gaps: list) -> tuple[str, str]:
     """(iss, riss) using the staging window; notes go to `gaps`."""
     b2m = staging_result(record, "b2m", gaps)
     alb = staging_result(record, "albumin", gaps)

@@ -15,17 +15,19 @@ from __future__ import annotations
 
 from cds_service.cards import investigations, relapse_status, safety, treatment
 from cds_service.cards.common import cap_indicators, timeline_app_link
+from myeloma_model.contract import Assessment
 
 
 def stable_card_enabled(config) -> bool:
     return bool(getattr(config, "stable_disease_card", False))
 
 
-def render_patient_view(assessment: dict, *, config=None) -> list[dict]:
-    if not assessment.get("inScope"):
+def render_patient_view(assessment: Assessment, *, config=None) -> list[dict]:
+    """The cards for one typed assessment (myeloma_model.contract.Assessment)."""
+    if not assessment.in_scope:
         return []
     link = timeline_app_link(config)
-    timing = assessment.get("timing")
+    timing = assessment.timing
     safety_card = safety.safety_card(assessment, config=config)
     cards: list[dict] = []
     if timing == "treat-now":
@@ -40,8 +42,8 @@ def render_patient_view(assessment: dict, *, config=None) -> list[dict]:
         priority = [main, safety_card] if main["indicator"] == "critical" else [safety_card, main]
         return cap_indicators(cards, [c for c in priority if c])
     if timing == "confirm":
-        status = (assessment.get("relapse") or {}).get("status")
-        stale = assessment.get("dataFreshness") == "stale" or status != "suspected"
+        status = assessment.relapse.status
+        stale = assessment.data_freshness == "stale" or status != "suspected"
         provisional = treatment.provisional_text(assessment)
         main = relapse_status.suspected_card(assessment, config=config, stale=stale, provisional=provisional)
     elif stable_card_enabled(config):

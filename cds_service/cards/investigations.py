@@ -18,6 +18,7 @@ from fhir_mappings.terminology import (
     investigation_is_assessment,
     investigation_order_codings,
 )
+from myeloma_model.contract import Assessment, MissingInvestigation
 from myeloma_model.thresholds import IVIG_IGG_G_L, RELAPSE_MARKERS_CURRENT_DAYS, STALE_IMAGING_DAYS, STALE_LAB_DAYS
 
 # Clinical names and Table 1 purposes, by the assessment's investigation code.
@@ -85,11 +86,12 @@ def orderable(code: str) -> bool:
     return bool(investigation_order_codings(code)) and not investigation_is_assessment(code)
 
 
-def order_set_suggestion(assessment: dict, codes: list[str], *, label: str, reasons: dict[str, str] | None = None,
-                         occurrence: dict | None = None, config=None) -> dict | None:
-    """ONE suggestion creating a draft ServiceRequest per coded test of `codes` (None when
-    none of them can be drafted)."""
-    patient_id = assessment.get("patientId") or "unknown"
+def order_set_suggestion(patient_id: str | None, codes: list[str], *, label: str,
+                         reasons: dict[str, str] | None = None, occurrence: dict | None = None,
+                         config=None) -> dict | None:
+    """ONE suggestion creating a draft ServiceRequest per coded test of `codes` for the patient
+    (None when none of them can be drafted)."""
+    patient_id = patient_id or "unknown"
     reasons = reasons or {}
     actions = []
     for code in codes:
@@ -108,31 +110,33 @@ def order_set_suggestion(assessment: dict, codes: list[str], *, label: str, reas
     return {"label": label, "uuid": str(uuid.uuid4()), "actions": actions}
 
 
-def _line(item: dict) -> str:
+def _line(item: MissingInvestigation) -> str:
     """"Echocardiogram: last 3 Jan 2025, older than 90 days. Baseline cardiac function ... (KRd, DKd)"."""
-    code = item["code"]
-    if item.get("status") == "stale" and item.get("lastDone"):
-        age = f"older than {item['maxAgeDays']} days" if item.get("maxAgeDays") else "out of date"
-        state = f"last {day(item['lastDone'])}, {age}"
+    code = item.code
+    if item.status == "stale" and item.last_done:
+        age = f"older than {item.max_age_days} days" if item.max_age_days else "out of date"
+        state = f"last {day(item.last_done)}, {age}"
     else:
         state = "not on record"
-    regs = item.get("forRegimens") or []
+    regs = item.for_regimens
     for_text = ""
     if regs:
         for_text = f" (for {', '.join(regs[:4])} and others)" if len(regs) > 4 else f" (for {join_and(regs)})"
     return f"{LABELS.get(code, code)}: {state}. {REASONS.get(code, '')}{for_text}."
 
 
-def investigations_card(assessment: dict, *, config=None) -> dict | None:
-    items = (assessment.get("guidance") or {}).get("investigations")
-    if items is None:
-        items = [{"code": c, "status": "missing"} for c in assessment.get("missingInvestigations") or []]
+def investigations_card(assessment: Assessment, *, config=None) -> dict | None:
+    if assessment.guidance is not None:
+        items = list(assessment.guidance.investigations)
+    else:
+        items = [MissingInvestigation(c, "missing", None, None, investigation_is_assessment(c))
+                 for c in assessment.missing_investigations]
     if not items:
         return None
-    drafted = [i for i in items if orderable(i["code"])]
-    visit = [i for i in items if investigation_is_assessment(i["code"])]
+    drafted = [i for i in items if orderable(i.code)]
+    visit = [i for i in items if investigation_is_assessment(i.code)]
     elsewhere = [i for i in items if i not in drafted and i not in visit]
-    suggestion = order_set_suggestion(assessment, [i["code"] for i in drafted], label="", config=config)
+    suggestion = order_set_suggestion(assessment.patient_id, [i.code for i in drafted], label="", config=config)
     n_orders = len(suggestion["actions"]) if suggestion else 0
     if suggestion:
         suggestion["label"] = (f"Order the pre-treatment tests ({plural(len(drafted), 'test')}, "
@@ -141,10 +145,10 @@ def investigations_card(assessment: dict, *, config=None) -> dict | None:
     for named in (True, False):  # the names of the tests when they fit, else their number
         head = []
         if drafted:
-            what = ", ".join(SHORT[i["code"]] for i in drafted) if named else plural(len(drafted), "test")
+            what = ", ".join(SHORT[i.code] for i in drafted) if named else plural(len(drafted), "test")
             head.append(f"{what} in one draft order set")
         if visit:
-            head.append(join_and([SHORT[i["code"]] for i in visit]) + " at the visit")
+            head.append(join_and([SHORT[i.code] for i in visit]) + " at the visit")
         if elsewhere:
             head.append(f"{len(elsewhere)} more to order locally")
         summary = "Before treatment: " + "; ".join(head)
@@ -172,7 +176,7 @@ def investigations_card(assessment: dict, *, config=None) -> dict | None:
     )
 
 
-def prerequisite_lines(items: list[dict]) -> list[str]:
+def prerequisite_lines(items: list[MissingInvestigation]) -> list[str]:
     return [_line(i) for i in items]
 
 

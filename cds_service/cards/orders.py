@@ -13,6 +13,7 @@ nothing is signed.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 from cds_service.cards.common import ADVISORY, REVIEW, REVIEW_SHORT, make_card, md_list
 from cds_service.cards.investigations import (
@@ -29,6 +30,8 @@ from fhir_mappings.terminology import (
     drug_ingredient_coding,
     investigation_is_assessment,
 )
+from myeloma_model.contract import Assessment, DrugEntry
+from myeloma_model.guidance.orders import RefractoryValues
 from myeloma_model.guidance.regimens import GOEL_2024, WARNING_CAUTIONS
 from myeloma_model.thresholds import (
     REFRACTORY_WINDOW_DAYS,
@@ -41,74 +44,87 @@ TOPIC = {"refractory": "treatment-options", "eligibility": "treatment-options", 
 OVERRIDES = ("benefit-outweighs-risk", "already-addressed", "clinical-judgement", "data-incomplete")
 
 
-def _alternative(finding, assessment: dict) -> dict | None:
-    """The ranked regimen the model named as the alternative (warnings only)."""
+def _alternative(finding, assessment: Assessment | None) -> tuple[str, tuple[str, ...]] | None:
+    """(code, drugs) of the ranked regimen the model named as the alternative (warnings only)."""
     code = getattr(finding, "alternative", None)
     if finding.indicator != "warning" or not code:
         return None
-    return next((r for r in assessment.get("regimens") or [] if r.get("code") == code), {"code": code, "drugs": []})
+    regimen = next((r for r in (assessment.regimens if assessment else ()) if r.code == code), None)
+    return code, (regimen.drugs if regimen else ())
 
 
-def _time_line(drug: str, info: dict) -> str:
-    signal = "met" if info.get("retreatmentSignal") else "not met"
-    if info.get("activeAtRelapse"):
-        return (f"{months(info.get('monthsOnDrug')).capitalize()} on {drug_name(drug)}, still taken when the disease "
+def _time_line(drug: str, v: RefractoryValues, entry: DrugEntry | None) -> str:
+    """Time on and off the drug against the retreatment signal; `v` the finding's times, `entry`
+    the assessment's drug (signal, active)."""
+    signal = "met" if entry and entry.retreatment_signal else "not met"
+    if v.active_at_relapse:
+        return (f"{months(v.months_on_drug).capitalize()} on {drug_name(drug)}, still taken when the disease "
                 "progressed: giving it again would continue a failing drug; the retreatment signal does not apply.")
-    if info.get("active"):
-        taken = f"{months(info.get('monthsOnDrug')).capitalize()} on {drug_name(drug)}, still taking it"
+    if entry and entry.active:
+        taken = f"{months(v.months_on_drug).capitalize()} on {drug_name(drug)}, still taking it"
     else:
-        taken = (f"{months(info.get('monthsOnDrug')).capitalize()} on {drug_name(drug)}, "
-                 f"{months(info.get('monthsSinceLastDose'))} since the last dose")
+        taken = (f"{months(v.months_on_drug).capitalize()} on {drug_name(drug)}, "
+                 f"{months(v.months_since_last_dose)} since the last dose")
     return (f"{taken}; the retreatment signal "
             f"(> {RETREAT_MONTHS_ON_DRUG:g} months on it or > {RETREAT_MONTHS_SINCE_LAST_DOSE:g} months since it, "
             f"for a drug stopped before the relapse; Goel 2024, retrospective) is {signal}.")
 
 
-def _refractory_text(finding, assessment: dict) -> tuple[str, list[str]]:
+def _refractory_values(finding, entry: DrugEntry | None) -> RefractoryValues:
+    """The finding's values, the assessment's drug for those it leaves out."""
+    v = finding.values if isinstance(finding.values, RefractoryValues) else RefractoryValues()
+    if entry is None:
+        return v
+    return replace(v, **{f: getattr(entry, f) for f in ("months_on_drug", "months_since_last_dose",
+                                                        "active_at_relapse", "last_dose")
+                         if getattr(v, f) is None})
+
+
+def _refractory_text(finding, assessment: Assessment | None) -> tuple[str, list[str]]:
     drug = finding.drug
-    info = {**((assessment.get("drugs") or {}).get(drug) or {}), **{k: v for k, v in finding.values.items()
-                                                                      if v is not None}}
+    entry = assessment.drugs.get(drug) if assessment else None
+    values = _refractory_values(finding, entry)
     name = drug_name(drug)
     lines = [f"The disease progressed on {name} or within {REFRACTORY_WINDOW_DAYS} days of its last dose.",
-             _time_line(drug, info)]
+             _time_line(drug, values, entry)]
     if finding.indicator == "info":
         lines.append(f"{GOEL_2024.trial}: {GOEL_2024.figures}.")
         return f"Refractory to {name}, but the retreatment signal is met: retreatment may be considered", lines
-    if info.get("activeAtRelapse"):
+    if values.active_at_relapse:
         return f"Disease progressed while on {name}: continuing it is not retreatment", lines
     return f"Refractory to {name}: retreatment is unlikely to work", lines
 
 
-def _eligibility_text(finding, assessment: dict) -> tuple[str, list[str]]:
+def _eligibility_text(finding, assessment: Assessment | None) -> tuple[str, list[str]]:
     v = finding.values
-    reasons = v.get("reasons") or []
+    reasons = v.reasons
     name = drug_name(finding.drug)
     if "frailty" in reasons:
         fit = []
-        if v.get("age") is not None:
-            fit.append(f"age {v['age']}")
-        if v.get("ecog") is not None:
-            fit.append(f"ECOG {v['ecog']}")
+        if v.age is not None:
+            fit.append(f"age {v.age}")
+        if v.ecog is not None:
+            fit.append(f"ECOG {v.ecog}")
         summary = f"{name.capitalize()} is not suitable for a frail patient" + (f" ({', '.join(fit)})" if fit else "")
     elif "not-triple-class-exposed" in reasons:
         summary = f"{name.capitalize()} is for triple-class exposed disease; this patient is not triple-class exposed"
     else:
         summary = f"{name.capitalize()}: none of its regimens fits this patient as the review states them"
-    lines = [f"{n['code']}: {not_offered_reason(n, assessment)}." for n in v.get("regimens") or []]
+    lines = [f"{n.code}: {not_offered_reason(n, assessment)}." for n in v.regimens]
     if not lines:  # a drug in no listed regimen (e.g. cevostamab): only the frailty rule applies
         lines = [NOT_OFFERED_TEXT[r][0].upper() + NOT_OFFERED_TEXT[r][1:] + "." for r in reasons if r in NOT_OFFERED_TEXT]
     return summary, lines
 
 
-def _comorbidity_text(finding, assessment: dict) -> tuple[str, list[str]]:
-    cautions = list(finding.values.get("cautions") or [])
+def _comorbidity_text(finding, assessment: Assessment | None) -> tuple[str, list[str]]:
+    cautions = list(finding.values.cautions if finding.values else ())
     lines = [caution_text(c)[0].upper() + caution_text(c)[1:] + "." for c in cautions]
     lead = next((c for c in cautions if c in WARNING_CAUTIONS), cautions[0] if cautions else None)
     return f"{drug_name(finding.drug).capitalize()}: {caution_text(lead) if lead else 'comorbidity caution'}", lines
 
 
-def _prerequisite_text(finding, assessment: dict) -> tuple[str, list[str]]:
-    codes = [t["code"] for t in finding.tests]
+def _prerequisite_text(finding, assessment: Assessment | None) -> tuple[str, list[str]]:
+    codes = [t.code for t in finding.tests]
     lines = prerequisite_lines(finding.tests)
     drafted = [SHORT.get(c, c) for c in codes if orderable(c)]
     visit = [SHORT.get(c, c) for c in codes if investigation_is_assessment(c)]
@@ -137,7 +153,8 @@ def _medication_request(patient_id: str, drug: str, regimen: str) -> dict | None
             "note": [{"text": f"Part of {regimen}; dose and schedule to be set by the prescriber."}]}
 
 
-def _order_suggestions(finding, assessment: dict, patient_id: str, order_ref: str | None) -> list[dict]:
+def _order_suggestions(finding, assessment: Assessment | None, patient_id: str,
+                       order_ref: str | None) -> list[dict]:
     # missing baseline tests: the tests are offered instead (the drug may be right once done)
     if finding.indicator != "warning" or finding.kind == "prerequisite" or not order_ref:
         return []
@@ -145,32 +162,33 @@ def _order_suggestions(finding, assessment: dict, patient_id: str, order_ref: st
     delete = {"type": "delete", "description": f"Remove the draft {name} order", "resourceId": order_ref}
     out = [{"label": f"Remove the draft {name} order", "uuid": str(uuid.uuid4()), "actions": [delete]}]
     alt = _alternative(finding, assessment)
-    if alt and alt.get("drugs"):
-        creates = [_medication_request(patient_id, d, alt["code"]) for d in alt.get("drugs") or []]
+    if alt and alt[1]:
+        code, drugs = alt
+        creates = [_medication_request(patient_id, d, code) for d in drugs]
         if creates and all(creates):
             out.insert(0, {
-                "label": f"Replace with {alt['code']} ({', '.join(drug_name(d) for d in alt['drugs'])}) as draft orders",
+                "label": f"Replace with {code} ({', '.join(drug_name(d) for d in drugs)}) as draft orders",
                 "uuid": str(uuid.uuid4()),
-                "actions": [delete] + [{"type": "create", "description": f"Draft order: {drug_name(r_drug)} ({alt['code']})",
-                                        "resource": res} for r_drug, res in zip(alt["drugs"], creates, strict=True)],
+                "actions": [delete] + [{"type": "create", "description": f"Draft order: {drug_name(r_drug)} ({code})",
+                                        "resource": res} for r_drug, res in zip(drugs, creates, strict=True)],
             })
     return out
 
 
-def finding_card(finding, *, patient_id: str, order_ref: str | None, assessment: dict | None = None,
+def finding_card(finding, *, patient_id: str, order_ref: str | None, assessment: Assessment | None = None,
                  config=None) -> dict:
-    assessment = assessment or {}
     summary, lines = TEXT[finding.kind](finding, assessment)
     alt = _alternative(finding, assessment) if finding.kind != "prerequisite" else None
     if alt:
-        names = ", ".join(drug_name(d) for d in alt.get("drugs") or [])
-        lines.append(f"Alternative from the same rules: {alt['code']}" + (f" ({names})" if names else "")
+        code, drugs = alt
+        names = ", ".join(drug_name(d) for d in drugs)
+        lines.append(f"Alternative from the same rules: {code}" + (f" ({names})" if names else "")
                      + ", the first ranked option without this drug.")
-        with_alt = f"{summary}; consider {alt['code']}"
+        with_alt = f"{summary}; consider {code}"
         summary = with_alt if len(with_alt) < 140 else summary
     suggestions = _order_suggestions(finding, assessment, patient_id, order_ref)
     if finding.kind == "prerequisite":
-        order_set = order_set_suggestion({"patientId": patient_id}, [t["code"] for t in finding.tests],
+        order_set = order_set_suggestion(patient_id, [t.code for t in finding.tests],
                                          label=f"Order the tests needed before {drug_name(finding.drug)} (draft orders)",
                                          config=config)
         if order_set:
@@ -188,7 +206,7 @@ def finding_card(finding, *, patient_id: str, order_ref: str | None, assessment:
 
 
 def render_order_findings(findings: list[tuple[object, str | None]], *, patient_id: str,
-                          assessment: dict | None = None, config=None) -> list[dict]:
+                          assessment: Assessment | None = None, config=None) -> list[dict]:
     """findings: (Finding, "MedicationRequest/id" or None) pairs."""
     return [finding_card(f, patient_id=patient_id, order_ref=ref, assessment=assessment, config=config)
             for f, ref in findings]

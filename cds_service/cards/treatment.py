@@ -2,11 +2,11 @@
 top three regimens (one line each: evidence, key toxicity, caution); the rest of the ranked
 list is behind the SMART app link.
 
-Everything is worded here from the assessment's codes and values (`timing`, `strategy`,
-`regimens[].code/drugs/cautions/notes/toxicity/retreatmentSignalDrugs/sameClassRefractory/
-evidenceDetail`, `notOffered`, `drugs`, `lines`, `risk`, `fitness`, `guidance.durability`); the
-model's display sentences (strategy reasons, the regimens' `warning`) are not shown. Caution,
-note and not-offered words are treatment_words.py's, shared with the order-hook cards.
+Everything is worded here from the typed assessment's codes and values (`timing`, `strategy`,
+`regimens[].code/drugs/cautions/notes/toxicity/retreatment_signal_drugs/same_class_refractory/
+evidence_detail`, `not_offered`, `drugs`, `lines`, `risk`, `fitness`, `guidance`); the
+regimens' `warning` (worded for the JSON in contract_words.py) is not shown. Caution, note and
+not-offered words are treatment_words.py's, shared with the order-hook cards.
 """
 from __future__ import annotations
 
@@ -28,6 +28,14 @@ from cds_service.cards.words import (
     join_and,
     months,
     plural,
+)
+from myeloma_model.contract import (
+    Assessment,
+    DrugEntry,
+    NotOffered,
+    Reason,
+    RegimenOption,
+    TrialFigures,
 )
 from myeloma_model.drug_classes import drug_class
 from myeloma_model.guidance.regimens import WARNING_CAUTIONS
@@ -94,10 +102,10 @@ RESPONSE_SHORT = {"CR": "complete response", "VGPR": "very good partial response
                   "MR": "minimal response", "SD": "stable disease"}
 
 
-def _timing_lines(assessment: dict) -> tuple[str, list[str]]:
+def _timing_lines(assessment: Assessment) -> tuple[str, list[str]]:
     """(short phrase for the summary, lines for the detail)."""
-    status = (assessment.get("relapse") or {}).get("status")
-    features = (assessment.get("risk") or {}).get("highRiskRelapseFeatures") or []
+    status = assessment.relapse.status
+    features = assessment.risk.high_risk_relapse_features
     named = join_and([HIGH_RISK_FEATURES.get(f, "a high-risk feature") for f in features])
     if status == "clinical":
         return "treat now", ["Clinical relapse: start treatment now."]
@@ -109,33 +117,38 @@ def _timing_lines(assessment: dict) -> tuple[str, list[str]]:
         "no high-risk relapse feature on record."]
 
 
-def _reasons(assessment: dict) -> list[dict]:
+def _reasons(assessment: Assessment) -> tuple[Reason, ...]:
     """The model's strategy reasons: codes with values, the deciding one first."""
-    strategy = (assessment.get("guidance") or {}).get("strategy") or {}
-    return [r for r in strategy.get("reasons") or [] if isinstance(r, dict) and r.get("code")]
+    g = assessment.guidance
+    return g.strategy.reasons if g else ()
 
 
-def _lenalidomide_line(reason: dict, info: dict) -> str:
-    state = "refractory" if info.get("refractory") else "not refractory"
+def reduced_intensity(assessment: Assessment) -> bool:
+    g = assessment.guidance
+    return bool(g and g.intensity.reduced)
+
+
+def _lenalidomide_line(reason: Reason, info: DrugEntry | None) -> str:
+    state = "refractory" if info and info.refractory else "not refractory"
     if reason.get("activeAtRelapse"):
         return (f"Lenalidomide: {state}; {months(reason.get('monthsOnDrug'))} on it, still taken when the disease "
                 "progressed: the retreatment signal does not apply (giving it again would continue a failing drug).")
     signal = "met" if reason.get("retreatmentSignal") else "not met"
-    if info.get("active"):
+    if info and info.active:
         taken = f"taken for {months(reason.get('monthsOnDrug'))}, still on it"
     else:
-        last = f", last dose {day(info['lastDose'])}" if info.get("lastDose") else ""
+        last = f", last dose {day(info.last_dose)}" if info and info.last_dose else ""
         taken = f"{months(reason.get('monthsOnDrug'))} on it{last}, {months(reason.get('monthsSinceLastDose'))} since"
     return (f"Lenalidomide: {state}; {taken}. Retreatment signal (> {RETREAT_MONTHS_ON_DRUG:g} months "
             f"on the drug or > {RETREAT_MONTHS_SINCE_LAST_DOSE:g} months since it; Goel 2024, retrospective): {signal}.")
 
 
-def _durability_line(reason: dict) -> str:
+def _durability_line(reason: Reason) -> str:
     """The earlier response to lenalidomide that decided retreat or switch."""
     best = reason.get("bestResponse")
     if not best or best == "not-evaluable":
         return f"Earlier response to lenalidomide (line {reason.get('line')}) could not be judged: durability unknown."
-    lasting = (f" lasting {months(reason['durationMonths'])}" if isinstance(reason.get("durationMonths"), (int, float))
+    lasting = (f" lasting {months(reason.get('durationMonths'))}" if isinstance(reason.get("durationMonths"), (int, float))
                else "")
     verdict = {"durable": "durable", "not-durable": "not durable"}.get(reason.get("durability"), "durability unknown")
     return (f"Earlier response to lenalidomide (line {reason.get('line')}): {RESPONSE_SHORT.get(best, best)} ({best})"
@@ -181,9 +194,9 @@ ASSUMPTIONS = {
 }
 
 
-def _reason_line(reason: dict, assessment: dict) -> str | None:
-    code = reason["code"]
-    drugs = assessment.get("drugs") or {}
+def _reason_line(reason: Reason, assessment: Assessment) -> str | None:
+    code = reason.code
+    drugs = assessment.drugs
     if code in DECIDING:
         return DECIDING[code]
     if code == "other-class-refractory":
@@ -193,12 +206,12 @@ def _reason_line(reason: dict, assessment: dict) -> str | None:
         text = prior_lines_text(reason.get("priorLines"))
         if reason.get("tripleClassExposed"):
             text += "; triple-class exposed"
-        refractory = next((r for r in _reasons(assessment) if r["code"] == "refractory"), None)
+        refractory = next((r for r in _reasons(assessment) if r.code == "refractory"), None)
         text += ("; refractory to " + drug_names(refractory.get("drugs") or [])) if refractory else \
             "; not refractory to any drug given"
         return text + "."
     if code == "index-drug-times":
-        return _lenalidomide_line(reason, drugs.get(reason.get("drug") or "lenalidomide") or {})
+        return _lenalidomide_line(reason, drugs.get(reason.get("drug") or "lenalidomide"))
     if code == "earlier-response":
         return _durability_line(reason)
     if code == "b2m-stable-long-remission":
@@ -212,51 +225,51 @@ def _reason_line(reason: dict, assessment: dict) -> str | None:
         what = join_and(cyto + (["R-ISS III"] if reason.get("rissIII") else []))
         return f"High-risk disease ({what}): anti-CD38-containing regimens first, new mechanisms brought forward."
     if code == "fitness":
-        ecog = f"ECOG {reason['ecog']}" if reason.get("ecog") is not None else "ECOG not recorded"
-        age = f"age {reason['age']}" if reason.get("age") is not None else "age not known"
+        ecog = f"ECOG {reason.get('ecog')}" if reason.get("ecog") is not None else "ECOG not recorded"
+        age = f"age {reason.get('age')}" if reason.get("age") is not None else "age not known"
         if reason.get("frailty") == "unknown":
             return f"Fitness could not be judged ({age}, {ecog}): treated as not frail."
         return f"Fitness: {reason.get('frailty')} ({age}, {ecog})."
     return None  # refractory (said with the exposure), b2m-unknown, no-refractoriness: nothing to add
 
 
-def _strategy_lines(assessment: dict) -> list[str]:
+def _strategy_lines(assessment: Assessment) -> list[str]:
     """The strategy's reasons in clinical words, from the model's codes and values."""
     lines = [_reason_line(r, assessment) for r in _reasons(assessment)]
-    if ((assessment.get("guidance") or {}).get("intensity") or {}).get("reduced"):
+    if reduced_intensity(assessment):
         lines.append("Reduced intensity (frail): doublets first (Rd, Pd, Kd, Vd as tolerated), triplets after them at "
                      "reduced dose or schedule; no CAR-T or bispecific antibody.")
     return [line for line in lines if line]
 
 
-def assumption_lines(assessment: dict) -> list[str]:
-    assumed = (assessment.get("guidance") or {}).get("assumptions") or []
+def assumption_lines(assessment: Assessment) -> list[str]:
+    assumed = assessment.guidance.assumptions if assessment.guidance else ()
     return [ASSUMPTIONS[a] for a in dict.fromkeys(assumed) if a in ASSUMPTIONS]
 
 
-def _evidence(regimen: dict) -> str:
-    details = regimen.get("evidenceDetail") or [{"trial": t, "figures": None} for t in regimen.get("evidence") or []]
-    details = [d for d in details if d.get("trial") or d.get("figures")]
+def _evidence(regimen: RegimenOption) -> str:
+    details = regimen.evidence_detail or [TrialFigures(t, None) for t in regimen.evidence]
+    details = [d for d in details if d.trial or d.figures]
     if not details:
         return "no trial named in the review"
     first = details[0]
-    trial = first.get("trial") or "The review"
-    if not first.get("figures"):
+    trial = first.trial or "The review"
+    if not first.figures:
         return f"{trial} (the review gives no figures)"
-    figures = "; ".join(f.strip() for f in str(first["figures"]).split(";")[:2])
+    figures = "; ".join(f.strip() for f in str(first.figures).split(";")[:2])
     return f"{trial}: {figures}"
 
 
-def _toxicity(regimen: dict) -> str | None:
+def _toxicity(regimen: RegimenOption) -> str | None:
     """The key toxicity: for CAR-T and bispecific antibodies the trial figures the review reports
     (and IVIG); otherwise by drug class or drug."""
-    drugs = regimen.get("drugs") or []
+    drugs = regimen.drugs
     classes = [drug_class(d) for d in drugs]
-    reported = [t for t in regimen.get("toxicity") or [] if t.get("figures")]
+    reported = [t for t in regimen.toxicity if t.figures]
     if reported:
         wanted = next((T_CELL_TRIAL[c] for c in classes if c in T_CELL_TRIAL), "MajesTEC-1")
-        trial = next((t for t in reported if t.get("trial") == wanted), reported[0])
-        return (f"CRS, neurotoxicity and infection ({trial['trial']}, {trial['figures']}); IVIG when IgG < "
+        trial = next((t for t in reported if t.trial == wanted), reported[0])
+        return (f"CRS, neurotoxicity and infection ({trial.trial}, {trial.figures}); IVIG when IgG < "
                 f"{IVIG_IGG_G_L:g} g/L or infections recur")
     for cls, text in CLASS_TOXICITY:
         if cls in classes:
@@ -265,33 +278,33 @@ def _toxicity(regimen: dict) -> str | None:
     return "; ".join(dict.fromkeys(found)) or None
 
 
-def _caution(regimen: dict) -> str | None:
+def _caution(regimen: RegimenOption) -> str | None:
     """What to weigh before choosing it, from the regimen's codes: a refractory drug kept on the
     retreatment signal, the patient's comorbidity cautions (warning-level first), reduced
     intensity, same-class refractoriness and the review's notes."""
     notes = []
-    kept = regimen.get("retreatmentSignalDrugs") or []
+    kept = regimen.retreatment_signal_drugs
     if kept:
         notes.append(f"refractory to {drug_names(kept)}, kept only because the retreatment signal is met "
                      "(Goel 2024, retrospective)")
-    cautions = regimen.get("cautions") or []
+    cautions = regimen.cautions
     notes += [caution_text(c) for c in cautions if c in WARNING_CAUTIONS]
     notes += [caution_text(c) for c in cautions if c not in WARNING_CAUTIONS]
-    if regimen.get("reducedIntensity"):
+    if regimen.reduced_intensity:
         notes.append("frail: at reduced dose or schedule")
-    for same in regimen.get("sameClassRefractory") or []:
-        notes.append(f"disease refractory to {drug_names(same.get('refractoryTo') or [])}, same class as "
-                     f"{drug_name(same['drug'])}: activity may be retained, resistance is possible")
-    notes += [NOTE_TEXT[n] for n in regimen.get("notes") or [] if n == "approval-withdrawn"]
+    for same in regimen.same_class_refractory:
+        notes.append(f"disease refractory to {drug_names(same.refractory_to)}, same class as "
+                     f"{drug_name(same.drug)}: activity may be retained, resistance is possible")
+    notes += [NOTE_TEXT[n] for n in regimen.notes if n == "approval-withdrawn"]
     return "; ".join(dict.fromkeys(notes)) or None
 
 
-def regimen_line(regimen: dict, assessment: dict | None = None) -> str:
+def regimen_line(regimen: RegimenOption, assessment: Assessment | None = None) -> str:
     """"**DRd** (daratumumab, lenalidomide, dexamethasone). POLLUX: ... Key toxicity: ...
     Caution: ..." (one line)."""
-    drugs = regimen.get("drugs") or []
+    drugs = regimen.drugs
     names = drugs[0].replace("-", " ") if len(drugs) == 1 else ", ".join(drug_name(d) for d in drugs)
-    parts = [f"**{regimen['code']}** ({names}). {_evidence(regimen)}."]
+    parts = [f"**{regimen.code}** ({names}). {_evidence(regimen)}."]
     tox = _toxicity(regimen)
     if tox:
         parts.append(f"Key toxicity: {tox}.")
@@ -308,83 +321,82 @@ NOT_OFFERED_SHORT = {
 }
 
 
-def not_offered_reason(item: dict, assessment: dict) -> str:
+def not_offered_reason(item: NotOffered, assessment: Assessment) -> str:
     """Why a regimen is not offered, in a few clinical words."""
-    reason = item.get("reason")
+    reason = item.reason
     if reason == "refractory":
-        return f"refractory to {drug_names(item.get('drugs') or []) or 'one of its drugs'}, retreatment signal not met"
+        return f"refractory to {drug_names(item.drugs) or 'one of its drugs'}, retreatment signal not met"
     if reason == "prior-lines":
-        return (f"{eligibility_text(item['code'])}; "
-                f"{plural(int(assessment.get('priorLines') or 0), 'prior line')} on record")
+        return (f"{eligibility_text(item.code)}; "
+                f"{plural(int(assessment.prior_lines or 0), 'prior line')} on record")
     return NOT_OFFERED_SHORT.get(reason, "outside the patients it was studied in")
 
 
-def not_offered_line(assessment: dict) -> str | None:
+def not_offered_line(assessment: Assessment) -> str | None:
     """"Not offered: DRd, KRd (refractory to lenalidomide, retreatment signal not met); IsaPd (for 2
     or more prior lines; 1 prior line on record)". The regimens refused for refractoriness form one
     group naming every drug concerned."""
-    items = [i for i in assessment.get("notOffered") or [] if isinstance(i, dict) and i.get("code")]
-    refractory = [i for i in items if i.get("reason") == "refractory"]
+    items = [i for i in assessment.not_offered if i.code]
+    refractory = [i for i in items if i.reason == "refractory"]
     groups: dict[str, list[str]] = {}
     for item in items:
-        if item.get("reason") != "refractory":
-            groups.setdefault(not_offered_reason(item, assessment), []).append(item["code"])
+        if item.reason != "refractory":
+            groups.setdefault(not_offered_reason(item, assessment), []).append(item.code)
     if refractory:
-        drugs = list(dict.fromkeys(d for i in refractory for d in i.get("drugs") or []))
+        drugs = list(dict.fromkeys(d for i in refractory for d in i.drugs))
         why = (f"refractory to {drug_names(drugs)}" if len(drugs) == 1 else
                f"each contains a drug the disease is refractory to: {drug_names(drugs)}")
-        groups[why + ", retreatment signal not met"] = [i["code"] for i in refractory]
+        groups[why + ", retreatment signal not met"] = [i.code for i in refractory]
     if not groups:
         return None
     return "**Not offered:** " + "; ".join(f"{', '.join(codes)} ({why})" for why, codes in groups.items()) + "."
 
 
-def strategy_phrase(assessment: dict, short: bool = False) -> str:
+def strategy_phrase(assessment: Assessment, short: bool = False) -> str:
     labels = STRATEGY_SHORT if short else STRATEGY_LABEL
-    phrase = labels.get(assessment.get("strategy"), "")
-    if ((assessment.get("guidance") or {}).get("intensity") or {}).get("reduced"):
+    phrase = labels.get(assessment.strategy, "")
+    if reduced_intensity(assessment):
         phrase += REDUCED
     return phrase
 
 
-def top_codes(assessment: dict, n: int = TOP_N) -> list[str]:
-    return [r["code"] for r in (assessment.get("regimens") or [])[:n]]
+def top_codes(assessment: Assessment, n: int = TOP_N) -> list[str]:
+    return [r.code for r in assessment.regimens[:n]]
 
 
-def _first_fits_strategy(assessment: dict) -> bool:
+def _first_fits_strategy(assessment: Assessment) -> bool:
     """False when the first ranked regimen is not of the strategy's own group (the summary must not
     name a strategy its first option contradicts); frail doublets lead by design."""
-    regimens = assessment.get("regimens") or []
+    regimens = assessment.regimens
     if not regimens:
         return True
     first = regimens[0]
-    reduced = ((assessment.get("guidance") or {}).get("intensity") or {}).get("reduced")
-    return bool(first.get("strategyGroup", True)) or bool(reduced and first.get("group") == "doublets")
+    return bool(first.strategy_group) or bool(reduced_intensity(assessment) and first.group == "doublets")
 
 
-def provisional_text(assessment: dict) -> str | None:
+def provisional_text(assessment: Assessment) -> str | None:
     """The strategy and first regimens worked out on results too old to decide on."""
-    if assessment.get("strategy") not in STRATEGY_LABEL:
+    if assessment.strategy not in STRATEGY_LABEL:
         return None
     top = top_codes(assessment)
     return strategy_phrase(assessment) + (f" ({join_and(top, 'or')})" if top else "")
 
 
-def t_cell_footnote(regimens: list[dict]) -> str | None:
+def t_cell_footnote(regimens: tuple[RegimenOption, ...]) -> str | None:
     """The review's infection figures that apply to every CAR-T and bispecific listed, once."""
-    if not any(r.get("toxicity") for r in regimens):
+    if not any(r.toxicity for r in regimens):
         return None
-    general = [t["figures"] for r in regimens for t in r.get("toxicity") or [] if not t.get("trial")]
+    general = [t.figures for r in regimens for t in r.toxicity if not t.trial]
     general = [g for g in dict.fromkeys(general) if not g.startswith("IVIG")]
     if not general:
         return None
     return "CAR-T and bispecific antibodies: " + "; ".join(general) + "."
 
 
-def relapse_card(assessment: dict, *, config=None, link: dict | None = None) -> dict:
+def relapse_card(assessment: Assessment, *, config=None, link: dict | None = None) -> dict:
     """The main card of a relapse (timing `treat-now`)."""
-    status = (assessment.get("relapse") or {}).get("status")
-    regimens = assessment.get("regimens") or []
+    status = assessment.relapse.status
+    regimens = assessment.regimens
     timing_short, timing_lines = _timing_lines(assessment)
     top = top_codes(assessment)
     summary = ""
@@ -406,7 +418,7 @@ def relapse_card(assessment: dict, *, config=None, link: dict | None = None) -> 
         parts.append(f"**Data age:** {fresh[0].lower() + fresh[1:]}")
     parts += ["**" + verdict_summary(assessment) + "** (IMWG)\n" + md_list(verdict_lines(assessment)),
               "**When to treat:** " + " ".join(timing_lines)]
-    if assessment.get("strategy") in STRATEGY_LABEL:
+    if assessment.strategy in STRATEGY_LABEL:
         parts.append(f"**Strategy: {strategy_phrase(assessment)}**\n" + md_list(_strategy_lines(assessment)))
     if regimens:
         lines = [f"{i}. {regimen_line(r, assessment)}" for i, r in enumerate(regimens[:TOP_N], 1)]
@@ -417,7 +429,7 @@ def relapse_card(assessment: dict, *, config=None, link: dict | None = None) -> 
     if rest > 0 and link:
         parts.append(f"{rest} further ranked option{'s' if rest != 1 else ''}, and the response to each line: open "
                      "the relapse timeline app (link below).")
-    if assessment.get("lines"):
+    if assessment.lines:
         parts.append("**Course:**\n" + md_list(course_lines(assessment)))
     assumed = assumption_lines(assessment)
     if assumed:

@@ -21,7 +21,6 @@ from fhir_mappings.gaps import GapLog
 from fhir_mappings.resource_set import is_fhir_id, medication_index
 from fhir_mappings.medications import MedicationReader
 from myeloma_model.drug_classes import is_steroid
-from myeloma_model.contract import to_json
 from myeloma_model.guidance.orders import order_findings
 
 ORDER_TYPES = ("MedicationRequest", "MedicationOrder")
@@ -96,10 +95,9 @@ def handle_order_hook(call: ServiceCall) -> dict:
     drugs = ordered_drugs(selected_orders(body, resources), resources)
     if not drugs:
         return {"cards": []}
-    typed = pipeline.evaluate_call(call)  # the guidance reads the typed form; the cards read the JSON
-    if not typed.in_scope:
+    assessment = pipeline.evaluate_call(call)  # the typed form: guidance and cards read it
+    if not assessment.in_scope:
         return {"cards": []}
-    assessment = to_json(typed)
-    findings = [(f, ref) for drug, ref in drugs for f in order_findings(typed, drug)]
+    findings = [(f, ref) for drug, ref in drugs for f in order_findings(assessment, drug)]
     return {"cards": render_order_findings(findings, patient_id=context["patientId"], assessment=assessment,
                                            config=call.config)}

@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Iterable
 
+from cds_service.cards.contract_words import assessment_json
 from cds_service.fhir import prefetch
 from cds_service.http.errors import bad_request
 from cds_service.fhir.patient_data import REQUIRED_PATIENT_DATA, patient_data_prefetch
@@ -18,7 +19,7 @@ from cds_service.hooks.declaration import ServiceCall
 from cds_service.http.validation import validate_hook_request
 from fhir_mappings import ResourceSet, build_patient_record
 from myeloma_model import evaluate
-from myeloma_model.contract import Assessment, to_json
+from myeloma_model.contract import Assessment
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def assess_resources(
     resources: Iterable[dict] | ResourceSet, *, patient_id: str | None, as_of: date, data_gaps: Iterable[str] = ()
 ) -> dict:
     """`evaluate_resources` in the JSON contract form."""
-    return to_json(evaluate_resources(resources, patient_id=patient_id, as_of=as_of, data_gaps=data_gaps))
+    return assessment_json(evaluate_resources(resources, patient_id=patient_id, as_of=as_of, data_gaps=data_gaps))
 
 
 def evaluate_hook_request(body: dict, templates: dict, *, required, config, as_of: date,
@@ -59,7 +60,7 @@ def evaluate_hook_request(body: dict, templates: dict, *, required, config, as_o
 
 def assess_hook_request(body: dict, templates: dict, *, required, config, as_of: date, fetch: bool = True) -> dict:
     """`evaluate_hook_request` in the JSON contract form."""
-    return to_json(evaluate_hook_request(body, templates, required=required, config=config, as_of=as_of,
+    return assessment_json(evaluate_hook_request(body, templates, required=required, config=config, as_of=as_of,
                                          fetch=fetch))
 
 
@@ -69,20 +70,15 @@ def evaluate_call(call: ServiceCall) -> Assessment:
                                  config=call.config, as_of=call.as_of or today())
 
 
-def assess_call(call: ServiceCall) -> dict:
-    """`evaluate_call` in the JSON contract form (what the cards read)."""
-    return to_json(evaluate_call(call))
-
-
 # -- POST /assessment and the CLI -----------------------------------------------------------
-def assessment_from_input(body: dict, *, config, as_of: date, fetch: bool) -> dict:
-    """The assessment for a FHIR Bundle (any type) or a CDS Hooks request JSON."""
+def evaluate_input(body: dict, *, config, as_of: date, fetch: bool) -> Assessment:
+    """The typed assessment for a FHIR Bundle (any type) or a CDS Hooks request JSON."""
     if body.get("resourceType") == "Bundle":
-        return assess_bundle(body, as_of=as_of)
+        return evaluate_bundle(body, as_of=as_of)
     if "hook" in body or "context" in body:
         validate_hook_request(body)
-        return assess_hook_request(body, patient_data_prefetch(), required=REQUIRED_PATIENT_DATA,
-                                   config=config, as_of=as_of, fetch=fetch)
+        return evaluate_hook_request(body, patient_data_prefetch(), required=REQUIRED_PATIENT_DATA,
+                                     config=config, as_of=as_of, fetch=fetch)
     raise bad_request(
         "Expected a FHIR Bundle (resourceType 'Bundle') or a CDS Hooks request (with 'hook' and 'context').",
         expression="$",
@@ -105,6 +101,15 @@ def bundle_patient(bundle: dict) -> tuple[list[dict], str | None]:
     return resources, ids.pop()
 
 
-def assess_bundle(bundle: dict, *, as_of: date) -> dict:
+def assessment_from_input(body: dict, *, config, as_of: date, fetch: bool) -> dict:
+    """`evaluate_input` in the JSON contract form (POST /assessment, `myeloma-cds assess`)."""
+    return assessment_json(evaluate_input(body, config=config, as_of=as_of, fetch=fetch))
+
+
+def evaluate_bundle(bundle: dict, *, as_of: date) -> Assessment:
     resources, patient_id = bundle_patient(bundle)
-    return assess_resources(resources, patient_id=patient_id, as_of=as_of)
+    return evaluate_resources(resources, patient_id=patient_id, as_of=as_of)
+
+
+def assess_bundle(bundle: dict, *, as_of: date) -> dict:
+    return assessment_json(evaluate_bundle(bundle, as_of=as_of))

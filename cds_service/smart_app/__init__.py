@@ -39,7 +39,8 @@ from cds_service.smart_app.confidential import ConfidentialClientError, client_k
 from cds_service.smart_app.timeline import build_timeline
 from cds_service.http.validation import parse_json_object
 from fhir_mappings import build_patient_record
-from myeloma_model import assess
+from cds_service.cards.contract_words import assessment_json
+from myeloma_model import evaluate
 from myeloma_model.assessment import as_of_view
 from myeloma_model.relapse import analyse_relapse
 
@@ -192,7 +193,7 @@ def timeline():
     if launch_patient is not None and patient_id != launch_patient:
         raise bad_request("The Bundle's Patient is not the patient of the SMART launch.", expression="$.entry")
     record = build_patient_record(resources, patient_id=patient_id, as_of=as_of)
-    assessment = assess(record, as_of)
+    assessment = assessment_json(evaluate(record, as_of))
     view = as_of_view(record, as_of)  # what the assessment saw
     lines = analyse_relapse(view, as_of).lines if record.in_scope else []
     return jsonify(build_timeline(resources, view, assessment, lines, as_of))

@@ -1,7 +1,7 @@
 """The relapse timeline's data: what the SMART app draws, computed by the service's own model.
 
 The browser reads the patient's records with its SMART token and posts them here as a Bundle;
-this module maps them once (fhir_mappings), assesses them (myeloma_model.assess) and returns:
+this module maps them once (fhir_mappings), assesses them (myeloma_model.evaluate, in its JSON form) and returns:
 - `series`: serum M-protein, involved FLC and dFLC per day, in canonical units;
 - `crab`: calcium, creatinine, haemoglobin (shown on hover);
 - `therapy`: drug courses grouped into numbered lines (myeloma_model.lines via the relapse analysis);

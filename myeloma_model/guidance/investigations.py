@@ -7,7 +7,7 @@ before a CAR-T or bispecific (section 9). ECOG and the neuropathy examination ar
 assessments (`assessment` True: listed for the visit, never drafted as orders); the rules do
 not date them, so they are treated like labs (30 days).
 
-Output is codes and values only (code, status, lastDone, maxAgeDays, ...): the card layer
+Output is codes and values only (`contract.MissingInvestigation`, `TestStatus`): the card layer
 words them (the order hooks' prerequisite findings too). `label` and `reason` on a Test record the
 Table 1 row the test comes from; no output carries them.
 
@@ -20,6 +20,7 @@ import bisect
 from dataclasses import dataclass
 from datetime import date
 
+from myeloma_model.contract import MissingInvestigation, TestStatus
 from myeloma_model.drug_classes import (
     IMMUNOTHERAPY_CLASSES,
     T_CELL_REDIRECTING_CLASSES,
@@ -180,12 +181,8 @@ def check_all(record: PatientRecord, as_of: date,
 def missing_investigations(drugs: list[str], record: PatientRecord, as_of: date,
                            regimens_by_drug: dict[str, list[str]] | None = None,
                            checked: dict[str, tuple[str | None, date | None]] | None = None,
-                           relapse_date: date | None = None) -> list[dict]:
-    """Table 1 tests needed before these drugs that are missing or stale, in Table 1 order.
-
-    Each item: {code, status, lastDone, maxAgeDays (None: ever), assessment, forDrugs,
-    forRegimens}.
-    """
+                           relapse_date: date | None = None) -> list[MissingInvestigation]:
+    """Table 1 tests needed before these drugs that are missing or stale, in Table 1 order."""
     if not drugs:
         return []
     out = []
@@ -202,15 +199,15 @@ def missing_investigations(drugs: list[str], record: PatientRecord, as_of: date,
                 for code in regimens_by_drug.get(d, []):
                     if code not in regs:
                         regs.append(code)
-        out.append({
-            "code": test.code,
-            "status": status,
-            "lastDone": when.isoformat() if when and when != date.min else None,
-            "maxAgeDays": max_age_days(test, when, relapse_date),
-            "assessment": test.assessment,
-            "forDrugs": [] if not (test.drugs or test.classes) else for_drugs,
-            "forRegimens": regs,
-        })
+        out.append(MissingInvestigation(
+            code=test.code,
+            status=status,
+            last_done=when if when and when != date.min else None,
+            max_age_days=max_age_days(test, when, relapse_date),
+            assessment=test.assessment,
+            for_drugs=() if not (test.drugs or test.classes) else tuple(for_drugs),
+            for_regimens=tuple(regs),
+        ))
     return out
 
 
@@ -219,10 +216,7 @@ def drug_prerequisites(drug: str) -> list[Test]:
     return [t for t in TESTS if (t.drugs or t.classes) and needed_for(t, [drug])]
 
 
-def investigation_status(checked: dict[str, tuple[str | None, date | None]]) -> dict[str, dict]:
-    """Every Table 1 test (from `check_all`): {status: current|missing|stale, lastDone}; the
+def investigation_status(checked: dict[str, tuple[str | None, date | None]]) -> dict[str, TestStatus]:
+    """Every Table 1 test (from `check_all`): current, missing or stale, and when last done; the
     order hooks read this."""
-    out = {}
-    for code, (status, when) in checked.items():
-        out[code] = {"status": status or "current", "lastDone": when.isoformat() if when else None}
-    return out
+    return {code: TestStatus(status or "current", when) for code, (status, when) in checked.items()}

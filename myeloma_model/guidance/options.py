@@ -5,7 +5,8 @@ is, from the same regimen appraisals, so the two can never disagree.
 
 - Refractory (sections 5, 7): a regimen with a drug the disease is refractory to is not offered,
   unless that drug's retreatment signal holds (only ever for a drug stopped before the relapse);
-  then it is kept with a warning citing Goel 2024 as retrospective.
+  then it is kept with a warning (`RegimenWarning`: the drug, its times and the thresholds
+  crossed; the card layer words it, citing Goel 2024 as retrospective).
 - Eligibility (7.1), the first reason that applies, in this order: refractory, frailty (CAR-T or
   bispecific for a frail patient or ECOG > 2), not-triple-class-exposed, not-lenalidomide-exposed,
   prior-lines.
@@ -19,19 +20,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from myeloma_model.contract import Assessment
+from myeloma_model.contract import (
+    Assessment,
+    NotOffered,
+    RegimenOption,
+    RegimenWarning,
+    RetreatmentKept,
+    SameClassRefractory,
+    TrialFigures,
+)
 from myeloma_model.drug_classes import ANTI_CD38, T_CELL_REDIRECTING_CLASSES, drug_class, is_steroid
 from myeloma_model.guidance.regimens import (
     DOUBLETS,
     FRAIL_DOUBLETS,
     GROUP_MEMBERS,
     GROUP_ORDER,
-    GOEL_2024,
     GROUP_ORDER_HIGH_RISK_SWITCH,
     REGIMENS,
     T_CELL_TOXICITY,
     WARNING_CAUTION,
-    WARNING_CAUTION_NAMES,
     WARNING_CAUTIONS,
     Regimen,
     caution_level,
@@ -141,7 +148,7 @@ class DrugAppraisal:
     refractory: bool = False  # refractory without the retreatment signal: never offered
     signal: bool = False  # refractory, but the signal holds (kept with the Goel caveat)
     offered_in: list[str] = field(default_factory=list)  # offered regimens containing the drug
-    not_offered: list[dict] = field(default_factory=list)  # {code, reason} of its other regimens
+    not_offered: list[NotOffered] = field(default_factory=list)  # its other regimens, with the reason
     frailty: bool = False  # a CAR-T or bispecific for a frail patient (section 7.1)
     cautions: list[str] = field(default_factory=list)
 
@@ -173,7 +180,7 @@ def appraise_drug(drug: str, assessment: Assessment) -> DrugAppraisal:
         if a.offered:
             out.offered_in.append(r.code)
         else:
-            out.not_offered.append({"code": r.code, "reason": a.reason, "drugs": list(a.refractory)})
+            out.not_offered.append(NotOffered(r.code, a.reason, tuple(a.refractory)))
     out.frailty = drug_class(drug) in T_CELL_REDIRECTING_CLASSES and is_frail(assessment)
     out.cautions = cautions_for([drug], assessment.fitness.cautions)
     return out
@@ -195,19 +202,26 @@ def _sort_key(a: Appraisal, high_risk: bool) -> tuple:
             members.index(a.regimen.code))
 
 
-def _goel_warning(a: Appraisal, assessment: Assessment) -> str:
-    parts = []
+def _retreatment_kept(a: Appraisal, assessment: Assessment) -> tuple[RetreatmentKept, ...]:
+    """Each drug kept on the retreatment signal, with the thresholds its times crossed (section 5)."""
+    out = []
     for d in a.signal_kept:
         info = assessment.drugs[d]
         on, off = info.months_on_drug, info.months_since_last_dose
-        why = []
-        if on is not None and on > RETREAT_MONTHS_ON_DRUG:
-            why.append(f"{on:.1f} months on {d} > {RETREAT_MONTHS_ON_DRUG:g}")
-        if off is not None and off > RETREAT_MONTHS_SINCE_LAST_DOSE:
-            why.append(f"{off:.1f} months since its last dose > {RETREAT_MONTHS_SINCE_LAST_DOSE:g}")
-        parts.append(f"{d} ({'; '.join(why)})")
-    return ("The disease is refractory to " + ", ".join(parts) + "; kept only because the retreatment signal "
-            f"holds ({GOEL_2024.trial}: {GOEL_2024.figures}).")
+        out.append(RetreatmentKept(
+            drug=d, months_on_drug=on, months_since_last_dose=off,
+            on_drug_threshold=RETREAT_MONTHS_ON_DRUG if on is not None and on > RETREAT_MONTHS_ON_DRUG else None,
+            since_dose_threshold=(RETREAT_MONTHS_SINCE_LAST_DOSE
+                                  if off is not None and off > RETREAT_MONTHS_SINCE_LAST_DOSE else None)))
+    return tuple(out)
+
+
+def regimen_warning(a: Appraisal, assessment: Assessment, reduced: bool) -> RegimenWarning | None:
+    """The contract's `warning` as codes and values; None when nothing calls for one."""
+    warning = RegimenWarning(retreatment=_retreatment_kept(a, assessment),
+                             cautions=tuple(c for c in a.cautions if c in WARNING_CAUTIONS),
+                             reduced_intensity=reduced)
+    return warning if warning.retreatment or warning.cautions or reduced else None
 
 
 def refractory_of_class(assessment: Assessment, cls: str | None) -> list[str]:
@@ -215,61 +229,53 @@ def refractory_of_class(assessment: Assessment, cls: str | None) -> list[str]:
     return [d for d, i in assessment.drugs.items() if i.refractory and i.drug_class == cls]
 
 
-def to_json(a: Appraisal, assessment: Assessment, *, strategy_group: bool, reduced: bool) -> dict:
+def regimen_option(a: Appraisal, assessment: Assessment, *, strategy_group: bool, reduced: bool) -> RegimenOption:
+    """An offered regimen as the contract's typed `regimens` entry, with what the cards show."""
     r = a.regimen
-    warnings = []
-    if a.signal_kept:
-        warnings.append(_goel_warning(a, assessment))
-    warn_cautions = [c for c in a.cautions if c in WARNING_CAUTIONS]
-    if warn_cautions:
-        warnings.append("Caution: " + "; ".join(WARNING_CAUTION_NAMES[c] for c in warn_cautions) + ".")
-    if reduced:
-        warnings.append("Reduced intensity: the patient is frail; doublets first, then this regimen at reduced dose "
-                        "or schedule.")
-    return {
-        "code": r.code,
-        "drugs": list(r.drugs),
-        "cautions": list(a.cautions),
-        "evidence": list(dict.fromkeys(e.trial for e in r.evidence if e.trial)),
-        "warning": " ".join(warnings) if warnings else None,
-        # Added fields (the contract allows additions): what the cards show.
-        "name": r.name,
-        "group": r.group,
-        "strategyGroup": strategy_group,
-        "intensity": r.intensity,
-        "cautionLevel": a.level,
-        "retreatmentSignalDrugs": list(a.signal_kept),
-        "sameClassRefractory": [{"drug": d, "refractoryTo": refractory_of_class(assessment, drug_class(d))}
-                                for d in a.same_class],
-        "reducedIntensity": reduced,
-        "notes": regimen_notes(r),
-        "evidenceDetail": [{"trial": e.trial, "figures": e.figures} for e in r.evidence if e.figures or e.trial],
-        "toxicity": ([{"trial": e.trial, "figures": e.figures} for e in T_CELL_TOXICITY]
-                     if r.t_cell_redirecting else []),
-    }
+    return RegimenOption(
+        code=r.code,
+        drugs=tuple(r.drugs),
+        cautions=tuple(a.cautions),
+        evidence=tuple(dict.fromkeys(e.trial for e in r.evidence if e.trial)),
+        warning=regimen_warning(a, assessment, reduced),
+        name=r.name,
+        group=r.group,
+        strategy_group=strategy_group,
+        intensity=r.intensity,
+        caution_level=a.level,
+        retreatment_signal_drugs=tuple(a.signal_kept),
+        same_class_refractory=tuple(SameClassRefractory(d, tuple(refractory_of_class(assessment, drug_class(d))))
+                                    for d in a.same_class),
+        reduced_intensity=reduced,
+        notes=tuple(regimen_notes(r)),
+        evidence_detail=tuple(TrialFigures(e.trial, e.figures) for e in r.evidence if e.figures or e.trial),
+        toxicity=(tuple(TrialFigures(e.trial, e.figures) for e in T_CELL_TOXICITY)
+                  if r.t_cell_redirecting else ()),
+    )
 
 
-def rank_regimens(assessment: Assessment, strategy: str) -> tuple[list[dict], list[dict], dict]:
-    """(ranked regimens for the contract, notOffered, intensity) for a strategy (7.1, 7.2)."""
+def rank_regimens(assessment: Assessment,
+                  strategy: str) -> tuple[tuple[RegimenOption, ...], tuple[NotOffered, ...], bool]:
+    """(ranked regimens, notOffered, reduced intensity) for a strategy (7.1, 7.2)."""
     order = group_order(strategy, assessment)
     if not order:
-        return [], [], {"reduced": False}
+        return (), (), False
     frail = is_frail(assessment)
     high_risk = is_high_risk(assessment)
     appraisals = {r.code: appraise_regimen(r, assessment) for r in candidate_regimens(assessment)}
-    not_offered = [{"code": a.regimen.code, "reason": a.reason, "drugs": list(a.refractory)}
-                   for g in order for c in GROUP_MEMBERS[g] if (a := appraisals.get(c)) and not a.offered]
+    not_offered = tuple(NotOffered(a.regimen.code, a.reason, tuple(a.refractory))
+                        for g in order for c in GROUP_MEMBERS[g] if (a := appraisals.get(c)) and not a.offered)
     offered = {c: a for c, a in appraisals.items() if a.offered}
-    ranked: list[dict] = []
+    ranked: list[RegimenOption] = []
     if frail:
         for c in FRAIL_DOUBLETS:
             if c in offered:
-                ranked.append(to_json(offered[c], assessment, strategy_group=False, reduced=False))
+                ranked.append(regimen_option(offered[c], assessment, strategy_group=False, reduced=False))
     for i, g in enumerate(order):
         if frail and g == DOUBLETS:
             continue
         group = sorted((offered[c] for c in GROUP_MEMBERS[g] if c in offered), key=lambda a: _sort_key(a, high_risk))
         for a in group:
-            ranked.append(to_json(a, assessment, strategy_group=(i == 0),
-                                  reduced=frail and a.regimen.group != DOUBLETS))
-    return ranked, not_offered, {"reduced": frail}
+            ranked.append(regimen_option(a, assessment, strategy_group=(i == 0),
+                                         reduced=frail and a.regimen.group != DOUBLETS))
+    return tuple(ranked), not_offered, frail

@@ -15,12 +15,40 @@ Every warning carries the alternative: the first ranked regimen without the orde
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
-from myeloma_model.contract import Assessment, to_json
+from myeloma_model.contract import Assessment, MissingInvestigation, NotOffered, TestStatus
 from myeloma_model.drug_classes import T_CELL_REDIRECTING_CLASSES, drug_class, is_steroid
 from myeloma_model.guidance.investigations import MAX_AGE_DAYS, drug_prerequisites
 from myeloma_model.guidance.options import FRAILTY, NOT_TCE, REASON_ORDER, appraise_drug
 from myeloma_model.guidance.regimens import WARNING_CAUTIONS
+
+
+@dataclass(frozen=True)
+class RefractoryValues:
+    """The ordered drug's times against the retreatment signal (section 5)."""
+
+    months_on_drug: float | None = None
+    months_since_last_dose: float | None = None
+    active_at_relapse: bool | None = None
+    last_dose: date | None = None
+
+
+@dataclass(frozen=True)
+class EligibilityValues:
+    """Why no regimen with the drug is offered (section 7.1), and the patient facts behind it."""
+
+    reasons: tuple[str, ...]
+    regimens: tuple[NotOffered, ...]
+    prior_lines: int
+    frailty: str
+    ecog: int | None
+    age: int | None
+
+
+@dataclass(frozen=True)
+class ComorbidityValues:
+    cautions: tuple[str, ...]
 
 
 @dataclass
@@ -28,8 +56,8 @@ class Finding:
     kind: str  # "refractory" | "eligibility" | "comorbidity" | "prerequisite"
     indicator: str  # "warning" | "info"
     drug: str
-    values: dict = field(default_factory=dict)  # what the card words (codes, numbers, regimen codes)
-    tests: list[dict] = field(default_factory=list)  # prerequisite items (code, status, lastDone, maxAgeDays)
+    values: RefractoryValues | EligibilityValues | ComorbidityValues | None = None  # what the card words
+    tests: list[MissingInvestigation] = field(default_factory=list)  # prerequisite items
     alternative: str | None = None  # regimen code offered instead (warnings only)
 
 
@@ -45,8 +73,8 @@ def refractory_finding(assessment: Assessment, drug: str, appraisal) -> Finding 
     if not (appraisal.refractory or appraisal.signal):
         return None
     entry = assessment.drugs.get(drug)
-    info = to_json(entry) if entry is not None else {}  # the card words the values in JSON form
-    values = {k: info.get(k) for k in ("monthsOnDrug", "monthsSinceLastDose", "activeAtRelapse", "lastDose")}
+    values = RefractoryValues(entry.months_on_drug, entry.months_since_last_dose, entry.active_at_relapse,
+                              entry.last_dose) if entry else RefractoryValues()
     return Finding("refractory", "warning" if appraisal.refractory else "info", drug, values)
 
 
@@ -54,39 +82,35 @@ def eligibility_finding(assessment: Assessment, drug: str, appraisal) -> Finding
     if appraisal.eligible is not False or appraisal.refractory:
         return None  # eligible, no listed regimen, or already refused as refractory
     reasons = [FRAILTY] if appraisal.frailty else []
-    reasons += [n["reason"] for n in appraisal.not_offered if n["reason"] not in reasons]
+    reasons += [n.reason for n in appraisal.not_offered if n.reason not in reasons]
     reasons.sort(key=REASON_ORDER.index)
     t_cell = drug_class(drug) in T_CELL_REDIRECTING_CLASSES
     warn = t_cell and bool({FRAILTY, NOT_TCE} & set(reasons))
     fit = assessment.fitness
-    return Finding("eligibility", "warning" if warn else "info", drug, {
-        "reasons": reasons, "regimens": appraisal.not_offered, "priorLines": assessment.prior_lines,
-        "frailty": fit.frailty, "ecog": fit.ecog, "age": fit.age,
-    })
+    return Finding("eligibility", "warning" if warn else "info", drug, EligibilityValues(
+        reasons=tuple(reasons), regimens=tuple(appraisal.not_offered), prior_lines=assessment.prior_lines,
+        frailty=fit.frailty, ecog=fit.ecog, age=fit.age))
 
 
 def comorbidity_finding(assessment: Assessment, drug: str, appraisal) -> Finding | None:
     if not appraisal.cautions:
         return None
     warn = [c for c in appraisal.cautions if c in WARNING_CAUTIONS]
-    return Finding("comorbidity", "warning" if warn else "info", drug, {"cautions": appraisal.cautions})
+    return Finding("comorbidity", "warning" if warn else "info", drug, ComorbidityValues(tuple(appraisal.cautions)))
 
 
 def prerequisite_finding(assessment: Assessment, drug: str) -> Finding | None:
-    status = (assessment.guidance or {}).get("investigationStatus") or {}
+    status = assessment.guidance.investigation_status if assessment.guidance else {}
     items = []
     for test in drug_prerequisites(drug):
-        s = status.get(test.code) or {"status": "missing", "lastDone": None}
-        if s["status"] == "current":
+        s = status.get(test.code) or TestStatus("missing")
+        if s.status == "current":
             continue
-        items.append({
-            "code": test.code, "status": s["status"], "lastDone": s.get("lastDone"),
-            "maxAgeDays": MAX_AGE_DAYS[test.category], "assessment": test.assessment,
-            "forDrugs": [drug], "forRegimens": [],
-        })
+        items.append(MissingInvestigation(test.code, s.status, s.last_done, MAX_AGE_DAYS[test.category],
+                                          test.assessment, for_drugs=(drug,)))
     if not items:
         return None
-    return Finding("prerequisite", "warning", drug, {}, items)
+    return Finding("prerequisite", "warning", drug, None, items)
 
 
 def order_findings(assessment: Assessment, drug: str) -> list[Finding]:

@@ -270,11 +270,6 @@ CAUTION_DRUGS: dict[str, frozenset[str]] = {
 # raises only for heart failure or cardiomyopathy on record). The others are plain cautions.
 WARNING_CAUTIONS: frozenset[str] = frozenset({"renal-severe", "carfilzomib-cardiac"})
 NO_CAUTION, CAUTION, WARNING_CAUTION = 0, 1, 2
-# Short names of the warning-level cautions for the contract's `warning` sentence.
-WARNING_CAUTION_NAMES: dict[str, str] = {
-    "carfilzomib-cardiac": "heart failure or cardiomyopathy (carfilzomib cardiotoxicity)",
-    "renal-severe": "eGFR below 30 (lenalidomide / pomalidomide need a major dose reduction)",
-}
 
 # --- section 9: notes every option of a kind carries ---------------------------------------------
 Q_IMID_VTE = ("IMiDs such as lenalidomide can lead to neutropenia [28, 29] with attendant infection risk and an "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from myeloma_model.contract import Assessment
+from myeloma_model.contract import Assessment, BloodGroupBeforeTransfusion, IggResult, IvigIndicated, SafetyFinding
 from myeloma_model.drug_classes import BISPECIFIC_CLASSES, CAR_T_CLASSES
 from myeloma_model.markers import surely_below
 from myeloma_model.records import PatientRecord
@@ -43,7 +43,7 @@ def _infections_since(record: PatientRecord, since: date | None, as_of: date) ->
     )
 
 
-def ivig_indicated(assessment: Assessment, record: PatientRecord, as_of: date) -> dict | None:
+def ivig_indicated(assessment: Assessment, record: PatientRecord, as_of: date) -> IvigIndicated | None:
     names, since = _t_cell_therapy(assessment)
     if not names:
         return None
@@ -54,31 +54,28 @@ def ivig_indicated(assessment: Assessment, record: PatientRecord, as_of: date) -
     recurrent = len(infections) >= RECURRENT_INFECTION_MIN_EPISODES
     if not (low_igg or recurrent):
         return None
-    return {
-        "code": "ivig-indicated",
-        "assumptions": [RECURRENT_ASSUMPTION] if recurrent else [],
-        "drugs": names,
+    return IvigIndicated(
+        code="ivig-indicated",
+        drugs=tuple(names),
         # values: the card layer words them
-        "igg": {"value": latest.value, "unit": "g/L", "date": latest.when.isoformat()} if low_igg else None,
-        "infections": len(infections) if recurrent else 0,
-        "infectionsSince": infections[0].isoformat() if recurrent else None,
-    }
+        igg=IggResult(latest.value, "g/L", latest.when) if low_igg else None,
+        infections=len(infections) if recurrent else 0,
+        infections_since=infections[0] if recurrent else None,
+        assumptions=(RECURRENT_ASSUMPTION,) if recurrent else (),
+    )
 
 
-def blood_group_before_transfusion(assessment: Assessment, record: PatientRecord, as_of: date) -> dict | None:
+def blood_group_before_transfusion(assessment: Assessment, record: PatientRecord,
+                                   as_of: date) -> BloodGroupBeforeTransfusion | None:
     on = [d for d, i in assessment.drugs.items() if i.drug_class == "anti-CD38" and i.active]
     if not on:
         return None
     if any(i.code == "blood-group" and (i.when is None or i.when <= as_of) for i in record.investigations):
         return None
-    return {
-        "code": "blood-group-before-transfusion",
-        "assumptions": [],
-        "drugs": on,
-    }
+    return BloodGroupBeforeTransfusion(code="blood-group-before-transfusion", drugs=tuple(on))
 
 
-def safety_findings(assessment: Assessment, record: PatientRecord, as_of: date) -> list[dict]:
+def safety_findings(assessment: Assessment, record: PatientRecord, as_of: date) -> list[SafetyFinding]:
     out = []
     for rule in (ivig_indicated, blood_group_before_transfusion):
         found = rule(assessment, record, as_of)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from myeloma_model.contract import Assessment, DrugEntry, LineCourse
+from myeloma_model.contract import Assessment, DrugEntry, Durability, LineCourse, Reason, StrategyAdvice, reason
 from myeloma_model.response import response_durability
 from myeloma_model.thresholds import (
     DAYS_PER_MONTH,
@@ -53,17 +53,16 @@ def lines_before_relapse(assessment: Assessment) -> list[LineCourse]:
     return [ln for ln in lines if (ln.start or date.min) < relapse]
 
 
-def durability(assessment: Assessment, drug: str = INDEX_DRUG) -> dict:
-    """Section 3a, last bullet: the response to `drug` on the most recent line that contained it.
-
-    {"value": durable | not-durable | unknown, "line", "bestResponse", "durationMonths"}; unknown
-    when no line holds the drug or its line carries no judged response (lines from an older model)."""
+def durability(assessment: Assessment, drug: str = INDEX_DRUG) -> Durability:
+    """Section 3a, last bullet: the response to `drug` on the most recent line that contained it;
+    unknown when no line holds the drug or its line carries no judged response (lines from an
+    older model)."""
     containing = [ln for ln in lines_before_relapse(assessment) if drug in ln.drugs]
     if not containing:
-        return {"value": UNKNOWN, "line": None, "bestResponse": None, "durationMonths": None}
+        return Durability(UNKNOWN)
     ln = containing[-1]
-    return {"value": response_durability(ln.best_response, ln.duration_months), "line": ln.number,
-            "bestResponse": ln.best_response, "durationMonths": ln.duration_months}
+    return Durability(response_durability(ln.best_response, ln.duration_months), ln.number, ln.best_response,
+                      ln.duration_months)
 
 
 def remission_months(assessment: Assessment) -> float | None:
@@ -93,45 +92,45 @@ def _novel_mechanism_applies(assessment: Assessment) -> bool:
     )
 
 
-def _context_reasons(assessment: Assessment) -> list[dict]:
+def _context_reasons(assessment: Assessment) -> list[Reason]:
     """b2m trend, high risk, fitness: listed whatever the strategy, each only when it holds."""
-    out: list[dict] = []
+    out: list[Reason] = []
     risk = assessment.risk
     trend = risk.b2m_trend
     remission = remission_months(assessment)
     if trend == "rising" and imid_stopped_recently(assessment):
-        out.append({"code": "b2m-rising-after-imid"})
+        out.append(reason("b2m-rising-after-imid"))
     elif trend == "rising":
-        out.append({"code": "b2m-rising"})
+        out.append(reason("b2m-rising"))
     elif trend == "stable" and remission is not None and remission >= LONG_REMISSION_MONTHS:
-        out.append({"code": "b2m-stable-long-remission", "remissionMonths": round(remission, 1)})
+        out.append(reason("b2m-stable-long-remission", remissionMonths=round(remission, 1)))
     elif trend == "stable":
-        out.append({"code": "b2m-stable"})
+        out.append(reason("b2m-stable"))
     else:
-        out.append({"code": "b2m-unknown"})
-    cyto = list(risk.high_risk_cytogenetics)
+        out.append(reason("b2m-unknown"))
+    cyto = tuple(risk.high_risk_cytogenetics)
     if cyto or risk.riss == "III":
-        out.append({"code": "high-risk", "cytogenetics": cyto, "rissIII": risk.riss == "III"})
+        out.append(reason("high-risk", cytogenetics=cyto, rissIII=risk.riss == "III"))
     fit = assessment.fitness
-    out.append({"code": "fitness", "frailty": fit.frailty, "age": fit.age, "ecog": fit.ecog})
+    out.append(reason("fitness", frailty=fit.frailty, age=fit.age, ecog=fit.ecog))
     return out
 
 
-def _index_drug_reason(info: DrugEntry) -> dict:
+def _index_drug_reason(info: DrugEntry) -> Reason:
     """Time on and off lenalidomide against the Goel 2024 retreatment signal (section 5)."""
-    return {"code": "index-drug-times", "drug": INDEX_DRUG,
-            "monthsOnDrug": info.months_on_drug, "monthsSinceLastDose": info.months_since_last_dose,
-            "activeAtRelapse": bool(info.active_at_relapse or (info.active and not info.retreatment_signal)),
-            "retreatmentSignal": bool(info.retreatment_signal)}
+    return reason("index-drug-times", drug=INDEX_DRUG,
+                  monthsOnDrug=info.months_on_drug, monthsSinceLastDose=info.months_since_last_dose,
+                  activeAtRelapse=bool(info.active_at_relapse or (info.active and not info.retreatment_signal)),
+                  retreatmentSignal=bool(info.retreatment_signal))
 
 
-def _response_reason(dur: dict) -> dict:
-    return {"code": "earlier-response", "drug": INDEX_DRUG, "line": dur["line"], "bestResponse": dur["bestResponse"],
-            "durationMonths": dur["durationMonths"], "durability": dur["value"]}
+def _response_reason(dur: Durability) -> Reason:
+    return reason("earlier-response", drug=INDEX_DRUG, line=dur.line, bestResponse=dur.best_response,
+                  durationMonths=dur.duration_months, durability=dur.value)
 
 
-def advise_strategy(assessment: Assessment, timing: str) -> dict:
-    """{value, reasons, assumptions, durability} for the contract's `strategy` and its card.
+def advise_strategy(assessment: Assessment, timing: str) -> StrategyAdvice:
+    """The contract's `strategy` (`value`) with its reasons, assumptions and durability.
 
     `reasons` are codes with values (the card layer words them), the deciding one first:
     `novel-mechanism-criteria`, `lenalidomide-refractory`, `lenalidomide-durable`,
@@ -144,16 +143,16 @@ def advise_strategy(assessment: Assessment, timing: str) -> dict:
     {frailty, age, ecog}. `assumptions` are codes too (`lenalidomide-naive-triplets`,
     `lenalidomide-naive-switch`)."""
     if timing != "treat-now":
-        return {"value": NONE, "reasons": [], "assumptions": [], "durability": None}
-    reasons: list[dict] = []
+        return StrategyAdvice()
+    reasons: list[Reason] = []
     assumptions: list[str] = []
     refr = refractory_drugs(assessment)
     if refr:
-        reasons.append({"code": "refractory", "drugs": refr, "category": assessment.refractory_category})
+        reasons.append(reason("refractory", drugs=tuple(refr), category=assessment.refractory_category))
     else:
-        reasons.append({"code": "no-refractoriness"})
-    reasons.append({"code": "exposure", "priorLines": assessment.prior_lines,
-                    "tripleClassExposed": assessment.triple_class_exposed})
+        reasons.append(reason("no-refractoriness"))
+    reasons.append(reason("exposure", priorLines=assessment.prior_lines,
+                          tripleClassExposed=assessment.triple_class_exposed))
 
     len_info = assessment.drugs.get(INDEX_DRUG)
     if len_info:
@@ -161,36 +160,36 @@ def advise_strategy(assessment: Assessment, timing: str) -> dict:
 
     if _novel_mechanism_applies(assessment):
         value = NOVEL
-        reasons.insert(0, {"code": "novel-mechanism-criteria", "minPriorLines": NOVEL_MECHANISM_MIN_PRIOR_LINES})
+        reasons.insert(0, reason("novel-mechanism-criteria", minPriorLines=NOVEL_MECHANISM_MIN_PRIOR_LINES))
     elif len_info and len_info.refractory:
         value = SWITCH
-        reasons.insert(0, {"code": "lenalidomide-refractory"})
+        reasons.insert(0, reason("lenalidomide-refractory"))
     elif len_info:
         dur = durability(assessment)
         signal = len_info.retreatment_signal
-        if dur["value"] == DURABLE:
+        if dur.value == DURABLE:
             value = RETREAT
-            reasons.insert(0, {"code": "lenalidomide-durable"})
+            reasons.insert(0, reason("lenalidomide-durable"))
             reasons.append(_response_reason(dur))
-        elif dur["value"] == UNKNOWN:
+        elif dur.value == UNKNOWN:
             value = RETREAT
-            reasons.insert(0, {"code": "lenalidomide-durability-unknown"})
+            reasons.insert(0, reason("lenalidomide-durability-unknown"))
         elif signal:
             value = RETREAT
-            reasons.insert(0, {"code": "lenalidomide-signal-short-response"})
+            reasons.insert(0, reason("lenalidomide-signal-short-response"))
             reasons.append(_response_reason(dur))
         else:
             value = SWITCH
-            reasons.insert(0, {"code": "lenalidomide-not-durable"})
+            reasons.insert(0, reason("lenalidomide-not-durable"))
             reasons.append(_response_reason(dur))
     elif refr:
         value = SWITCH
         assumptions.append("lenalidomide-naive-switch")
-        reasons.insert(0, {"code": "other-class-refractory", "classes": refractory_classes(assessment)})
+        reasons.insert(0, reason("other-class-refractory", classes=tuple(refractory_classes(assessment))))
     else:
         value = RETREAT
         assumptions.append("lenalidomide-naive-triplets")
-        reasons.insert(0, {"code": "lenalidomide-naive"})
+        reasons.insert(0, reason("lenalidomide-naive"))
     reasons.extend(_context_reasons(assessment))
-    return {"value": value, "reasons": reasons, "assumptions": assumptions,
-            "durability": durability(assessment) if len_info else None}
+    return StrategyAdvice(reasons=tuple(reasons), value=value, assumptions=tuple(assumptions),
+                          durability=durability(assessment) if len_info else None)

@@ -10,7 +10,7 @@ only: the wording is in cds_service/cards/.
 """
 from __future__ import annotations
 
-from myeloma_model.contract import Assessment
+from myeloma_model.contract import Assessment, TimingAdvice
 
 TREAT_NOW, CONFIRM, NONE = "treat-now", "confirm", "none"
 
@@ -26,8 +26,9 @@ def timing_value(status: str, freshness: str | None = None) -> str:
     return NONE
 
 
-def advise_timing(assessment: Assessment) -> dict:
-    """{value, reasons, highRiskRelapseFeatures, surveillance} for the relapse card.
+def advise_timing(assessment: Assessment) -> TimingAdvice:
+    """The contract's `timing` (`value`) and, for the relapse card, its reasons, the high-risk
+    relapse features and the surveillance verdict.
 
     `reasons` are codes (the card layer words them): `clinical-relapse`, `biochemical-default`,
     `surveillance-unsafe`, `surveillance-alternative`, `significant-paraprotein-relapse`,
@@ -55,5 +56,5 @@ def advise_timing(assessment: Assessment) -> dict:
         reasons.append("repeat-to-confirm")
     if stale:
         reasons.insert(0, "stale-results")  # repeat SPEP and FLC before deciding; any advice is provisional
-    return {"value": value, "statusValue": status_value, "stale": stale, "reasons": reasons,
-            "highRiskRelapseFeatures": features, "surveillance": surveillance}
+    return TimingAdvice(reasons=tuple(reasons), high_risk_relapse_features=tuple(features),
+                        surveillance=surveillance, stale=stale, value=value, status_value=status_value)

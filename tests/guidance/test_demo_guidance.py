@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from cds_service.cards.contract_words import assessment_json
 from cds_service.hooks import pipeline
 from fhir_mappings import build_patient_record, resources_from_bundle
-from myeloma_model import assess
+from myeloma_model import evaluate
 from tests.schema_assert import assert_cds_response
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -22,7 +23,7 @@ def assessment_of(name: str) -> dict:
     bundle = json.loads((EXAMPLES / "patients" / f"{name}.json").read_text())
     resources = resources_from_bundle(bundle)
     pid = next(r["id"] for r in resources if r["resourceType"] == "Patient")
-    return assess(build_patient_record(resources, patient_id=pid, as_of=AS_OF), AS_OF)
+    return assessment_json(evaluate(build_patient_record(resources, patient_id=pid, as_of=AS_OF), AS_OF))
 
 
 def codes(a):

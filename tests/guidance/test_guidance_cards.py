@@ -3,6 +3,7 @@ in the service's code system, sources, override reasons, draft ServiceRequests v
 FHIR R4B and coded."""
 from __future__ import annotations
 
+from cds_service.cards.contract_words import assessment_json
 from datetime import date
 
 import pytest
@@ -35,12 +36,12 @@ OVERRIDE_SYSTEM = DEFAULT_BASE + "/codesystem/override-reason"
 
 def full(a: dict, record: PatientRecord | None = None) -> dict:
     a = dict(a)
-    a.update(advise(from_json(a), record or PatientRecord("p1", in_scope=True), AS_OF))
+    a.update(assessment_json(advise(from_json(a), record or PatientRecord("p1", in_scope=True), AS_OF)))
     return a
 
 
 def cards_for(a, record=None, config=None):
-    return render_patient_view(full(a, record), config=config)
+    return render_patient_view(from_json(full(a, record)), config=config)
 
 
 def by_topic(cards):
@@ -116,15 +117,16 @@ def test_t_cell_options_carry_the_toxicity_figures_of_the_review_and_imid_option
 
 def test_regimen_line_words_the_regimens_codes_kept_drug_cautions_same_class_and_notes():
     from cds_service.cards.treatment import regimen_line
+    from myeloma_model.contract import regimen_from_json
 
     a = full(assessment(drug("lenalidomide", refractory=True, on=40.0, off=10.0, signal=True), prior_lines=2,
                         cautions=["renal-severe"]))
     kept = next(r for r in a["regimens"] if r["retreatmentSignalDrugs"] == ["lenalidomide"])
-    line = regimen_line(kept)
+    line = regimen_line(regimen_from_json(kept))
     assert "refractory to lenalidomide, kept only because the retreatment signal is met (Goel 2024, retrospective)" in line
     assert "eGFR below 30 (severe renal impairment)" in line and "renal-severe" not in line
     pom = next(r for r in a["regimens"] if "pomalidomide" in r["drugs"])
-    assert "same class as pomalidomide: activity may be retained" in regimen_line(pom)
+    assert "same class as pomalidomide: activity may be retained" in regimen_line(regimen_from_json(pom))
 
 
 def test_relapse_card_timing_wording_and_indicator():

@@ -9,6 +9,7 @@ from fhir_mappings.terminology import (
     investigation_is_assessment,
     investigation_order_codings,
 )
+from myeloma_model.contract import to_json
 from myeloma_model.guidance.investigations import (
     TESTS,
     drug_prerequisites,
@@ -41,7 +42,7 @@ def lab(analyte, n, value=1.0):
 
 
 def missing(drugs, record):
-    return {i["code"]: i for i in missing_investigations(drugs, record, AS_OF)}
+    return {i["code"]: i for i in to_json(missing_investigations(drugs, record, AS_OF))}
 
 
 def test_nothing_on_record_lists_every_test_the_regimen_needs():
@@ -102,13 +103,13 @@ def _relapse_markers(n):
 @pytest.mark.parametrize("age,listed", [(60, False), (61, True)])
 def test_spep_and_flc_that_established_the_relapse_are_current_for_60_days(age, listed):
     relapse = AS_OF - timedelta(days=age)  # the result that met the criterion is on the relapse date
-    m = {i["code"]: i for i in missing_investigations(KD, _relapse_markers(age), AS_OF, relapse_date=relapse)}
+    m = {i["code"]: i for i in to_json(missing_investigations(KD, _relapse_markers(age), AS_OF, relapse_date=relapse))}
     assert ("spep" in m) is listed and ("sflc" in m) is listed
 
 
 def test_spep_before_the_relapse_is_stale_after_30_days():
-    m = {i["code"]: i for i in missing_investigations(KD, _relapse_markers(45), AS_OF,
-                                                      relapse_date=AS_OF - timedelta(days=20))}
+    m = {i["code"]: i for i in to_json(missing_investigations(KD, _relapse_markers(45), AS_OF,
+                                                              relapse_date=AS_OF - timedelta(days=20)))}
     assert m["spep"]["status"] == "stale" and m["spep"]["maxAgeDays"] == 30
 
 
@@ -171,7 +172,7 @@ def test_future_evidence_does_not_count():
 
 
 def test_regimens_needing_a_test_are_named():
-    items = missing_investigations(KD + DRD, rec(), AS_OF, {"carfilzomib": ["KRd", "DKd"], "daratumumab": ["DRd"]})
+    items = to_json(missing_investigations(KD + DRD, rec(), AS_OF, {"carfilzomib": ["KRd", "DKd"], "daratumumab": ["DRd"]}))
     m = {i["code"]: i for i in items}
     assert m["echocardiogram"]["forRegimens"] == ["KRd", "DKd"]
     assert m["echocardiogram"]["forDrugs"] == ["carfilzomib"]

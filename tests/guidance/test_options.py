@@ -2,6 +2,7 @@
 of its condition with the numbers of docs/clinical-model.md written out."""
 from __future__ import annotations
 
+from cds_service.cards.contract_words import assessment_json
 import itertools
 
 import pytest
@@ -17,8 +18,10 @@ DOUBLETS = {"Rd", "Pd", "Kd", "Vd"}
 
 
 def ranked(a):
-    s = advise_strategy(from_json(a), "treat-now")["value"]
-    return rank_regimens(from_json(a), s)
+    """(regimens, notOffered, reduced intensity) in the contract's JSON form, as the service sends it."""
+    s = advise_strategy(from_json(a), "treat-now").value
+    regs, not_offered, reduced = rank_regimens(from_json(a), s)
+    return assessment_json(regs), assessment_json(not_offered), {"reduced": reduced}
 
 
 def offered(a) -> list[str]:
@@ -270,10 +273,10 @@ def test_advise_reports_not_offered_with_contract_reasons_and_assess_shape():
     from myeloma_model.guidance import advise, empty_guidance
     from myeloma_model.records import PatientRecord
 
-    out = advise(from_json(len_refractory()), PatientRecord("p1", in_scope=True), date(2024, 7, 1))
+    out = assessment_json(advise(from_json(len_refractory()), PatientRecord("p1", in_scope=True), date(2024, 7, 1)))
     assert out["notOffered"] and all(set(n) >= {"code", "reason"} for n in out["notOffered"])
     assert {n["reason"] for n in out["notOffered"]} <= {"refractory", "frailty", "not-triple-class-exposed",
                                                        "not-lenalidomide-exposed", "prior-lines"}
     offered_codes = set(codes(out["regimens"]))
     assert not offered_codes & {n["code"] for n in out["notOffered"]}  # each regimen in one list only
-    assert empty_guidance()["notOffered"] == []
+    assert empty_guidance().not_offered == ()

@@ -2,6 +2,7 @@
 so order-select / order-sign can never disagree with patient-view."""
 from __future__ import annotations
 
+from cds_service.cards.contract_words import assessment_json
 from datetime import date
 
 import pytest
@@ -23,7 +24,7 @@ REGIMEN_DRUGS = sorted({d for r in REGIMENS.values() for d in r.drugs if not is_
 
 def with_guidance(a, investigations=ALL_DONE):
     a = dict(a)
-    a.update(advise(from_json(a), PatientRecord("p1", in_scope=True, investigations=list(investigations)), AS_OF))
+    a.update(assessment_json(advise(from_json(a), PatientRecord("p1", in_scope=True, investigations=list(investigations)), AS_OF)))
     return a
 
 
@@ -69,7 +70,7 @@ def test_lenalidomide_ordered_while_the_disease_progressed_on_it_warns_with_an_a
     a = with_guidance(len_refractory())
     found = [f for f in order_findings(from_json(a), "lenalidomide") if f.kind == "refractory"]
     assert found and found[0].indicator == "warning"
-    assert found[0].values["activeAtRelapse"] is True
+    assert found[0].values.active_at_relapse is True
     assert found[0].alternative == a["regimens"][0]["code"] == "DVd"
 
 
@@ -85,14 +86,14 @@ def test_bispecific_for_a_frail_patient_warns(age, ecog, indicator):
     found = [f for f in order_findings(from_json(a), "teclistamab") if f.kind == "eligibility"]
     assert (found[0].indicator if found else None) == indicator
     if found:
-        assert "frailty" in found[0].values["reasons"] and found[0].alternative
+        assert "frailty" in found[0].values.reasons and found[0].alternative
 
 
 @pytest.mark.parametrize("age,reason", [(84, "frailty"), (65, "not-triple-class-exposed")])
 def test_teclistamab_at_one_prior_line_warns_with_the_first_reason(age, reason):
     a = with_guidance(len_durable(age=age, prior_lines=1))
     found = [f for f in order_findings(from_json(a), "teclistamab") if f.kind == "eligibility"]
-    assert found[0].indicator == "warning" and found[0].values["reasons"] == [reason]
+    assert found[0].indicator == "warning" and found[0].values.reasons == (reason,)
 
 
 @pytest.mark.parametrize("lines,indicator", [(1, "info"), (2, None)])
@@ -139,7 +140,7 @@ def test_steroid_orders_get_nothing():
 def test_missing_prerequisite_warns_and_recent_one_does_not(ordered, test_code):
     missing = [f for f in order_findings(from_json(with_guidance(len_durable(), investigations=[])), ordered)
                if f.kind == "prerequisite"]
-    assert missing and missing[0].indicator == "warning" and test_code in {t["code"] for t in missing[0].tests}
+    assert missing and missing[0].indicator == "warning" and test_code in {t.code for t in missing[0].tests}
     done = [f for f in order_findings(from_json(with_guidance(len_durable())), ordered) if f.kind == "prerequisite"]
     assert not done
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from myeloma_model.contract import from_json
+from myeloma_model.contract import from_json, to_json
 from myeloma_model.guidance.safety import blood_group_before_transfusion, ivig_indicated, safety_findings
 from myeloma_model.records import ConditionFact, InvestigationRecord, LabResult, PatientRecord
 from myeloma_model.thresholds import IVIG_IGG_G_L, RECURRENT_INFECTION_MIN_EPISODES, RECURRENT_INFECTION_WINDOW_DAYS
@@ -26,7 +26,7 @@ def on_teclistamab(active=True):
 
 
 def test_ivig_on_a_bispecific_with_igg_below_the_threshold():
-    found = ivig_indicated(from_json(on_teclistamab()), rec(igg=IVIG_IGG_G_L - 0.1), AS_OF)
+    found = to_json(ivig_indicated(from_json(on_teclistamab()), rec(igg=IVIG_IGG_G_L - 0.1), AS_OF))
     assert found and found["code"] == "ivig-indicated" and found["drugs"] == ["teclistamab"]
     assert found["igg"] == {"value": IVIG_IGG_G_L - 0.1, "unit": "g/L", "date": found["igg"]["date"]}
 
@@ -55,8 +55,8 @@ def test_no_ivig_without_a_t_cell_redirecting_therapy():
 def test_recurrent_infections_on_a_bispecific():
     days = [AS_OF - timedelta(days=10 * (i + 1)) for i in range(RECURRENT_INFECTION_MIN_EPISODES)]
     found = ivig_indicated(from_json(on_teclistamab()), rec(igg=8.0, infections=days), AS_OF)
-    assert found and found["infections"] == RECURRENT_INFECTION_MIN_EPISODES and found["assumptions"]
-    assert found["igg"] is None
+    assert found and found.infections == RECURRENT_INFECTION_MIN_EPISODES and found.assumptions
+    assert found.igg is None
 
 
 def test_fewer_infections_than_recurrent_do_not_fire():
@@ -72,7 +72,7 @@ def test_infections_outside_the_window_do_not_count():
 
 def test_blood_group_warning_on_anti_cd38_without_a_blood_group():
     found = blood_group_before_transfusion(from_json(assessment(drug("daratumumab", active=True))), rec(), AS_OF)
-    assert found and found["code"] == "blood-group-before-transfusion"
+    assert found and found.code == "blood-group-before-transfusion"
 
 
 def test_no_blood_group_warning_when_it_is_on_record():
@@ -86,5 +86,5 @@ def test_no_blood_group_warning_when_not_on_anti_cd38():
 
 def test_safety_findings_lists_both():
     a = assessment(drug("daratumumab", active=True), drug("teclistamab", active=True, first=START, last=None))
-    assert [s["code"] for s in safety_findings(from_json(a), rec(igg=1.0), AS_OF)] == [
+    assert [s.code for s in safety_findings(from_json(a), rec(igg=1.0), AS_OF)] == [
         "ivig-indicated", "blood-group-before-transfusion"]

@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import pytest
 
-from myeloma_model.contract import from_json
+from myeloma_model.contract import from_json, to_json
 from myeloma_model.guidance.strategy import advise_strategy, durability
 from myeloma_model.thresholds import NOVEL_MECHANISM_MIN_PRIOR_LINES
 from tests.guidance.helpers import assessment, drug, len_durable, len_refractory, line, triple_class_refractory
 
 
 def strategy(a):
-    return advise_strategy(from_json(a), "treat-now")
+    """The strategy advice with its reasons in their JSON form (codes with values)."""
+    s = advise_strategy(from_json(a), "treat-now")
+    return {"value": s.value, "reasons": to_json(s.reasons), "assumptions": list(s.assumptions)}
 
 
 def codes(s) -> list[str]:
@@ -71,7 +73,7 @@ def _len_with_response(best, months, signal=False):
     ("not-evaluable", None, "unknown"), (None, None, "unknown"),
 ])
 def test_durability_is_pr_or_better_for_at_least_12_months(best, months, value):
-    assert durability(from_json(_len_with_response(best, months)))["value"] == value
+    assert durability(from_json(_len_with_response(best, months))).value == value
 
 
 def test_durable_response_retreats():
@@ -105,7 +107,7 @@ def test_unknown_durability_retreats_and_says_it_could_not_be_judged():
 def test_the_most_recent_line_with_lenalidomide_decides():
     a = _len_with_response("VGPR", 40.0)
     a["lines"].append(line(2, ["lenalidomide", "daratumumab"], "PR", 6.0, start="2022-01-01"))
-    assert durability(from_json(a))["value"] == "not-durable" and durability(from_json(a))["line"] == 2
+    assert durability(from_json(a)).value == "not-durable" and durability(from_json(a)).line == 2
 
 
 def test_lenalidomide_naive_without_refractoriness_assumes_lenalidomide_triplets():
@@ -120,7 +122,7 @@ def test_lenalidomide_naive_refractory_to_a_pi_switches_class():
 
 
 def test_no_strategy_unless_treat_now():
-    assert advise_strategy(from_json(len_refractory()), "confirm")["value"] == "none"
+    assert advise_strategy(from_json(len_refractory()), "confirm").value == "none"
 
 
 def test_reasons_name_time_on_and_off_the_index_drug_and_the_signal():

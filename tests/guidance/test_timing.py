@@ -1,17 +1,24 @@
 """Section 4: treat now / confirm / none, and the high-risk features that make surveillance unsafe."""
 from __future__ import annotations
 
+from cds_service.cards.contract_words import assessment_json
 import pytest
 
 from cds_service.cards.treatment import HIGH_RISK_FEATURES
-from myeloma_model.contract import from_json
+from myeloma_model.contract import from_json, to_json
 from myeloma_model.guidance import advise
-from myeloma_model.guidance.timing import advise_timing
+from myeloma_model.guidance.timing import advise_timing as typed_timing
 from myeloma_model.records import PatientRecord
 from tests.guidance.helpers import assessment, len_durable
 
 FEATURES = ["circulating-plasma-cells", "extramedullary", "heavy-marrow-infiltration", "high-risk-cytogenetics",
             "relapse-on-therapy", "early-first-relapse", "rising-b2m"]
+
+
+def advise_timing(a) -> dict:
+    """The timing advice as a dict: its value, the status's own value, then its JSON fields."""
+    t = typed_timing(a)
+    return {"value": t.value, "statusValue": t.status_value, **to_json(t)}
 
 
 def test_clinical_relapse_is_treat_now_and_surveillance_unsafe():
@@ -57,7 +64,7 @@ def test_no_relapse_means_no_timing_advice(status):
 @pytest.mark.parametrize("status,timing", [("suspected", "confirm"), ("none", "none"), ("unknown", "none")])
 def test_no_strategy_or_regimens_unless_treat_now(status, timing):
     a = len_durable(status=status)
-    out = advise(from_json(a), PatientRecord("p1", in_scope=True), __import__("datetime").date(2024, 7, 1))
+    out = assessment_json(advise(from_json(a), PatientRecord("p1", in_scope=True), __import__("datetime").date(2024, 7, 1)))
     assert out["timing"] == timing
     assert out["strategy"] == "none" and out["regimens"] == [] and out["missingInvestigations"] == []
 
@@ -65,7 +72,7 @@ def test_no_strategy_or_regimens_unless_treat_now(status, timing):
 def test_biochemical_relapse_gets_strategy_and_regimens():
     from datetime import date
 
-    out = advise(from_json(len_durable(status="biochemical")), PatientRecord("p1", in_scope=True), date(2024, 7, 1))
+    out = assessment_json(advise(from_json(len_durable(status="biochemical")), PatientRecord("p1", in_scope=True), date(2024, 7, 1)))
     assert out["timing"] == "treat-now" and out["strategy"] != "none" and out["regimens"]
 
 
@@ -74,5 +81,5 @@ def test_out_of_scope_gets_no_guidance():
 
     a = len_durable()
     a["inScope"] = False
-    out = advise(from_json(a), PatientRecord("p1"), date(2024, 7, 1))
+    out = assessment_json(advise(from_json(a), PatientRecord("p1"), date(2024, 7, 1)))
     assert out["timing"] == "none" and out["regimens"] == [] and out["safety"] == []

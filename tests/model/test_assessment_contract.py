@@ -70,12 +70,13 @@ def test_out_of_scope_is_empty_and_unknown():
 
 def test_guidance_fields_are_merged(monkeypatch):
     from myeloma_model import guidance
+    from myeloma_model.contract import Advice
 
     seen = {}
 
     def fake_advise(assessment, record, as_of):
         seen["status"] = assessment.relapse.status  # guidance reads the typed assessment
-        return {"timing": "treat-now", "strategy": "retreat-same-class", "regimens": [], "missingInvestigations": ["ecog"], "safety": []}
+        return Advice(timing="treat-now", strategy="retreat-same-class", missing_investigations=("ecog",))
 
     monkeypatch.setattr(guidance, "advise", fake_advise)
     a = assess(full_patient(), day(1500))

@@ -67,3 +67,41 @@ def test_typed_assessment_holds_dates_as_dates():
     assert all(isinstance(ln.start, date) for ln in a.lines)
     assert to_json(a)["drugs"]["lenalidomide"]["class"] == "IMiD"
     assert to_json(a)["relapse"]["date"] == a.relapse.date.isoformat()
+
+
+def test_guidance_is_typed_from_evaluate_to_the_edge():
+    """advise() hands evaluate typed values: no dict or date string between the model and to_json."""
+    from myeloma_model.contract import Guidance, MissingInvestigation, Reason, RegimenOption, TestStatus
+
+    a = evaluate(full_patient(), day(1500))
+    g = a.guidance
+    assert isinstance(g, Guidance) and a.timing == g.timing.value == "treat-now"
+    assert a.strategy == g.strategy.value != "none"
+    assert g.strategy.reasons and all(isinstance(r, Reason) for r in g.strategy.reasons)
+    assert a.regimens and all(isinstance(r, RegimenOption) for r in a.regimens)
+    assert all(isinstance(i, MissingInvestigation) for i in g.investigations)
+    assert all(isinstance(s, TestStatus) and (s.last_done is None or isinstance(s.last_done, date))
+               for s in g.investigation_status.values())
+    assert tuple(i.code for i in g.investigations) == a.missing_investigations
+    out = to_json(a)
+    assert "value" not in out["guidance"]["timing"] and "assumptions" not in out["guidance"]["strategy"]
+    assert out["guidance"]["strategy"]["reasons"][0] == {"code": g.strategy.reasons[0].code,
+                                                          **dict(g.strategy.reasons[0].values)}
+
+
+@pytest.mark.parametrize("name", DEMOS)
+def test_demo_guidance_reads_back_typed(name):
+    """from_json gives the same typed guidance evaluate built (the timing and strategy values
+    come from the top level)."""
+    typed = evaluate(demo_record(name), AS_OF)
+    back = from_json(to_json(typed))
+    if typed.guidance is None:
+        assert back.guidance is None
+        return
+    assert back.guidance.strategy.reasons == tuple(
+        type(r)(r.code, tuple((k, tuple(v) if isinstance(v, (list, tuple)) else v) for k, v in r.values))
+        for r in typed.guidance.strategy.reasons)
+    assert back.guidance.investigations == typed.guidance.investigations
+    assert back.guidance.investigation_status == typed.guidance.investigation_status
+    assert back.guidance.safety == typed.guidance.safety
+    assert back.timing == typed.timing and back.guidance.strategy.value == typed.strategy

@@ -51,4 +51,4 @@ def test_active_medication_on_evidence_older_than_12_months_is_a_data_gap(days_o
     r = record()
     drug(r, "lenalidomide", 0, active=True)
     a = assess(r, day(0) + timedelta(days=days_old))
-    assert any(g.startswith("lenalidomide: recorded as active") for g in a["dataGaps"]) is gap
+    assert any(g.startswith("stale-active-medication drug=lenalidomide") for g in a["dataGaps"]) is gap

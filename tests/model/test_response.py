@@ -60,12 +60,12 @@ def test_immunofixation_negative_gives_cr_absent_gives_vgpr_with_a_gap():
     neg.immunofixation += [ImmunofixationResult("serum", True, day(62)), ImmunofixationResult("serum", True, day(91))]
     line, a = first_line(neg)
     assert line["bestResponse"] == "CR"
-    assert "line 1: CR without marrow assessment" in a["dataGaps"]
+    assert "cr-without-marrow-assessment line=1" in a["dataGaps"]  # the model's code; the cards word it
 
     absent = _undetectable(line_one())
     line, a = first_line(absent)
     assert line["bestResponse"] == "VGPR"
-    assert "line 1: CR not confirmed: no immunofixation" in a["dataGaps"]
+    assert "cr-not-confirmed-no-immunofixation line=1" in a["dataGaps"]
 
 
 def test_positive_immunofixation_keeps_an_undetectable_m_protein_at_vgpr():
@@ -73,7 +73,7 @@ def test_positive_immunofixation_keeps_an_undetectable_m_protein_at_vgpr():
     pos.immunofixation += [ImmunofixationResult("serum", False, day(60)), ImmunofixationResult("serum", False, day(90))]
     line, a = first_line(pos)
     assert line["bestResponse"] == "VGPR"
-    assert not any("CR not confirmed" in g for g in a["dataGaps"])
+    assert not any("cr-not-confirmed" in g for g in a["dataGaps"])
 
 
 @pytest.mark.parametrize("marrow,best", [(4.9, "CR"), (5.0, "VGPR")])
@@ -83,7 +83,7 @@ def test_cr_needs_marrow_plasma_cells_below_5_percent_when_recorded(marrow, best
     labs(r, "marrow_plasma_cells", (95, marrow))
     line, a = first_line(r)
     assert line["bestResponse"] == best
-    assert not any("marrow assessment" in g for g in a["dataGaps"])
+    assert not any("marrow-assessment" in g for g in a["dataGaps"])
 
 
 def test_baseline_below_10_g_l_is_not_evaluable():

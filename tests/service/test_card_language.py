@@ -5,6 +5,7 @@ checked LOINC or SNOMED CT code; summaries under 140 characters; one SMART link 
 patient-view response."""
 from __future__ import annotations
 
+from cds_service.cards.contract_words import assessment_json
 import copy
 import json
 import re
@@ -16,7 +17,7 @@ import pytest
 from cds_service.cards import render_patient_view
 from cds_service.config import Config
 from cds_service.hooks import pipeline
-from myeloma_model import assess
+from myeloma_model import evaluate
 from myeloma_model.contract import from_json
 from myeloma_model.guidance import advise
 from myeloma_model.records import LabResult, PatientRecord
@@ -158,7 +159,7 @@ def test_order_hook_cards_for_every_drug_on_every_patient_are_clinical(client, p
 
 def guided(a: dict) -> dict:
     a = dict(a)
-    a.update(advise(from_json(a), PatientRecord("p1", in_scope=True), date(2024, 7, 1)))
+    a.update(assessment_json(advise(from_json(a), PatientRecord("p1", in_scope=True), date(2024, 7, 1))))
     return a
 
 
@@ -174,8 +175,8 @@ def guided(a: dict) -> dict:
 def test_test_patients_get_clinical_cards(make):
     a = guided(make())
     a["dataGaps"] = ["Observation/x-1: igg missing unit; value not used", "staging: no ldh result on record"]
-    check_cards(render_patient_view(a, config=Config()))
-    check_cards(render_patient_view(a, config=Config(stable_disease_card=True)))
+    check_cards(render_patient_view(from_json(a), config=Config()))
+    check_cards(render_patient_view(from_json(a), config=Config(stable_disease_card=True)))
 
 
 def test_suspected_and_stable_records_get_clinical_cards():
@@ -184,7 +185,7 @@ def test_suspected_and_stable_records_get_clinical_cards():
     for values in (rising, flat):
         record = PatientRecord("p1", in_scope=True,
                                labs={"serum_m_protein": [LabResult("serum_m_protein", v, d) for d, v in values]})
-        check_cards(render_patient_view(assess(record, AS_OF), config=Config(stable_disease_card=True)))
+        check_cards(render_patient_view(evaluate(record, AS_OF), config=Config(stable_disease_card=True)))
 
 
 @pytest.mark.parametrize("bad", ["treat-now", "1 prior line(s)", "(clinical-model.md section 8)", "(see rules section 8)",

@@ -1,6 +1,7 @@
 """Clinical wording helpers: drug names, dates, plurals, data gaps without ids or record keys."""
 from __future__ import annotations
 
+from myeloma_model.contract import from_json
 from cds_service.cards.words import clinical_text, day, drug_name, join_and, plural
 
 
@@ -32,12 +33,12 @@ def test_data_gaps_write_dates_as_a_clinician_does():
 def test_regimens_refused_for_refractoriness_form_one_group_naming_every_drug():
     from cds_service.cards.treatment import not_offered_line
 
-    a = {"priorLines": 1, "notOffered": [
+    a = {"patientId": "p1", "asOf": "2025-06-30", "inScope": True, "priorLines": 1, "notOffered": [
         {"code": "DVd", "reason": "refractory", "drugs": ["daratumumab"]},
         {"code": "KRd", "reason": "refractory", "drugs": ["carfilzomib", "lenalidomide"]},
         {"code": "IsaPd", "reason": "prior-lines", "drugs": []}]}
-    line = not_offered_line(a)
+    line = not_offered_line(from_json(a))
     assert ("DVd, KRd (each contains a drug the disease is refractory to: daratumumab, carfilzomib and "
             "lenalidomide, retreatment signal not met)") in line
     assert line.startswith("**Not offered:** IsaPd (for 2 or more prior lines; 1 prior line on record)")
-    assert not_offered_line({"notOffered": []}) is None
+    assert not_offered_line(from_json({**a, "notOffered": []})) is None

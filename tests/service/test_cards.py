@@ -3,6 +3,8 @@ one SMART link per response, summaries under 140 characters; on the demo patient
 2025-06-30 and on small records built here."""
 from __future__ import annotations
 
+from cds_service.cards.contract_words import assessment_json
+from myeloma_model.contract import from_json
 import json
 from datetime import date
 from pathlib import Path
@@ -13,9 +15,15 @@ from cds_service.cards import render_patient_view
 from cds_service.cards.common import SUMMARY_MAX, guard_summary, make_card
 from cds_service.config import Config
 from cds_service.hooks.pipeline import assess_bundle
-from myeloma_model import assess
+from myeloma_model import evaluate
 from myeloma_model.records import LabResult, PatientRecord
 from tests.schema_assert import assert_cds_response
+
+
+def assess(record, as_of) -> dict:
+    """The assessment in the JSON form the service sends (sentences worded)."""
+    return assessment_json(evaluate(record, as_of))
+
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 AS_OF = date(2025, 6, 30)
@@ -54,7 +62,7 @@ def check_response(cards):
     ("no-myeloma", [], None),
 ])
 def test_demo_patients_get_exactly_their_card_set(name, expected, indicator):
-    cards = render_patient_view(example_assessment(name), config=CONFIG)
+    cards = render_patient_view(from_json(example_assessment(name)), config=CONFIG)
     check_response(cards)
     assert topics(cards) == expected
     if cards:
@@ -63,7 +71,7 @@ def test_demo_patients_get_exactly_their_card_set(name, expected, indicator):
 
 
 def test_vignette_relapse_card_names_values_dates_timing_strategy_and_three_regimens():
-    card = render_patient_view(example_assessment("vignette"), config=CONFIG)[0]
+    card = render_patient_view(from_json(example_assessment("vignette")), config=CONFIG)[0]
     assert card["summary"].startswith("Biochemical relapse since 28 Apr 2025: treat now")
     assert "retreat within the same drug class" in card["summary"]
     d = card["detail"]
@@ -77,8 +85,8 @@ def test_vignette_relapse_card_names_values_dates_timing_strategy_and_three_regi
 
 def test_stable_patient_gets_an_info_card_only_when_the_setting_is_on():
     a = example_assessment("stable-remission")
-    assert render_patient_view(a, config=CONFIG) == []
-    cards = render_patient_view(a, config=Config(stable_disease_card=True))
+    assert render_patient_view(from_json(a), config=CONFIG) == []
+    cards = render_patient_view(from_json(a), config=Config(stable_disease_card=True))
     check_response(cards)
     assert topics(cards) == ["relapse-status"] and cards[0]["indicator"] == "info"
     assert "No myeloma progression" in cards[0]["summary"]
@@ -102,7 +110,7 @@ def suspected_record() -> PatientRecord:
 def test_suspected_rise_gets_one_info_card_with_one_order_set_to_repeat_spep_and_flc():
     a = assess(suspected_record(), AS_OF)
     assert a["relapse"]["status"] == "suspected"
-    cards = render_patient_view(a, config=CONFIG)
+    cards = render_patient_view(from_json(a), config=CONFIG)
     check_response(cards)
     (card,) = cards
     assert card["indicator"] == "info" and topics(cards) == ["relapse-status"]
@@ -121,7 +129,7 @@ def test_stale_markers_get_the_repeat_card_with_provisional_options():
     a = example_assessment("vignette")
     a["timing"], a["dataFreshness"] = "confirm", "stale"
     a["relapse"]["latestMarkerDate"] = "2024-11-04"
-    cards = render_patient_view(a, config=CONFIG)
+    cards = render_patient_view(from_json(a), config=CONFIG)
     check_response(cards)
     (card,) = cards
     # as of 2025-06-30: 7 whole months since 4 Nov 2024
@@ -136,7 +144,7 @@ def test_stale_markers_get_the_repeat_card_with_provisional_options():
 def test_aging_record_says_how_old_its_results_are():
     a = example_assessment("vignette")
     a["dataFreshness"], a["relapse"]["latestMarkerDate"] = "aging", "2025-02-01"
-    card = render_patient_view(a, config=CONFIG)[0]
+    card = render_patient_view(from_json(a), config=CONFIG)[0]
     # 149 days before 2025-06-30: 4 whole months
     assert card["detail"].startswith("**Data age:** based on results up to 1 Feb 2025, 4 months ago.")
 
@@ -145,8 +153,8 @@ def test_treatment_of_an_earlier_relapse_is_named_on_the_stable_card():
     a = example_assessment("stable-remission")
     a["lines"] = [{"number": 2, "start": "2024-09-01", "end": None, "drugs": ["daratumumab", "bortezomib"],
                    "bestResponse": "PR", "treats": "2024-08-15", "progressed": False}]
-    assert render_patient_view(a, config=CONFIG) == []  # nothing to act on: no card by default
-    card = render_patient_view(a, config=Config(stable_disease_card=True))[0]
+    assert render_patient_view(from_json(a), config=CONFIG) == []  # nothing to act on: no card by default
+    card = render_patient_view(from_json(a), config=Config(stable_disease_card=True))[0]
     assert card["summary"] == ("On treatment for the relapse of 15 Aug 2024: daratumumab and bortezomib since "
                                "1 Sep 2024, response so far PR")
     assert "daratumumab and bortezomib since 1 Sep 2024, response so far partial response (PR)" in card["detail"]
@@ -157,12 +165,12 @@ def test_safety_warning_outranks_a_biochemical_relapse_but_not_a_clinical_one():
     a = example_assessment("vignette")
     a["safety"] = ["blood-group-before-transfusion"]
     a["guidance"]["safety"] = [{"code": "blood-group-before-transfusion", "drugs": ["daratumumab"]}]
-    cards = render_patient_view(a, config=CONFIG)
+    cards = render_patient_view(from_json(a), config=CONFIG)
     check_response(cards)
     assert topics(cards) == ["relapse-treatment", "investigations", "safety"]
     assert [c["indicator"] for c in cards] == ["info", "info", "warning"]
     a["relapse"]["status"] = "clinical"
-    cards = render_patient_view(a, config=CONFIG)
+    cards = render_patient_view(from_json(a), config=CONFIG)
     assert [c["indicator"] for c in cards] == ["critical", "info", "info"]
 
 
@@ -171,7 +179,7 @@ def test_safety_finding_is_shown_for_a_stable_patient_too():
     a["safety"] = ["ivig-indicated"]
     a["guidance"]["safety"] = [{"code": "ivig-indicated", "drugs": ["teclistamab"],
                                 "igg": {"value": 3.1, "unit": "g/L", "date": "2025-06-01"}, "infections": 0}]
-    cards = render_patient_view(a, config=CONFIG)
+    cards = render_patient_view(from_json(a), config=CONFIG)
     check_response(cards)
     assert topics(cards) == ["safety"] and cards[0]["indicator"] == "warning"
     assert "IgG 3.1 g/L on 1 Jun 2025 (below 4 g/L)" in cards[0]["detail"]
@@ -180,7 +188,7 @@ def test_safety_finding_is_shown_for_a_stable_patient_too():
 def test_out_of_scope_gives_no_cards():
     a = example_assessment("no-myeloma")
     assert a["inScope"] is False
-    assert render_patient_view(a, config=Config(stable_disease_card=True)) == []
+    assert render_patient_view(from_json(a), config=Config(stable_disease_card=True)) == []
 
 
 # --- builder ------------------------------------------------------------------------------------

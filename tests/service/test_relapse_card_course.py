@@ -4,18 +4,26 @@ the data age; stale: repeat SPEP/FLC first, options provisional). Dates as a cli
 them (words.day)."""
 from __future__ import annotations
 
+from cds_service.cards.contract_words import assessment_json
+from myeloma_model.contract import from_json
 from cds_service.cards import render_patient_view
 from cds_service.cards.words import day as written
 from cds_service.config import Config
-from myeloma_model import assess
+from myeloma_model import evaluate
 from tests.model.builders import condition, day, labs, record, regimen
+
+
+def assess(record, as_of) -> dict:
+    """The assessment in the JSON form the service sends (sentences worded)."""
+    return assessment_json(evaluate(record, as_of))
+
 
 STABLE_ON = Config(stable_disease_card=True)
 
 
 def status_cards(a, config=None):
     """The relapse-status cards (a safety card, e.g. no blood group on daratumumab, may come too)."""
-    return [c for c in render_patient_view(a, config=config) if c["source"]["topic"]["code"] == "relapse-status"]
+    return [c for c in render_patient_view(from_json(a), config=config) if c["source"]["topic"]["code"] == "relapse-status"]
 
 
 def treated_relapse():
@@ -58,7 +66,7 @@ def test_clinical_relapse_card_gives_both_dates_and_the_crab_values_with_units()
     a = assess(r, day(560))
     assert a["relapse"]["status"] == "clinical"
     assert a["relapse"]["date"] == day(500).isoformat() and a["relapse"]["crabDate"] == day(540).isoformat()
-    card = render_patient_view(a)[0]
+    card = render_patient_view(from_json(a))[0]
     assert card["indicator"] == "critical"
     detail = card["detail"]
     assert f"IMWG progression first met on {written(day(500))}" in detail
@@ -81,7 +89,7 @@ def test_aging_results_lead_the_relapse_card_detail():
     labs(r, "serum_m_protein", (-10, 30), (60, 2), (90, 2), (500, 8), (530, 9))
     a = assess(r, day(530 + 100))
     assert a["dataFreshness"] == "aging" and a["timing"] == "treat-now"
-    detail = render_patient_view(a)[0]["detail"]
+    detail = render_patient_view(from_json(a))[0]["detail"]
     assert detail.startswith(f"**Data age:** based on results up to {written(day(530))}, 3 months ago.")
 
 
@@ -93,7 +101,7 @@ def test_stale_results_lead_the_summary_and_the_strategy_is_provisional():
     a = assess(r, as_of)
     latest = day(530)
     assert (as_of - latest).days > 180 and a["timing"] == "confirm"
-    [c] = render_patient_view(a)
+    [c] = render_patient_view(from_json(a))
     months = int((as_of - latest).days / 30.44)
     assert c["summary"].startswith(f"Results are {months} months old ({written(latest)})")
     assert "Repeat SPEP and FLC before deciding" in c["detail"]

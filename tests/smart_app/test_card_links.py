@@ -2,14 +2,22 @@
 "smart" (issue 7; one link per response since issue 11)."""
 from __future__ import annotations
 
+from cds_service.cards.contract_words import assessment_json
+from myeloma_model.contract import from_json
 from datetime import date
 
 from cds_service.cards import render_patient_view
 from cds_service.cards.codes import DEFAULT_BASE
 from cds_service.cards.common import TIMELINE_LAUNCH_PATH, timeline_app_link
 from cds_service.config import Config
-from myeloma_model import assess
+from myeloma_model import evaluate
 from myeloma_model.records import LabResult, PatientRecord
+
+
+def assess(record, as_of) -> dict:
+    """The assessment in the JSON form the service sends (sentences worded)."""
+    return assessment_json(evaluate(record, as_of))
+
 
 AS_OF = date(2025, 6, 30)
 
@@ -40,7 +48,7 @@ def test_without_configuration_the_request_base_is_used(app):
 
 def test_the_response_links_to_the_app_once_on_its_first_card():
     assessment = assess(relapsing_record(), AS_OF)
-    cards = render_patient_view(assessment, config=Config(app_url="https://apps.example.org/launch"))
+    cards = render_patient_view(from_json(assessment), config=Config(app_url="https://apps.example.org/launch"))
     assert cards, "an in-scope relapsing patient gets at least the relapse card"
     assert cards[0]["links"] == [{"label": cards[0]["links"][0]["label"], "url": "https://apps.example.org/launch",
                                   "type": "smart"}]
