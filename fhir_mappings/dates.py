@@ -11,11 +11,14 @@ from functools import lru_cache
 # Dates outside this range are unreadable (None), not clinical history: the model adds and
 # subtracts months and years, which overflows near year 1 and year 9999 (issue 13).
 EARLIEST, LATEST = date(1800, 1, 1), date(2199, 12, 31)
+# The longest FHIR instant ("2024-05-01T10:00:00.123456789+14:00") is 35 characters; a longer
+# string is unreadable at once, and never kept in a cache (it would hold the client's text).
+MAX_DATE_CHARS = 64
 
 
 def parse_date(value: object) -> date | None:
     """The date part of a FHIR date/dateTime/instant, or None when unreadable."""
-    if type(value) is not str:
+    if type(value) is not str or len(value) > MAX_DATE_CHARS:
         return None
     return _parse(value)
 
@@ -71,6 +74,8 @@ def utc(value: str) -> tuple[date, str] | None:
     """`_utc` remembered in UTC_SEEN (unreadable values are not remembered)."""
     t = UTC_SEEN.get(value)
     if t is None:
+        if len(value) > MAX_DATE_CHARS:
+            return None
         t = _utc(value)
         if t is not None:
             if len(UTC_SEEN) >= UTC_SEEN_MAX:

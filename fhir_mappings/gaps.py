@@ -7,6 +7,9 @@ its first few notes and then one summary line with the count of the rest.
 from __future__ import annotations
 
 MAX_NOTES_PER_KIND = 5
+# A note quotes what the client sent (an id, a unit, a drug name); a longer note is cut here, so
+# a hostile 100 kB string never reaches the assessment, the cards or their text rules.
+MAX_NOTE_CHARS = 300
 
 
 class GapLog:
@@ -18,6 +21,8 @@ class GapLog:
         self._kinds: dict[str, str] = {}
 
     def add(self, kind: str, message: str) -> None:
+        if len(message) > MAX_NOTE_CHARS:
+            message = message[:MAX_NOTE_CHARS - 1] + "…"
         n = self._counts.get(kind, 0) + 1
         self._counts[kind] = n
         if n <= MAX_NOTES_PER_KIND:

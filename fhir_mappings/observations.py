@@ -25,7 +25,7 @@ from fhir_mappings.cytogenetics import findings_in_text, names_abnormality, pola
 from fhir_mappings.dates import UTC_SEEN as _UTC_SEEN, effective_time, utc as _utc
 from fhir_mappings.gaps import MALFORMED, DeferredGaps, GapLog, note_malformed
 from fhir_mappings.terminology import SYSTEM_ALIASES, UCUM, coding_keys, ref_of, tables
-from fhir_mappings.units import human_unit, to_canonical, ucum_of
+from fhir_mappings.units import MAX_UNIT_CHARS, human_unit, to_canonical, ucum_of
 from myeloma_model.records import CytogeneticFinding, EcogScore, ImmunofixationResult, InvestigationRecord, LabResult
 
 USABLE_STATUSES = frozenset({"final", "amended", "corrected"})
@@ -94,12 +94,18 @@ def _merged_info(codings: list) -> tuple | None:
 
 
 _FACTORS: dict[tuple[str, str], tuple[float | None, str | None]] = {}
+_FACTORS_MAX = 4096
 
 
 def _factor(analyte: str, unit: str) -> tuple[float | None, str | None]:
     """units.to_canonical's answer for a stated UCUM unit as (factor, problem), remembered
-    per (analyte, unit) in _FACTORS: a patient's thousands of results use a handful of units."""
-    known = _FACTORS[(analyte, unit)] = to_canonical(analyte, 1.0, unit)
+    per (analyte, unit) in _FACTORS: a patient's thousands of results use a handful of units.
+    Bounded: emptied when full; a unit too long to be UCUM is answered but not remembered."""
+    known = to_canonical(analyte, 1.0, unit)
+    if len(unit) <= MAX_UNIT_CHARS:
+        if len(_FACTORS) >= _FACTORS_MAX:
+            _FACTORS.clear()
+        _FACTORS[(analyte, unit)] = known
     return known
 
 _COMPARATORS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "≤": "<=", "≥": ">="}

@@ -29,6 +29,10 @@ _REFERENCES = _T.unit_factors  # analyte -> reference UCUM unit -> factor to the
 _ALIASES = _T.unit_aliases  # free text that is not UCUM ("mg/24h", "x10^9/L") -> UCUM
 _OPTIONAL = _T.unit_optional
 _LOCK = threading.Lock()  # pint registries are not documented as thread-safe
+# No UCUM unit a laboratory sends is this long (the longest in units.json is 14); a longer string
+# is refused before it is parsed (a 100,000-character one took the parser 0.5 s) or remembered
+# in a cache (it would hold the client's text there).
+MAX_UNIT_CHARS = 64
 
 
 @lru_cache(maxsize=1)
@@ -106,6 +110,8 @@ def to_canonical(analyte: str, value: float, unit: str | None) -> tuple[float | 
         if analyte in _OPTIONAL:
             return value, None
         return None, "missing unit"
+    if len(unit) > MAX_UNIT_CHARS:
+        return None, f"unit '{unit[:24]}…' ({len(unit)} characters) is not a UCUM unit; not convertible"
     factor, problem = factor_to_canonical(analyte, unit)
     if problem is not None:
         return None, problem
