@@ -53,16 +53,25 @@ def note_malformed(gaps, res: dict) -> None:
 class DeferredGaps:
     """Gap notes kept in order and added to the record's GapLog later (`replay`): the
     Observations read while the prefetch step sorts them (resource_set.py) report their gaps
-    where the record builder would have, after the Patient's."""
+    where the record builder would have, after the Patient's. Bounded like a GapLog: past the
+    first MAX_NOTES_PER_KIND notes of a kind, which a GapLog would only count, only a count is
+    kept, so `replay` gives exactly what adding every note would have given."""
 
-    __slots__ = ("calls",)
+    __slots__ = ("calls", "_counts")
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str]] = []
+        self._counts: dict[str, int] = {}
 
     def add(self, kind: str, message: str) -> None:
-        self.calls.append((kind, message))
+        n = self._counts.get(kind, 0) + 1
+        self._counts[kind] = n
+        if n <= MAX_NOTES_PER_KIND:
+            self.calls.append((kind, message))
 
     def replay(self, into: GapLog) -> None:
         for kind, message in self.calls:
             into.add(kind, message)
+        for kind, n in self._counts.items():
+            if n > MAX_NOTES_PER_KIND:  # the later ones: counted only, as GapLog.add would
+                into._counts[kind] += n - MAX_NOTES_PER_KIND

@@ -84,3 +84,25 @@ def test_without_a_known_patient_nothing_is_read_on_arrival():
     rs = ResourceSet(None, read_observations=True)
     rs.add(obs("33358-3", id="a", valueQuantity=quantity(2.1, "g/dL")))
     assert rs.take_observations() is None
+
+
+def test_thousands_of_gaps_read_on_arrival_are_counted_not_kept():
+    """Deferred gaps are bounded like the record's own (first five notes of a kind, then a
+    count), and give the same list as reading afterwards."""
+    observations = [obs("33358-3", id=f"u{i}", valueQuantity=quantity(2.0, "furlongs")) for i in range(2000)]
+    body = {
+        "hook": "patient-view", "hookInstance": "0e4c7f3a-2222-4e2b-9c55-3f1d2a6b7c80",
+        "context": {"patientId": PID, "userId": "Practitioner/x"},
+        "prefetch": {
+            "patient": {"resourceType": "Patient", "id": PID, "birthDate": "1950-01-01"},
+            "conditions": {"resourceType": "Bundle", "type": "searchset", "entry": []},
+            "observations": {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": o} for o in observations]},
+        },
+    }
+    rs = ResourceSet(PID, read_observations=True)
+    for o in observations:
+        rs.add(o)
+    assert len(rs._reader.gaps.calls) == 5  # not 2,000
+    on_arrival, afterwards = _both_ways(body)
+    assert on_arrival.data_gaps == afterwards.data_gaps
+    assert on_arrival.data_gaps[-1].startswith("... and 1995 more like: Observation/u0")
