@@ -19,6 +19,20 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "hooks"
 AS_OF = date(2026, 11, 30)
 
 
+def _hook_body(observations: list[dict], patient: dict | None = None) -> dict:
+    """A patient-view request with these Observations prefetched (and no Conditions)."""
+    return {
+        "hook": "patient-view", "hookInstance": "0e4c7f3a-1111-4e2b-9c55-3f1d2a6b7c80",
+        "context": {"patientId": PID, "userId": "Practitioner/x"},
+        "prefetch": {
+            "patient": patient or {"resourceType": "Patient", "id": PID, "birthDate": "1950-01-01"},
+            "conditions": {"resourceType": "Bundle", "type": "searchset", "entry": []},
+            "observations": {"resourceType": "Bundle", "type": "searchset",
+                             "entry": [{"resource": o} for o in observations]},
+        },
+    }
+
+
 def _both_ways(body: dict):
     """(record read on arrival, record read afterwards from the same resources)."""
     data = prefetch.resolve(body, patient_data_prefetch(), required=REQUIRED_PATIENT_DATA,
@@ -48,17 +62,8 @@ def test_gaps_and_odd_observations_come_out_the_same_and_in_the_same_order():
         {"resourceType": "Observation", "id": "bad", "status": "final", "code": "not an object"},  # malformed
         obs("33358-3", id="late", when="2027-01-01", valueQuantity=quantity(1.0, "g/dL")),  # after as-of
     ]
-    body = {
-        "hook": "patient-view", "hookInstance": "0e4c7f3a-1111-4e2b-9c55-3f1d2a6b7c80",
-        "context": {"patientId": PID, "userId": "Practitioner/x"},
-        "prefetch": {
-            # a Patient whose birth date cannot be read: its gap must stay first
-            "patient": {"resourceType": "Patient", "id": PID, "birthDate": "not-a-date"},
-            "conditions": {"resourceType": "Bundle", "type": "searchset", "entry": []},
-            "observations": {"resourceType": "Bundle", "type": "searchset",
-                             "entry": [{"resource": o} for o in observations if o["id"] != "other"]},
-        },
-    }
+    # a Patient whose birth date cannot be read: its gap must stay first
+    body = _hook_body(observations, {"resourceType": "Patient", "id": PID, "birthDate": "not-a-date"})
     on_arrival, afterwards = _both_ways(body)
     assert on_arrival == afterwards
     gaps = on_arrival.data_gaps
@@ -90,15 +95,7 @@ def test_thousands_of_gaps_read_on_arrival_are_counted_not_kept():
     """Deferred gaps are bounded like the record's own (first five notes of a kind, then a
     count), and give the same list as reading afterwards."""
     observations = [obs("33358-3", id=f"u{i}", valueQuantity=quantity(2.0, "furlongs")) for i in range(2000)]
-    body = {
-        "hook": "patient-view", "hookInstance": "0e4c7f3a-2222-4e2b-9c55-3f1d2a6b7c80",
-        "context": {"patientId": PID, "userId": "Practitioner/x"},
-        "prefetch": {
-            "patient": {"resourceType": "Patient", "id": PID, "birthDate": "1950-01-01"},
-            "conditions": {"resourceType": "Bundle", "type": "searchset", "entry": []},
-            "observations": {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": o} for o in observations]},
-        },
-    }
+    body = _hook_body(observations)
     rs = ResourceSet(PID, read_observations=True)
     for o in observations:
         rs.add(o)
