@@ -6,7 +6,7 @@ The assessment carries codes (`belantamab-mafodotin`, `IMiD`, `2025-04-28`); the
 from __future__ import annotations
 
 import re
-from datetime import date
+from myeloma_model.contract import parse_date
 
 # Contract drug keys whose clinical name is not the key with spaces.
 _DRUG_NAMES = {
@@ -59,18 +59,9 @@ def plural(n: int | float, one: str, many: str | None = None) -> str:
     return f"{n_text} {one if n == 1 else (many or one + 's')}"
 
 
-def parse(value) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
-
-
 def day(value) -> str:
     """An assessment date as a clinician writes it: 28 Apr 2025 (unparseable: as given)."""
-    d = parse(value)
+    d = parse_date(value)
     if d is None:
         return str(value) if value else "an unknown date"
     return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
